@@ -1,0 +1,146 @@
+"""Parsing single cell values the way Chinese users type them (pure).
+
+Each parser takes a raw value from python-calamine (str, float, int, bool, date, datetime,
+timedelta or '') and returns the parsed value, or raises :class:`CellProblem` with a Chinese
+message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_WS = re.compile(r"\s+")
+MIN_YEAR, MAX_YEAR = 1990, 2100
+DATE_FORMATS_HINT = "2026-06-17、2026/6/17、2026.6.17 或 2026年6月17日"
+
+
+class CellProblem(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_text(value: Any) -> str:
+    """NFKC (full-width letters, digits and brackets to half-width) and trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value.isoformat()
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def normalize_header(value: Any) -> str:
+    """Header text without whitespace, full-width forms, or a 'required' star."""
+    text = _WS.sub("", normalize_text(value))
+    text = text.replace("（", "(").replace("）", ")").replace("，", ",")
+    return text.rstrip("*").lstrip("*")
+
+
+def display(value: Any) -> str:
+    """A raw cell value as the user would recognise it in an error list."""
+    if value == "" or value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    elif isinstance(value, bool):
+        raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+    elif isinstance(value, int | float):
+        # an Excel serial date whose cell format the reader did not recognise as a date
+        if not 10_000 <= value <= 80_000:
+            raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+        result = EXCEL_EPOCH + timedelta(days=int(value))
+    elif isinstance(value, timedelta):
+        raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+    else:
+        text = normalize_text(value)
+        match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
+        if not match:
+            raise CellProblem(f"不是有效日期「{text}」，请填写如 {DATE_FORMATS_HINT}")
+        try:
+            result = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError as exc:
+            raise CellProblem(f"日期不存在「{text}」（请检查月份和日）") from exc
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise CellProblem(f"日期 {result.isoformat()} 超出合理范围（{MIN_YEAR}—{MAX_YEAR} 年）")
+    return result
+
+
+def _as_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise CellProblem("应填写数字")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    text = normalize_text(value).replace(",", "").replace("，", "")
+    text = text.removesuffix("元").removesuffix("%").removesuffix("人").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise CellProblem(f"应填写数字，不是「{normalize_text(value)}」") from exc
+    if not number.is_finite():
+        raise CellProblem(f"应填写数字，不是「{normalize_text(value)}」")
+    return number
+
+
+def parse_int(value: Any, minimum: int = 0) -> int:
+    number = _as_decimal(value)
+    if number != number.to_integral_value():
+        raise CellProblem(f"应填写整数，不是 {display(value)}")
+    result = int(number)
+    if result < minimum:
+        raise CellProblem(f"不能小于 {minimum}")
+    if result > 10_000_000:
+        raise CellProblem("数值过大，请核对")
+    return result
+
+
+def parse_decimal(
+    value: Any, minimum: Decimal | None = None, maximum: Decimal | None = None
+) -> Decimal:
+    number = _as_decimal(value)
+    if minimum is not None and number < minimum:
+        raise CellProblem(f"不能小于 {minimum}")
+    if maximum is not None and number > maximum:
+        raise CellProblem(f"不能大于 {maximum}")
+    return number.quantize(Decimal("0.01"))
+
+
+_YES = {"是", "有", "y", "yes", "true", "1", "√", "已建会", "规上"}
+_NO = {"否", "无", "n", "no", "false", "0", "×", "未建会"}
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = normalize_text(value).lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise CellProblem(f"请填写「是」或「否」，不是「{normalize_text(value)}」")
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,196 @@
+"""flask init-db | demo | create-user | template | import-enterprises | import-filings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from bargaining.models import County, Enterprise
+from bargaining.queries import template_reference
+from bargaining.reference import seed_reference_data
+from bargaining.services import KIND_FILINGS, KIND_REGISTRY, NotAllowed
+from bargaining.template import filing_template, registry_template
+from bargaining.uploads import run_upload
+from core.auth import hash_password
+from core.cli import acting_user, fail
+from core.clock import local_today
+from core.db import db
+from core.migrate import upgrade
+from core.models import Role, User
+from core.settings import seed_settings
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(demo)
+    app.cli.add_command(create_user)
+    app.cli.add_command(template)
+    app.cli.add_command(import_enterprises)
+    app.cli.add_command(import_filings)
+
+
+def init_database() -> dict[str, int]:
+    assert db.engine is not None
+    upgrade(db.engine)
+    added = seed_reference_data()
+    added["settings"] = seed_settings()
+    db.session.commit()
+    return added
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema and load the reference data (no demo data)."""
+    added = init_database()
+    click.echo(
+        f"数据库已就绪：新增县(市、区) {added['counties']} 个、协商事项 {added['items']} 项、设置 {added['settings']} 项"
+    )
+
+
+@click.command("demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Only build the demo city when there are no enterprises yet."
+)
+@click.option(
+    "--seed", default=20260617, show_default=True, help="Random seed of the generated city."
+)
+def demo(if_empty: bool, seed: int) -> None:
+    """Build the Jinhua demo city (about 4,450 enterprises) and print the demo logins."""
+    from bargaining.demo import DEMO_PASSWORD, build_demo_city, demo_logins
+
+    init_database()
+    has_data = db.session.scalars(select(Enterprise.id).limit(1)).first() is not None
+    if has_data and if_empty:
+        click.echo("演示数据已存在，跳过生成。")
+    elif has_data:
+        fail("数据库中已有企业数据；演示城市只能建在空数据库上（可加 --if-empty 跳过）")
+    else:
+        stats = build_demo_city(seed=seed, today=local_today())
+        db.session.commit()
+        click.echo("演示城市已生成：" + "，".join(f"{k} {v}" for k, v in stats.items()))
+    click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, label in demo_logins():
+        click.echo(f"  {username:<28} {label}")
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--county", "county_code", help="County code (inspectors).")
+@click.option("--enterprise", "uscc", help="Enterprise USCC (enterprise clerks).")
+@click.option("--password", required=True)
+@click.option("--display-name", default="")
+def create_user(
+    name: str,
+    role: str,
+    county_code: str | None,
+    uscc: str | None,
+    password: str,
+    display_name: str,
+) -> None:
+    """Create a user: enterprise|inspector|city|admin."""
+    if db.session.scalars(select(User).where(User.username == name)).first():
+        fail(f"用户名「{name}」已存在")
+    if len(password) < 8:
+        fail("密码至少 8 位")
+    county_id = enterprise_id = None
+    if role == Role.INSPECTOR:
+        if not county_code:
+            fail("县级指导员须指定 --county（如 WY）")
+        county = db.session.scalars(
+            select(County).where(County.code == county_code.upper())
+        ).first()
+        if county is None:
+            fail(f"未知的县(市、区)代码「{county_code}」")
+        county_id = county.id
+    elif role == Role.ENTERPRISE:
+        if not uscc:
+            fail("企业经办人须指定 --enterprise（统一社会信用代码）")
+        ent = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc.upper())).first()
+        if ent is None:
+            fail(f"企业名录中没有统一社会信用代码「{uscc}」")
+        enterprise_id, county_id = ent.id, ent.county_id
+    elif county_code or uscc:
+        fail("市总工会和管理员账号不指定县或企业")
+    user = User(
+        username=name,
+        display_name=display_name or name,
+        password_hash=hash_password(password),
+        role=role,
+        county_id=county_id,
+        enterprise_id=enterprise_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    from core import audit_log
+
+    audit_log.record(
+        None,
+        "create",
+        "user",
+        user.id,
+        after={
+            "username": name,
+            "role": role,
+            "county_id": county_id,
+            "enterprise_id": enterprise_id,
+        },
+    )
+    db.session.commit()
+    click.echo(f"已创建用户 {name}（{Role(role).label}）")
+
+
+def template_bytes(registry: bool) -> bytes:
+    counties, items = template_reference()
+    return registry_template(counties) if registry else filing_template(counties, items)
+
+
+@click.command("template")
+@click.option(
+    "--registry", is_flag=True, help="The enterprise registry template instead of the filing one."
+)
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+def template(registry: bool, output: str) -> None:
+    """Write the filing template (or the registry template) to FILE."""
+    Path(output).write_bytes(template_bytes(registry))
+    click.echo(f"已写入 {output}")
+
+
+def _import(kind: str, file: str, username: str) -> None:
+    user = acting_user(username)
+    path = Path(file)
+    if not path.is_file():
+        fail(f"file: 找不到文件 {file}")
+    try:
+        outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
+    except NotAllowed as exc:
+        fail(str(exc))
+    if outcome.status == "rejected":
+        for error in outcome.errors or []:
+            click.echo(error.cli_line(), err=True)
+        if not outcome.errors:
+            click.echo(f"file: {outcome.message}", err=True)
+        sys.exit(1)
+    click.echo(outcome.message)
+
+
+@click.command("import-filings")
+@click.argument("file")
+@click.option(
+    "--as", "username", required=True, help="The user who files (same rules as the web upload)."
+)
+def import_filings(file: str, username: str) -> None:
+    """Import a filing workbook (合同 / 协商事项 / 覆盖企业) as USER."""
+    _import(KIND_FILINGS, file, username)
+
+
+@click.command("import-enterprises")
+@click.argument("file")
+@click.option("--as", "username", required=True, help="The user who keeps the registry.")
+def import_enterprises(file: str, username: str) -> None:
+    """Import an enterprise registry workbook (企业名录) as USER."""
+    _import(KIND_REGISTRY, file, username)

@@ -1,0 +1,139 @@
+"""Automatic pre-audit flags (法定要件预审): legal checks that flag a filed contract, never reject it.
+
+集体合同规定 (Provisions on Collective Contracts, 2004): Art. 36 approval and attendance,
+Art. 38 term, Art. 42 submission to the labour bureau; plus the county minimum wage and
+备案一家、录入一家 (entry on the national union platform within 30 days of filing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+ART36_VOTES = "ART36_VOTES"
+ART36_ATTENDANCE = "ART36_ATTENDANCE"
+ART38_TERM = "ART38_TERM"
+ART42_LATE = "ART42_LATE"
+ART42_MISSING = "ART42_MISSING"
+MIN_WAGE = "MIN_WAGE"
+PLATFORM_LATE = "PLATFORM_LATE"
+PLATFORM_MISSING = "PLATFORM_MISSING"
+
+FLAG_TITLES = {
+    ART36_VOTES: "赞成票未过全体职工代表半数（第36条）",
+    ART36_ATTENDANCE: "出席代表不足三分之二（第36条）",
+    ART38_TERM: "合同期限不在1至3年之间（第38条）",
+    ART42_LATE: "签订后超过10日才报送（第42条）",
+    ART42_MISSING: "未报送劳动保障行政部门审查（第42条）",
+    MIN_WAGE: "最低工资低于当地最低工资标准",
+    PLATFORM_LATE: "备案后超过30日才录入全国平台",
+    PLATFORM_MISSING: "备案超过30日仍未录入全国平台",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LegalFacts:
+    """What the checks need to know of one contract version."""
+
+    signed_on: date
+    delegates_total: int
+    delegates_present: int
+    votes_for: int
+    effective_on: date
+    expires_on: date
+    submitted_on: date | None
+    lowest_wage: Decimal | None
+    filed_on: date
+    platform_entered_on: date | None
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 1 March."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+def term_within_limits(effective_on: date, expires_on: date) -> bool:
+    """Art. 38: a term of 1 to 3 years, counted inclusively (2026-01-01..2028-12-31 is 3 years)."""
+    end_exclusive = expires_on + timedelta(days=1)
+    return add_years(effective_on, 1) <= end_exclusive <= add_years(effective_on, 3)
+
+
+def legal_flags(
+    facts: LegalFacts,
+    minimum_wage: Decimal,
+    today: date,
+    submit_days: int = 10,
+    platform_days: int = 30,
+) -> list[Flag]:
+    """Every pre-audit flag that applies to ``facts`` as of ``today``."""
+    flags: list[Flag] = []
+    if facts.votes_for * 2 <= facts.delegates_total:
+        flags.append(
+            Flag(
+                ART36_VOTES,
+                f"赞成票 {facts.votes_for} 票，未超过全体职工代表 {facts.delegates_total} 人的半数"
+                "（《集体合同规定》第三十六条）",
+            )
+        )
+    if facts.delegates_present * 3 < facts.delegates_total * 2:
+        flags.append(
+            Flag(
+                ART36_ATTENDANCE,
+                f"出席代表 {facts.delegates_present} 人，不足全体职工代表 {facts.delegates_total} 人的三分之二"
+                "（《集体合同规定》第三十六条）",
+            )
+        )
+    if not term_within_limits(facts.effective_on, facts.expires_on):
+        flags.append(
+            Flag(
+                ART38_TERM,
+                f"合同期限 {facts.effective_on.isoformat()} 至 {facts.expires_on.isoformat()}，"
+                "不在1至3年之间（《集体合同规定》第三十八条）",
+            )
+        )
+    if facts.submitted_on is None:
+        flags.append(
+            Flag(ART42_MISSING, "未填写报送劳动保障行政部门的日期（《集体合同规定》第四十二条）")
+        )
+    elif (facts.submitted_on - facts.signed_on).days > submit_days:
+        days = (facts.submitted_on - facts.signed_on).days
+        flags.append(
+            Flag(
+                ART42_LATE,
+                f"签订后第 {days} 日才报送，超过 {submit_days} 日时限（《集体合同规定》第四十二条）",
+            )
+        )
+    if facts.lowest_wage is not None and facts.lowest_wage < minimum_wage:
+        flags.append(
+            Flag(
+                MIN_WAGE,
+                f"合同最低工资 {facts.lowest_wage} 元/月，低于当地最低工资标准 {minimum_wage} 元/月",
+            )
+        )
+    if facts.platform_entered_on is not None:
+        late = (facts.platform_entered_on - facts.filed_on).days
+        if late > platform_days:
+            flags.append(
+                Flag(
+                    PLATFORM_LATE,
+                    f"备案后第 {late} 日才录入全国工会集体协商信息化平台（应在 {platform_days} 日内）",
+                )
+            )
+    elif (today - facts.filed_on).days > platform_days:
+        flags.append(
+            Flag(
+                PLATFORM_MISSING,
+                f"备案已超过 {platform_days} 日仍未录入全国工会集体协商信息化平台（备案一家、录入一家）",
+            )
+        )
+    return flags

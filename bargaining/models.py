@@ -1,0 +1,214 @@
+"""Counties, the item catalogue, the enterprise registry, uploads and the contract register."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+
+LEVEL_ENTERPRISE = "企业"
+LEVEL_INDUSTRY = "行业性"
+LEVEL_REGIONAL = "区域性"
+LEVELS = (LEVEL_ENTERPRISE, LEVEL_INDUSTRY, LEVEL_REGIONAL)
+
+CONTRACT_TYPES = (
+    "综合性集体合同",
+    "工资专项集体合同",
+    "女职工权益保护专项集体合同",
+    "其他专项集体合同",
+)
+#: Contract types that must state a lowest wage (最低工资标准).
+WAGE_CONTRACT_TYPES = ("综合性集体合同", "工资专项集体合同")
+
+
+class County(Base):
+    """县(市、区): the unit whose progress the city supervises."""
+
+    __tablename__ = "county"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    pilot: Mapped[bool] = mapped_column(default=False)
+    required_items: Mapped[int] = mapped_column(default=2)
+    target_share: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.75"))
+    min_wage_tier: Mapped[int] = mapped_column(default=2)
+    division_code: Mapped[str] = mapped_column(String(6), default="")
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class BargainingItem(Base):
+    """协商事项 catalogue. Codes are never reused."""
+
+    __tablename__ = "bargaining_item"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    #: baseline (W01–W03, every wage contract), expansion (counts toward 2027), other (N01)
+    kind: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def is_expansion(self) -> bool:
+        return self.kind == "expansion"
+
+
+class Enterprise(Base):
+    """企业名录: one registered enterprise, kept by its county's inspectors."""
+
+    __tablename__ = "enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    has_union: Mapped[bool] = mapped_column(default=False)
+    above_scale: Mapped[bool] = mapped_column(default=False)
+    employees: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the registry upload that last changed this row (no FK: upload → user → enterprise would cycle)
+    upload_id: Mapped[int | None]
+
+    county: Mapped[County] = relationship(lazy="joined")
+
+
+class Upload(Base):
+    """One uploaded workbook and what became of it. The bytes live in StoredFile."""
+
+    __tablename__ = "upload"
+    __table_args__ = (Index("ix_upload_sha", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # filings | registry
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"))
+    size: Mapped[int]
+    #: imported | rejected | duplicate | processing | failed
+    status: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message: Mapped[str] = mapped_column(Text, default="")
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+
+
+class Contract(Base):
+    """A collective contract as the filer numbers it (合同编号); its content lives in versions.
+
+    Unique per enterprise for 企业 contracts, per county for 行业性/区域性 ones: ``scope_key``
+    is ``E<enterprise id>`` or ``C<county id>``.
+    """
+
+    __tablename__ = "contract"
+    __table_args__ = (UniqueConstraint("scope_key", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    scope_key: Mapped[str] = mapped_column(String(24))
+    level: Mapped[str] = mapped_column(String(8))
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contract_version.id", use_alter=True)
+    )
+    version_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    county: Mapped[County] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise | None] = relationship()
+    current_version: Mapped[ContractVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class ContractVersion(Base):
+    """One filing of a contract: every re-filing under the same 合同编号 is a new version."""
+
+    __tablename__ = "contract_version"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "version_no"),
+        Index("ix_contract_version_filed", "county_id", "filed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the public id hashed into sampling tickets, e.g. ``HT000123-2``
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
+    version_no: Mapped[int]
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"), index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    sheet_row: Mapped[int | None]
+
+    contract_type: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    signed_on: Mapped[date]
+    delegates_total: Mapped[int]
+    delegates_present: Mapped[int]
+    votes_for: Mapped[int]
+    effective_on: Mapped[date]
+    expires_on: Mapped[date]
+    submitted_on: Mapped[date | None]
+    workers_covered: Mapped[int]
+    lowest_wage: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    raise_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    platform_entered_on: Mapped[date | None]
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    #: 备案日期: the upload date, or back-filled by an inspector
+    filed_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract: Mapped[Contract] = relationship(foreign_keys=[contract_id])
+    items: Mapped[list[ContractItem]] = relationship(
+        order_by="ContractItem.item_code", cascade="all, delete-orphan"
+    )
+    coverage: Mapped[list[ContractCoverage]] = relationship(cascade="all, delete-orphan")
+    flags: Mapped[list[ContractFlag]] = relationship(cascade="all, delete-orphan")
+
+
+class ContractItem(Base):
+    """协商事项 agreed in one contract version."""
+
+    __tablename__ = "contract_item"
+    __table_args__ = (UniqueConstraint("version_id", "item_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    item_code: Mapped[str] = mapped_column(ForeignKey("bargaining_item.code"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    item: Mapped[BargainingItem] = relationship(lazy="joined")
+
+
+class ContractCoverage(Base):
+    """覆盖企业: an enterprise covered by an industry or regional contract version."""
+
+    __tablename__ = "contract_coverage"
+    __table_args__ = (UniqueConstraint("version_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class ContractFlag(Base):
+    """An automatic pre-audit flag (legal check) on a contract version — a finding, not a rejection."""
+
+    __tablename__ = "contract_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"), index=True)
+    code: Mapped[str] = mapped_column(String(24))
+    message: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,521 @@
+"""Filing and registry imports applied to the database (services: user and today are arguments).
+
+Services flush, never commit: the request or CLI command commits once — except
+:func:`bargaining.uploads.run_upload`, which keeps the original file before processing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from bargaining.excel_import import (
+    Counties,
+    EnterpriseRef,
+    FilingContext,
+    FilingRow,
+    RegistryContext,
+    RegistryRow,
+    RowError,
+    Scope,
+    filing_usccs,
+    registry_usccs,
+    validate_filings,
+    validate_registry,
+)
+from bargaining.legal_checks import LegalFacts, legal_flags
+from bargaining.models import (
+    LEVEL_ENTERPRISE,
+    BargainingItem,
+    Contract,
+    ContractCoverage,
+    ContractFlag,
+    ContractItem,
+    ContractVersion,
+    County,
+    Enterprise,
+    Upload,
+)
+from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
+from core import audit_log
+from core.db import db, utcnow
+from core.models import Role, StoredFile, User
+from core.settings import get_setting
+from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
+
+KIND_FILINGS = "filings"
+KIND_REGISTRY = "registry"
+FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.CITY, Role.ADMIN})
+REGISTRY_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+class NotAllowed(Exception):
+    """The user's role may not do this (a 403 on the web, exit 1 in the CLI)."""
+
+
+@dataclass
+class UploadOutcome:
+    status: str  # imported | rejected | duplicate
+    message: str
+    upload: Upload | None = None
+    errors: list[RowError] = field(default_factory=list)
+    http_status: int = 200
+    duplicate_of: Upload | None = None
+
+
+def upload_limits() -> Limits:
+    return Limits(
+        max_bytes=int(get_setting("upload_max_mb")) * 1024 * 1024,
+        max_rows=int(get_setting("upload_max_rows")),
+    )
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def find_imported(kind: str, sha: str) -> Upload | None:
+    stmt = select(Upload).where(
+        Upload.kind == kind, Upload.sha256 == sha, Upload.status == "imported"
+    )
+    return db.session.scalars(stmt.limit(1)).first()
+
+
+def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | UploadOutcome:
+    """Keep the original bytes (nothing lost) and open an Upload in state 'processing'.
+
+    Returns an outcome instead when the file was imported before (nothing changes then) or is
+    larger than the limit (not kept).
+    """
+    roles = FILING_ROLES if kind == KIND_FILINGS else REGISTRY_ROLES
+    if user.role not in roles:
+        raise NotAllowed("您的角色不能上传此类文件")
+    sha = sha256_hex(data)
+    previous = find_imported(kind, sha)
+    if previous is not None:
+        when = previous.created_at
+        return UploadOutcome(
+            "duplicate",
+            f"此文件（SHA-256 {sha[:12]}…）已于 {when:%Y-%m-%d %H:%M} UTC 导入（上传记录 #{previous.id}），未重复导入",
+            duplicate_of=previous,
+        )
+    limits = upload_limits()
+    if len(data) > limits.max_bytes:
+        return UploadOutcome(
+            "rejected",
+            f"文件大小 {len(data) / 1048576:.1f} MB，超过 {limits.max_bytes // 1048576} MB 上限",
+            http_status=413,
+        )
+    if db.session.get(StoredFile, sha) is None:
+        db.session.add(StoredFile(sha256=sha, size=len(data), data=data))
+        db.session.flush()
+    upload = Upload(
+        kind=kind,
+        filename=(filename or "upload.xlsx")[:255],
+        sha256=sha,
+        size=len(data),
+        status="processing",
+        user_id=user.id,
+        county_id=user.county_id,
+        enterprise_id=user.enterprise_id,
+        created_at=utcnow(),
+    )
+    db.session.add(upload)
+    db.session.flush()
+    audit_log.record(
+        user,
+        "upload",
+        "upload",
+        upload.id,
+        after={"filename": upload.filename, "sha256": sha, "kind": kind},
+    )
+    return upload
+
+
+def _reject(
+    upload: Upload, message: str, errors: Sequence[RowError], status: int, truncated: bool = False
+) -> UploadOutcome:
+    upload.status = "rejected"
+    upload.message = message + (f"（仅列出前 {len(errors)} 条）" if truncated else "")
+    upload.errors = [error_to_dict(e) for e in errors]
+    db.session.flush()
+    return UploadOutcome("rejected", upload.message, upload, list(errors), status)
+
+
+def error_to_dict(error: RowError) -> dict[str, Any]:
+    return {
+        "sheet": error.sheet,
+        "row": error.row,
+        "column": error.column,
+        "value": error.value,
+        "message": error.message,
+        "col_index": error.col_index,
+    }
+
+
+def error_from_dict(data: dict[str, Any]) -> RowError:
+    return RowError(
+        data["sheet"],
+        data["row"],
+        data["column"],
+        data["value"],
+        data["message"],
+        data.get("col_index"),
+    )
+
+
+def counties_index() -> Counties:
+    rows = db.session.execute(select(County.id, County.code, County.name)).all()
+    by_key: dict[str, int] = {}
+    for cid, code, name in rows:
+        by_key[code.upper()] = cid
+        by_key[name] = cid
+    return Counties(by_key, {cid: name for cid, _, name in rows})
+
+
+def user_scope(user: User) -> Scope:
+    if user.sees_all_counties:
+        return Scope(None)
+    ids = frozenset({user.county_id}) if user.county_id else frozenset()
+    return Scope(ids, user.enterprise_id if user.role == Role.ENTERPRISE else None)
+
+
+def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
+    refs: dict[str, EnterpriseRef] = {}
+    codes = sorted(set(usccs))
+    for start in range(0, len(codes), _CHUNK):
+        stmt = select(Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.county_id).where(
+            Enterprise.uscc.in_(codes[start : start + _CHUNK])
+        )
+        for eid, uscc, name, county_id in db.session.execute(stmt):
+            refs[uscc] = EnterpriseRef(eid, uscc, name, county_id)
+    return refs
+
+
+def read_upload(
+    upload: Upload, data: bytes, sheet_names: Sequence[str]
+) -> Workbook | UploadOutcome:
+    try:
+        return read_workbook(data, upload_limits(), wanted=sheet_names)
+    except FileRejected as exc:
+        return _reject(
+            upload, exc.message, [RowError("文件", None, "", "", exc.message)], exc.status
+        )
+
+
+# ---------------------------------------------------------------------------- filings
+
+
+def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) -> UploadOutcome:
+    """Validate the workbook and, only when it has no error at all, file every contract in it."""
+    book = read_upload(
+        upload, data, [CONTRACTS.name, ITEMS.name, COVERAGE.name, *CONTRACTS.aliases]
+    )
+    if isinstance(book, UploadOutcome):
+        return book
+    items = dict(
+        db.session.execute(
+            select(BargainingItem.code, BargainingItem.kind).where(BargainingItem.active)
+        ).all()
+    )
+    ctx = FilingContext(
+        counties=counties_index(),
+        scope=user_scope(user),
+        items=items,
+        enterprises=enterprise_refs(filing_usccs(book)),
+        may_set_filed_on=user.role in (Role.INSPECTOR, Role.CITY, Role.ADMIN),
+        today=today,
+    )
+    result = validate_filings(book, ctx)
+    if result.errors:
+        return _reject(
+            upload,
+            f"发现 {len(result.errors)} 处错误，未导入任何合同，请修改后重新上传",
+            result.errors,
+            422,
+            result.truncated,
+        )
+    counts = file_contracts(result.rows, user, upload, today)
+    upload.status = "imported"
+    upload.counts = counts
+    upload.message = (
+        f"已导入 {counts['contracts']} 份合同（新建 {counts['new_contracts']} 份，新版本 {counts['new_versions']} 个），"
+        f"协商事项 {counts['items']} 条，覆盖企业 {counts['coverage']} 家，预审提示 {counts['flags']} 条"
+    )
+    if upload.county_id is None and result.rows:
+        upload.county_id = result.rows[0].county_id
+    db.session.flush()
+    return UploadOutcome("imported", upload.message, upload)
+
+
+def scope_key(row: FilingRow) -> str:
+    return f"E{row.enterprise_id}" if row.level == LEVEL_ENTERPRISE else f"C{row.county_id}"
+
+
+def public_id(contract_id: int, version_no: int) -> str:
+    return f"HT{contract_id:06d}-{version_no}"
+
+
+def file_contracts(
+    rows: Sequence[FilingRow], user: User, upload: Upload | None, today: date
+) -> dict[str, int]:
+    """Insert contracts, versions, items, coverage and pre-audit flags in bulk."""
+    keys = {(scope_key(r), r.number) for r in rows}
+    existing: dict[tuple[str, str], tuple[int, int, int | None]] = {}
+    numbers = sorted({n for _, n in keys})
+    for start in range(0, len(numbers), _CHUNK):
+        stmt = select(
+            Contract.id,
+            Contract.scope_key,
+            Contract.number,
+            Contract.version_count,
+            Contract.current_version_id,
+        ).where(Contract.number.in_(numbers[start : start + _CHUNK]))
+        for cid, skey, number, count, current in db.session.execute(stmt):
+            if (skey, number) in keys:
+                existing[(skey, number)] = (cid, count, current)
+    now = utcnow()
+    new_rows = [r for r in rows if (scope_key(r), r.number) not in existing]
+    if new_rows:
+        returned = (
+            db.session.execute(
+                insert(Contract).returning(Contract.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "number": r.number,
+                        "scope_key": scope_key(r),
+                        "level": r.level,
+                        "county_id": r.county_id,
+                        "enterprise_id": r.enterprise_id,
+                        "version_count": 0,
+                        "created_at": now,
+                    }
+                    for r in new_rows
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        for r, cid in zip(new_rows, returned, strict=True):
+            existing[(scope_key(r), r.number)] = (cid, 0, None)
+
+    tiers = {int(k): Decimal(str(v)) for k, v in get_setting("min_wage_tiers").items()}
+    county_tier = dict(db.session.execute(select(County.id, County.min_wage_tier)).all())
+    submit_days = int(get_setting("submit_days"))
+    platform_days = int(get_setting("platform_entry_days"))
+
+    version_rows: list[dict[str, Any]] = []
+    previous: list[int | None] = []
+    for r in rows:
+        cid, count, current = existing[(scope_key(r), r.number)]
+        version_no = count + 1
+        existing[(scope_key(r), r.number)] = (cid, version_no, current)
+        previous.append(current)
+        version_rows.append(
+            {
+                "public_id": public_id(cid, version_no),
+                "contract_id": cid,
+                "version_no": version_no,
+                "county_id": r.county_id,
+                "upload_id": upload.id if upload else None,
+                "filed_by_id": user.id,
+                "sheet_row": r.row,
+                "contract_type": r.contract_type,
+                "name": r.name,
+                "industry": r.industry,
+                "signed_on": r.signed_on,
+                "delegates_total": r.delegates_total,
+                "delegates_present": r.delegates_present,
+                "votes_for": r.votes_for,
+                "effective_on": r.effective_on,
+                "expires_on": r.expires_on,
+                "submitted_on": r.submitted_on,
+                "workers_covered": r.workers_covered,
+                "lowest_wage": r.lowest_wage,
+                "raise_pct": r.raise_pct,
+                "platform_entered_on": r.platform_entered_on,
+                "remarks": r.remarks,
+                "filed_on": r.filed_on or today,
+                "created_at": now,
+            }
+        )
+    version_ids = (
+        db.session.execute(
+            insert(ContractVersion).returning(ContractVersion.id, sort_by_parameter_order=True),
+            version_rows,
+        )
+        .scalars()
+        .all()
+    )
+
+    item_rows: list[dict[str, Any]] = []
+    coverage_rows: list[dict[str, Any]] = []
+    flag_rows: list[dict[str, Any]] = []
+    contract_updates: list[dict[str, Any]] = []
+    log_entries: list[dict[str, Any]] = []
+    for r, vid, vrow, prev in zip(rows, version_ids, version_rows, previous, strict=True):
+        item_rows.extend(
+            {"version_id": vid, "item_code": code, "summary": summary} for code, summary in r.items
+        )
+        coverage_rows.extend({"version_id": vid, "enterprise_id": eid} for eid in r.coverage)
+        facts = LegalFacts(
+            signed_on=r.signed_on,
+            delegates_total=r.delegates_total,
+            delegates_present=r.delegates_present,
+            votes_for=r.votes_for,
+            effective_on=r.effective_on,
+            expires_on=r.expires_on,
+            submitted_on=r.submitted_on,
+            lowest_wage=r.lowest_wage,
+            filed_on=vrow["filed_on"],
+            platform_entered_on=r.platform_entered_on,
+        )
+        minimum = tiers[county_tier[r.county_id]]
+        flags = legal_flags(facts, minimum, today, submit_days, platform_days)
+        flag_rows.extend({"version_id": vid, "code": f.code, "message": f.message} for f in flags)
+        contract_updates.append(
+            {
+                "id": vrow["contract_id"],
+                "current_version_id": vid,
+                "version_count": vrow["version_no"],
+            }
+        )
+        log_entries.append(
+            {
+                "action": "file_contract" if vrow["version_no"] == 1 else "file_contract_version",
+                "object_type": "contract",
+                "object_id": vrow["contract_id"],
+                "summary": f"{vrow['public_id']} 第{vrow['version_no']}版（上传 #{upload.id if upload else '-'} 第{r.row}行）",
+                "before": {"current_version_id": prev} if prev else None,
+                "after": {
+                    **{k: v for k, v in vrow.items() if k not in ("created_at",)},
+                    "version_id": vid,
+                    "items": [c for c, _ in r.items],
+                    "coverage": r.coverage,
+                    "flags": [f.code for f in flags],
+                },
+            }
+        )
+    for table, payload in (
+        (ContractItem, item_rows),
+        (ContractCoverage, coverage_rows),
+        (ContractFlag, flag_rows),
+    ):
+        if payload:
+            db.session.execute(insert(table), payload)
+    if contract_updates:
+        db.session.execute(update(Contract), contract_updates)
+    audit_log.record_many(user, log_entries)
+    db.session.flush()
+    return {
+        "contracts": len(rows),
+        "new_contracts": len(new_rows),
+        "new_versions": len(rows) - len(new_rows),
+        "items": len(item_rows),
+        "coverage": len(coverage_rows),
+        "flags": len(flag_rows),
+    }
+
+
+# ---------------------------------------------------------------------------- registry
+
+REGISTRY_FIELDS = ("name", "county_id", "industry", "has_union", "above_scale", "employees")
+
+
+def process_registry_upload(upload: Upload, data: bytes, user: User, today: date) -> UploadOutcome:
+    book = read_upload(upload, data, [REGISTRY.name, *REGISTRY.aliases])
+    if isinstance(book, UploadOutcome):
+        return book
+    ctx = RegistryContext(counties_index(), user_scope(user), enterprise_refs(registry_usccs(book)))
+    result = validate_registry(book, ctx)
+    if result.errors:
+        return _reject(
+            upload,
+            f"发现 {len(result.errors)} 处错误，企业名录未作任何更改，请修改后重新上传",
+            result.errors,
+            422,
+            result.truncated,
+        )
+    counts = apply_registry(result.rows, user, upload)
+    upload.status = "imported"
+    upload.counts = counts
+    upload.message = f"企业名录已更新：新增 {counts['created']} 家，更新 {counts['updated']} 家，未变 {counts['unchanged']} 家"
+    db.session.flush()
+    return UploadOutcome("imported", upload.message, upload)
+
+
+def apply_registry(
+    rows: Sequence[RegistryRow], user: User, upload: Upload | None
+) -> dict[str, int]:
+    by_uscc: dict[str, Enterprise] = {}
+    codes = [r.uscc for r in rows]
+    for start in range(0, len(codes), _CHUNK):
+        stmt = select(Enterprise).where(Enterprise.uscc.in_(codes[start : start + _CHUNK]))
+        by_uscc.update({e.uscc: e for e in db.session.scalars(stmt)})
+    now = utcnow()
+    created: list[RegistryRow] = []
+    updates: list[dict[str, Any]] = []
+    log_entries: list[dict[str, Any]] = []
+    unchanged = 0
+    for r in rows:
+        ent = by_uscc.get(r.uscc)
+        if ent is None:
+            created.append(r)
+            continue
+        before = {f: getattr(ent, f) for f in REGISTRY_FIELDS}
+        after = {f: getattr(r, f) for f in REGISTRY_FIELDS}
+        if before == after:
+            unchanged += 1
+            continue
+        updates.append(
+            {"id": ent.id, **after, "updated_at": now, "upload_id": upload.id if upload else None}
+        )
+        log_entries.append(
+            {
+                "action": "update",
+                "object_type": "enterprise",
+                "object_id": ent.id,
+                "before": before,
+                "after": after,
+                "summary": f"企业名录更新（上传 #{upload.id if upload else '-'} 第{r.row}行）",
+            }
+        )
+    if created:
+        ids = (
+            db.session.execute(
+                insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "uscc": r.uscc,
+                        **{f: getattr(r, f) for f in REGISTRY_FIELDS},
+                        "updated_at": now,
+                        "upload_id": upload.id if upload else None,
+                    }
+                    for r in created
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        log_entries.extend(
+            {
+                "action": "create",
+                "object_type": "enterprise",
+                "object_id": eid,
+                "after": {"uscc": r.uscc, **{f: getattr(r, f) for f in REGISTRY_FIELDS}},
+                "summary": f"企业名录新增（上传 #{upload.id if upload else '-'} 第{r.row}行）",
+            }
+            for r, eid in zip(created, ids, strict=True)
+        )
+    if updates:
+        db.session.execute(update(Enterprise), updates)
+    audit_log.record_many(user, log_entries)
+    db.session.flush()
+    return {"created": len(created), "updated": len(updates), "unchanged": unchanged}

@@ -1,0 +1,43 @@
+"""The one code path shared by the web upload and ``flask import-filings|import-enterprises``.
+
+This is an edge, like a view: it commits. It commits twice on purpose — first the original
+file and its 'processing' record (nothing is lost even if processing dies), then the import
+itself, all or nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bargaining.models import Upload
+from bargaining.services import (
+    KIND_FILINGS,
+    UploadOutcome,
+    process_filing_upload,
+    process_registry_upload,
+    store_upload,
+)
+from core.db import db
+from core.models import User
+
+
+def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -> UploadOutcome:
+    stored = store_upload(user, kind, filename, data)
+    if isinstance(stored, UploadOutcome):
+        db.session.rollback()
+        return stored
+    db.session.commit()
+    upload_id = stored.id
+    process = process_filing_upload if kind == KIND_FILINGS else process_registry_upload
+    try:
+        outcome = process(stored, data, user, today)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        failed = db.session.get(Upload, upload_id)
+        if failed is not None:
+            failed.status = "failed"
+            failed.message = "处理时发生内部错误，未导入任何数据；文件已保存，请联系管理员"
+            db.session.commit()
+        raise
+    return outcome

@@ -1,0 +1,38 @@
+"""统一社会信用代码 (Unified Social Credit Code), GB 32100-2015.
+
+18 characters from a 31-symbol alphabet (no I, O, S, V, Z); the last is a check character
+computed from the first 17 with weights 3^i mod 31.
+"""
+
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+
+
+def check_char(first17: str) -> str:
+    """The check character for the first 17 characters of a USCC."""
+    total = sum(_VALUE[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why ``code`` is not a valid USCC (a Chinese message), or None when it is valid."""
+    if len(code) != 18:
+        return f"统一社会信用代码应为18位，实际为{len(code)}位"
+    bad = sorted({ch for ch in code if ch not in _VALUE})
+    if bad:
+        return f"统一社会信用代码含有不允许的字符：{''.join(bad)}（不使用 I、O、S、V、Z）"
+    if check_char(code[:17]) != code[17]:
+        return "统一社会信用代码校验位错误（GB 32100-2015），请核对是否录错"
+    return None
+
+
+def is_valid_uscc(code: str) -> bool:
+    return uscc_problem(code) is None
+
+
+def make_uscc(body17: str) -> str:
+    """Complete 17 characters into a valid USCC (used by the demo and the tests)."""
+    return body17 + check_char(body17)

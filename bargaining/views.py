@@ -1,0 +1,432 @@
+"""Filing pages: upload, uploads, filings list, contract page, registry. Views stay thin."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from bargaining import queries
+from bargaining.cells import CellProblem, parse_date
+from bargaining.cli import template_bytes
+from bargaining.forms import UploadForm
+from bargaining.legal_checks import FLAG_TITLES
+from bargaining.marking import marked_workbook
+from bargaining.models import CONTRACT_TYPES, LEVELS, Contract, ContractVersion, Enterprise, Upload
+from bargaining.services import (
+    FILING_ROLES,
+    KIND_FILINGS,
+    KIND_REGISTRY,
+    REGISTRY_ROLES,
+    NotAllowed,
+    error_from_dict,
+    upload_limits,
+)
+from bargaining.uploads import run_upload
+from core import audit_log
+from core.auth import ALL_ROLES, allow, ensure_object, public
+from core.clock import local_today
+from core.db import db
+from core.models import Role, StoredFile
+from core.spreadsheet import FileRejected, read_workbook
+from core.xlsx import XLSX_MIME, table_workbook
+
+bp = Blueprint("bargaining", __name__)
+READERS = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype=XLSX_MIME,
+        headers={
+            "Content-Disposition": _disposition(filename),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _arg_date(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except CellProblem:
+        flash(f"日期「{value}」无法识别，已忽略该筛选条件", "warning")
+        return None
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+@bp.route("/filings/template.xlsx")
+@public
+def filing_template():  # type: ignore[no-untyped-def]
+    return _xlsx(template_bytes(registry=False), "集体合同备案模板.xlsx")
+
+
+@bp.route("/registry/template.xlsx")
+@public
+def registry_template():  # type: ignore[no-untyped-def]
+    return _xlsx(template_bytes(registry=True), "企业名录模板.xlsx")
+
+
+# ---------------------------------------------------------------------------- uploads
+
+
+def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
+    form = UploadForm()
+    limits = upload_limits()
+    wants_json = request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            message = "；".join(e for errs in form.errors.values() for e in errs) or "请选择文件"
+            if wants_json:
+                return jsonify({"status": "rejected", "message": message}), 400
+            flash(message, "danger")
+            return render_template(template, form=form, limits=limits), 400
+        file = form.file.data
+        try:
+            outcome = run_upload(
+                current_user, kind, file.filename or "", file.read(), local_today()
+            )
+        except NotAllowed:
+            abort(403)
+        target = None
+        if outcome.upload is not None:
+            target = url_for("bargaining.upload_detail", upload_id=outcome.upload.id)
+        elif outcome.duplicate_of is not None and _upload_visible(outcome.duplicate_of):
+            target = url_for("bargaining.upload_detail", upload_id=outcome.duplicate_of.id)
+        if wants_json:
+            return jsonify(
+                {"status": outcome.status, "message": outcome.message, "url": target}
+            ), outcome.http_status
+        flash(
+            outcome.message,
+            {"imported": "success", "duplicate": "info"}.get(outcome.status, "danger"),
+        )
+        if outcome.upload is not None:
+            return _render_upload(outcome.upload), outcome.http_status
+        if target:
+            return redirect(target)
+        return render_template(template, form=form, limits=limits), outcome.http_status
+    return render_template(template, form=form, limits=limits)
+
+
+@bp.route("/filings/upload", methods=["GET", "POST"])
+@allow(*FILING_ROLES)
+def upload_filings():  # type: ignore[no-untyped-def]
+    return _handle_upload(KIND_FILINGS, "bargaining/upload_filings.html")
+
+
+@bp.route("/registry/upload", methods=["GET", "POST"])
+@allow(*REGISTRY_ROLES)
+def upload_registry():  # type: ignore[no-untyped-def]
+    return _handle_upload(KIND_REGISTRY, "bargaining/upload_registry.html")
+
+
+def _upload_visible(upload: Upload) -> bool:
+    stmt = queries.scope_uploads(
+        queries.select(Upload.id).where(Upload.id == upload.id), current_user
+    )
+    return db.session.scalar(stmt) is not None
+
+
+def _get_upload(upload_id: int) -> Upload:
+    upload = db.session.get(Upload, upload_id)
+    if upload is None or not _upload_visible(upload):
+        abort(404)
+    return upload
+
+
+def _render_upload(upload: Upload) -> str:
+    errors = [error_from_dict(e) for e in upload.errors or []]
+    markable = upload.status == "rejected" and any(e.row for e in errors)
+    return render_template(
+        "bargaining/upload_detail.html",
+        upload=upload,
+        errors=errors,
+        markable=markable,
+        history=audit_log.history("upload", upload.id),
+    )
+
+
+@bp.route("/uploads")
+@allow(*ALL_ROLES)
+def uploads():  # type: ignore[no-untyped-def]
+    kind = request.args.get("kind") or None
+    rows, total = queries.page(queries.uploads_query(current_user, kind), _page_number())
+    return render_template(
+        "bargaining/uploads.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=queries.PAGE_SIZE,
+    )
+
+
+@bp.route("/uploads/<int:upload_id>")
+@allow(*ALL_ROLES)
+def upload_detail(upload_id: int):  # type: ignore[no-untyped-def]
+    return _render_upload(_get_upload(upload_id))
+
+
+@bp.route("/uploads/<int:upload_id>/original")
+@allow(*ALL_ROLES)
+def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
+    upload = _get_upload(upload_id)
+    stored = db.session.get(StoredFile, upload.sha256)
+    if stored is None:
+        abort(404)
+    # always a download, never rendered inline (an uploaded file could be HTML)
+    return Response(
+        stored.data,
+        mimetype="application/octet-stream",
+        headers={
+            "Content-Disposition": _disposition(upload.filename),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.route("/uploads/<int:upload_id>/marked.xlsx")
+@allow(*ALL_ROLES)
+def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
+    upload = _get_upload(upload_id)
+    stored = db.session.get(StoredFile, upload.sha256)
+    if stored is None or upload.status != "rejected":
+        abort(404)
+    try:
+        book = read_workbook(stored.data, upload_limits())
+    except FileRejected:
+        abort(404)
+    errors = [error_from_dict(e) for e in upload.errors or []]
+    stem = upload.filename.rsplit(".", 1)[0]
+    return _xlsx(marked_workbook(book.sheets, errors), f"{stem}-错误标注.xlsx")
+
+
+# ---------------------------------------------------------------------------- filings
+
+
+def _filing_filters() -> queries.FilingFilters:
+    a = request.args
+    return queries.FilingFilters(
+        q=a.get("q", "").strip(),
+        county=a.get("county", "").strip(),
+        level=a.get("level", "") if a.get("level") in LEVELS else "",
+        contract_type=a.get("type", "") if a.get("type") in CONTRACT_TYPES else "",
+        flag=a.get("flag", "") if a.get("flag") in ("any", "none", *FLAG_TITLES) else "",
+        platform=a.get("platform", "") if a.get("platform") in ("entered", "missing") else "",
+        filed_from=_arg_date("from"),
+        filed_to=_arg_date("to"),
+        in_force_on=_arg_date("in_force"),
+    )
+
+
+FILING_EXPORT_HEADERS = (
+    "合同编号",
+    "版本",
+    "公开编号",
+    "协商层级",
+    "合同类型",
+    "名称",
+    "统一社会信用代码",
+    "县(市、区)",
+    "行业",
+    "签订日期",
+    "生效日期",
+    "期满日期",
+    "报送日期",
+    "备案日期",
+    "平台录入日期",
+    "覆盖职工人数",
+    "最低工资标准",
+    "工资增长幅度",
+    "拓展事项数",
+    "预审提示数",
+)
+
+
+@bp.route("/filings")
+@allow(*ALL_ROLES)
+def filings():  # type: ignore[no-untyped-def]
+    filters = _filing_filters()
+    stmt = queries.filings_query(current_user, filters)
+    if request.args.get("export") == "xlsx":
+        rows = (
+            (
+                c.number,
+                v.version_no,
+                v.public_id,
+                c.level,
+                v.contract_type,
+                v.name,
+                uscc or "",
+                county_name,
+                v.industry,
+                v.signed_on,
+                v.effective_on,
+                v.expires_on,
+                v.submitted_on,
+                v.filed_on,
+                v.platform_entered_on,
+                v.workers_covered,
+                v.lowest_wage,
+                v.raise_pct,
+                n_items,
+                n_flags,
+            )
+            for c, v, county_name, uscc, n_items, n_flags in db.session.execute(stmt)
+        )
+        return _xlsx(
+            table_workbook("备案合同", FILING_EXPORT_HEADERS, rows),
+            f"备案合同-{local_today().isoformat()}.xlsx",
+        )
+    rows, total = queries.page(stmt, _page_number())
+    return render_template(
+        "bargaining/filings.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=queries.PAGE_SIZE,
+        filters=filters,
+        counties=queries.counties_for(current_user),
+        levels=LEVELS,
+        types=CONTRACT_TYPES,
+        flag_titles=FLAG_TITLES,
+    )
+
+
+@bp.route("/contracts/<int:contract_id>")
+@allow(*ALL_ROLES)
+def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
+    contract = db.session.get(Contract, contract_id)
+    if contract is None:
+        abort(404)
+    ensure_object(current_user, contract.county_id, contract.enterprise_id)
+    versions = queries.versions_of(contract.id)
+    selected: ContractVersion | None = versions[0] if versions else None
+    wanted = request.args.get("version", type=int)
+    if wanted is not None:
+        selected = next((v for v in versions if v.version_no == wanted), None)
+        if selected is None:
+            abort(404)
+    upload = db.session.get(Upload, selected.upload_id) if selected and selected.upload_id else None
+    return render_template(
+        "bargaining/contract.html",
+        contract=contract,
+        versions=versions,
+        version=selected,
+        upload=upload if upload and _upload_visible(upload) else None,
+        history=audit_log.history("contract", contract.id),
+        flag_titles=FLAG_TITLES,
+    )
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+def _registry_filters() -> queries.RegistryFilters:
+    a = request.args
+    return queries.RegistryFilters(
+        q=a.get("q", "").strip(),
+        county=a.get("county", "").strip(),
+        has_union=a.get("has_union", ""),
+        above_scale=a.get("above_scale", ""),
+        industry=a.get("industry", "").strip(),
+        contract=a.get("contract", ""),
+    )
+
+
+REGISTRY_EXPORT_HEADERS = (
+    "统一社会信用代码",
+    "企业名称",
+    "县(市、区)",
+    "行业",
+    "是否建会",
+    "是否规模以上",
+    "职工人数",
+    "备案合同数",
+)
+
+
+@bp.route("/registry")
+@allow(*READERS)
+def registry():  # type: ignore[no-untyped-def]
+    filters = _registry_filters()
+    stmt = queries.registry_query(current_user, filters)
+    if request.args.get("export") == "xlsx":
+        rows = (
+            (e.uscc, e.name, county_name, e.industry, e.has_union, e.above_scale, e.employees, n)
+            for e, county_name, n in db.session.execute(stmt)
+        )
+        return _xlsx(
+            table_workbook("企业名录", REGISTRY_EXPORT_HEADERS, rows),
+            f"企业名录-{local_today().isoformat()}.xlsx",
+        )
+    rows, total = queries.page(stmt, _page_number())
+    return render_template(
+        "bargaining/registry.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=queries.PAGE_SIZE,
+        filters=filters,
+        counties=queries.counties_for(current_user),
+    )
+
+
+@bp.route("/enterprises/<int:enterprise_id>")
+@allow(*ALL_ROLES)
+def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
+    ent = db.session.get(Enterprise, enterprise_id)
+    if ent is None:
+        abort(404)
+    ensure_object(current_user, ent.county_id, ent.id)
+    return render_template(
+        "bargaining/enterprise.html",
+        ent=ent,
+        own=queries.own_contracts(ent.id),
+        covering=queries.covering_contracts(ent.id),
+        history=audit_log.history("enterprise", ent.id),
+    )
+
+
+def home_section(user: Any) -> tuple[str, dict[str, Any]]:
+    today = local_today()
+    context: dict[str, Any] = {"today": today}
+    if user.role == Role.ENTERPRISE:
+        ent = db.session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
+        context.update(ent=ent, own=queries.own_contracts(ent.id) if ent else [])
+    else:
+        context["summary"] = queries.county_summary(user, today)
+    recent, _ = queries.page(queries.uploads_query(user), 1, size=8)
+    context["recent_uploads"] = recent
+    return "bargaining/home_section.html", context

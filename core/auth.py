@@ -1,0 +1,141 @@
+"""Login, roles and scoping (SPEC §3).
+
+Every view declares who may use it with :func:`allow` (or :func:`public`); the app refuses
+to start when a route forgets to (:func:`check_every_route_declares_access`). Objects outside
+a user's scope answer 404, never their data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+
+from core.db import db
+from core.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+_FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_STRONG = PasswordHasher()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    csrf.init_app(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def _hasher() -> PasswordHasher:
+    try:
+        fast = current_app.config.get("PASSWORD_HASH_FAST", False)
+    except RuntimeError:
+        fast = False
+    return _FAST if fast else _STRONG
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# ------------------------------------------------------------------------ route access
+
+ALL_ROLES = frozenset(Role)
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Declare which roles may call a view; others get 403, anonymous users the login page."""
+    allowed = frozenset(roles)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("core.login", next=request.full_path))
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper._access = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """A view anyone may call (the login page)."""
+    view._access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def check_every_route_declares_access(app: Flask) -> None:
+    """Refuse to start when a route does not say who may use it (as Arlo does)."""
+    missing = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "_access")
+    ]
+    if missing:
+        raise RuntimeError("routes without an access declaration: " + ", ".join(sorted(missing)))
+
+
+def route_access(app: Flask, endpoint: str) -> frozenset[Role] | str:
+    return app.view_functions[endpoint]._access  # type: ignore[attr-defined,no-any-return]
+
+
+# ------------------------------------------------------------------------ scoping
+
+
+def county_ids_in_scope(user: User) -> frozenset[int] | None:
+    """None means every county (city leaders and admins).
+
+    Enterprise clerks carry their enterprise's county in ``county_id`` as well.
+    """
+    if user.sees_all_counties:
+        return None
+    return frozenset({user.county_id}) if user.county_id else frozenset()
+
+
+def ensure_county(user: User, county_id: int | None) -> None:
+    """404 unless the county is in the user's scope (enterprise users have no county pages)."""
+    if user.role == Role.ENTERPRISE:
+        abort(404)
+    ids = county_ids_in_scope(user)
+    if ids is not None and county_id not in ids:
+        abort(404)
+
+
+def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) -> None:
+    """404 unless the object (of that county, for that enterprise) is in the user's scope."""
+    if user.role == Role.ENTERPRISE:
+        if enterprise_id is None or enterprise_id != user.enterprise_id:
+            abort(404)
+        return
+    ids = county_ids_in_scope(user)
+    if ids is not None and county_id not in ids:
+        abort(404)

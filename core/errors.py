@@ -1,0 +1,42 @@
+"""Error pages in Chinese; JSON under /api. A 500 is a bug, every user error is a 4xx."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "请求有误",
+    403: "您的角色无权访问此页面",
+    404: "页面不存在，或不在您的管辖范围内",
+    405: "不支持的请求方式",
+    413: "上传的文件过大（上限 20 MB）",
+    429: "请求过于频繁，请稍后再试",
+    500: "系统内部错误，已记录，请稍后再试或联系管理员",
+}
+
+
+def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
+    message = MESSAGES.get(status, "请求未能完成")
+    if request.path.startswith("/api/"):
+        return jsonify({"error": message, "detail": detail, "status": status}), status
+    return render_template("core/error.html", status=status, message=message, detail=detail), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return _render(400, "表单已过期或缺少安全校验（CSRF），请刷新页面后重试")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        detail = exc.description if exc.code not in (404, 500) and exc.description else ""
+        if exc.code in MESSAGES and detail and detail.startswith(("The ", "You ")):
+            detail = ""  # werkzeug's English default text
+        return _render(exc.code or 500, detail)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error")
+        return _render(500)

@@ -1,0 +1,39 @@
+"""Settings (可配置规则): defaults here, overrides in the ``setting`` table (admin-editable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.db import db
+from core.models import Setting
+
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "upload_max_mb": (20, "上传文件大小上限（MB）"),
+    "upload_max_rows": (50_000, "每个工作表行数上限"),
+    "min_wage_tiers": (
+        {"1": 2490, "2": 2260, "3": 2010},
+        "浙江省月最低工资标准（元），自2024-01-01起",
+    ),
+    "submit_days": (10, "签订后报送劳动保障行政部门的时限（日），《集体合同规定》第42条"),
+    "platform_entry_days": (30, "备案后录入全国平台的时限（日）"),
+    "sample_rate": (0.30, "每月抽查比例"),
+    "deadline_days_critical": (7, "严重问题整改期限（日，立行立改）"),
+    "deadline_days_major": (30, "较重问题整改期限（日，限期整改）"),
+    "deadline_days_minor": (60, "一般问题整改期限（日）"),
+}
+
+
+def get_setting(key: str) -> Any:
+    row = db.session.get(Setting, key)
+    if row is not None:
+        return row.value
+    return DEFAULTS[key][0]
+
+
+def seed_settings() -> int:
+    added = 0
+    for key, (value, description) in DEFAULTS.items():
+        if db.session.get(Setting, key) is None:
+            db.session.add(Setting(key=key, value=value, description=description))
+            added += 1
+    return added

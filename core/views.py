@@ -1,0 +1,92 @@
+"""Login, logout, the language switch and each role's home page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from core import audit_log
+from core.auth import ALL_ROLES, allow, public, verify_password
+from core.db import db
+from core.forms import EmptyForm, LoginForm
+from core.i18n import SUPPORTED
+from core.models import User
+
+bp = Blueprint("core", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("core.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("core.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalars(
+            select(User).where(User.username == form.username.data.strip())
+        ).first()
+        if user is not None and user.active and verify_password(user, form.password.data):
+            login_user(user)
+            audit_log.record(user, "login", "user", user.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        flash("用户名或密码错误", "danger")
+        return render_template("core/login.html", form=form), 401
+    return render_template("core/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(*ALL_ROLES)
+def logout():  # type: ignore[no-untyped-def]
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("已退出登录", "info")
+    return redirect(url_for("core.login"))
+
+
+@bp.route("/lang/<code>")
+@public
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    if code in SUPPORTED:
+        session["lang"] = code
+    return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.route("/")
+@allow(*ALL_ROLES)
+def home():  # type: ignore[no-untyped-def]
+    """Each domain adds its section (tasks, deadlines, reminders) with :func:`add_home_section`."""
+    sections = [
+        section(current_user) for section in current_app.extensions.get("home_sections", [])
+    ]
+    return render_template("core/home.html", sections=[s for s in sections if s])
+
+
+def add_home_section(
+    app: Flask, section: Callable[[User], tuple[str, dict[str, Any]] | None]
+) -> None:
+    """Register ``section(user) -> (template, context)`` to be shown on the home page."""
+    app.extensions.setdefault("home_sections", []).append(section)
