@@ -196,14 +196,22 @@ def _contract_row(
         workers_covered=ent.employees if ent and ent.employees else rng.randint(100, 3000),
         lowest_wage=Decimal(rng.randint(wage_tier_floor - 50, 3200)),
         raise_pct=Decimal(rng.randint(2, 8)),
-        platform_entered_on=filed_on + timedelta(days=rng.randint(1, 25))
-        if rng.random() > 0.12
-        else None,
+        platform_entered_on=_entered_on(rng, filed_on, today),
         remarks="",
         filed_on=filed_on,
         enterprise_id=ent.id if ent else None,
         items=items,
     )
+
+
+def _entered_on(rng: random.Random, filed_on: date, today: date) -> date | None:
+    """Most filings reach the national platform within days; some not yet (备案一家、录入一家)."""
+    if rng.random() < 0.12:
+        return None
+    entered = filed_on + timedelta(
+        days=rng.randint(1, 25) if rng.random() > 0.05 else rng.randint(31, 60)
+    )
+    return entered if entered <= today else None
 
 
 def _demo_users(counties: dict[str, County], by_county: dict[int, list[Enterprise]]) -> list[User]:

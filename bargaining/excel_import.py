@@ -421,6 +421,8 @@ def _contract_row(
     submitted_on = r.get("submitted_on", parse_date, required=False)
     if submitted_on and signed_on and submitted_on < signed_on:
         r.fail("submitted_on", "报送日期早于签订日期")
+    elif submitted_on and submitted_on > ctx.today:
+        r.fail("submitted_on", "报送日期晚于今天")
     workers = r.get("workers_covered", positive)
     wage_required = contract_type in WAGE_CONTRACT_TYPES
     lowest_wage = r.get(
@@ -432,6 +434,8 @@ def _contract_row(
         "raise_pct", lambda v: parse_decimal(v, Decimal("-100"), Decimal("1000")), required=False
     )
     platform_on = r.get("platform_entered_on", parse_date, required=False)
+    if platform_on and platform_on > ctx.today:
+        r.fail("platform_entered_on", "平台录入日期晚于今天")
     remarks = r.text("remarks", required=False, max_len=2000)
     filed_on = r.get("filed_on", parse_date, required=False)
     if filed_on is not None:

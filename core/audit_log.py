@@ -88,10 +88,16 @@ def record_many(user: User | None, entries: Iterable[Mapping[str, Any]]) -> int:
 
 
 def history(object_type: str, object_id: int, limit: int = 200) -> list[AuditLog]:
+    """The object's log, newest first; each entry carries ``username`` for display."""
     stmt = (
-        select(AuditLog)
+        select(AuditLog, User.username)
+        .outerjoin(User, User.id == AuditLog.user_id)
         .where(AuditLog.object_type == object_type, AuditLog.object_id == object_id)
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
+    entries = []
+    for entry, username in db.session.execute(stmt):
+        entry.username = username or "系统"
+        entries.append(entry)
+    return entries
