@@ -163,6 +163,8 @@ def _load_sheet(
             )
         return None
     grid = book.sheets[name]
+    if not required and all(is_blank(v) for row in grid for v in row):
+        return None  # an optional sheet left entirely empty is as good as absent
     header = match_header(grid, spec)
     if header is None:
         errors.add(

@@ -21,7 +21,7 @@ PLATFORM_LATE = "PLATFORM_LATE"
 PLATFORM_MISSING = "PLATFORM_MISSING"
 
 FLAG_TITLES = {
-    ART36_VOTES: "赞成票未过全体职工代表半数（第36条）",
+    ART36_VOTES: "赞成票不足全体职工代表半数（第36条）",
     ART36_ATTENDANCE: "出席代表不足三分之二（第36条）",
     ART38_TERM: "合同期限不在1至3年之间（第38条）",
     ART42_LATE: "签订后超过10日才报送（第42条）",
@@ -77,11 +77,12 @@ def legal_flags(
 ) -> list[Flag]:
     """Every pre-audit flag that applies to ``facts`` as of ``today``."""
     flags: list[Flag] = []
-    if facts.votes_for * 2 <= facts.delegates_total:
+    # 半数以上 / 三分之二以上 include the number itself (Civil Code Art. 1259): exactly half passes
+    if facts.votes_for * 2 < facts.delegates_total:
         flags.append(
             Flag(
                 ART36_VOTES,
-                f"赞成票 {facts.votes_for} 票，未超过全体职工代表 {facts.delegates_total} 人的半数"
+                f"赞成票 {facts.votes_for} 票，不足全体职工代表 {facts.delegates_total} 人的半数"
                 "（《集体合同规定》第三十六条）",
             )
         )
