@@ -342,8 +342,16 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
                     contracts_sheet.header.columns.get("level"),
                 )
             )
-    errors.items.sort(key=lambda e: (e.sheet != FILE, e.sheet, e.row or 0, e.col_index or 0))
+    _sort(errors, (CONTRACTS.name, ITEMS.name, COVERAGE.name))
     return ImportResult(rows if not errors.items else [], errors.items, errors.truncated)
+
+
+def _sort(errors: _Errors, sheet_order: Sequence[str]) -> None:
+    """File-level errors first, then sheet by sheet in template order, row by row, left to right."""
+    rank = {FILE: -1, **{name: i for i, name in enumerate(sheet_order)}}
+    errors.items.sort(
+        key=lambda e: (rank.get(e.sheet, len(rank)), e.sheet, e.row or 0, e.col_index or 0)
+    )
 
 
 def _contract_row(
@@ -630,5 +638,5 @@ def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
                     row_no, uscc, name, county_id, industry, has_union, above_scale, employees
                 )  # type: ignore[arg-type]
             )
-    errors.items.sort(key=lambda e: (e.sheet != FILE, e.sheet, e.row or 0, e.col_index or 0))
+    _sort(errors, (REGISTRY.name,))
     return ImportResult(rows if not errors.items else [], errors.items, errors.truncated)
