@@ -259,8 +259,6 @@ def _formula_errors(book: Workbook, errors: _Errors, sheets: Sequence[str]) -> N
                     _ref_col(cell.ref),
                 )
             )
-    if book.formula_sheets:
-        errors.add(RowError(FILE, None, "", "", "工作簿含有公式，请将公式转换为数值后再上传"))
 
 
 def _ref_row(ref: str) -> int | None:
