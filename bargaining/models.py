@@ -112,7 +112,7 @@ class Contract(Base):
     __table_args__ = (UniqueConstraint("scope_key", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64), index=True)
     scope_key: Mapped[str] = mapped_column(String(24))
     level: Mapped[str] = mapped_column(String(8))
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)

@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,7 +18,6 @@ from bargaining.excel_import import (
     Counties,
     EnterpriseRef,
     FilingContext,
-    FilingRow,
     RegistryContext,
     RegistryRow,
     RowError,
@@ -29,15 +27,9 @@ from bargaining.excel_import import (
     validate_filings,
     validate_registry,
 )
-from bargaining.legal_checks import LegalFacts, legal_flags
+from bargaining.filing import chunks, file_contracts
 from bargaining.models import (
-    LEVEL_ENTERPRISE,
     BargainingItem,
-    Contract,
-    ContractCoverage,
-    ContractFlag,
-    ContractItem,
-    ContractVersion,
     County,
     Enterprise,
     Upload,
@@ -53,7 +45,6 @@ KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
 FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.CITY, Role.ADMIN})
 REGISTRY_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
-_CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
 class NotAllowed(Exception):
@@ -190,9 +181,9 @@ def user_scope(user: User) -> Scope:
 def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
     refs: dict[str, EnterpriseRef] = {}
     codes = sorted(set(usccs))
-    for start in range(0, len(codes), _CHUNK):
+    for part in chunks(codes):
         stmt = select(Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.county_id).where(
-            Enterprise.uscc.in_(codes[start : start + _CHUNK])
+            Enterprise.uscc.in_(part)
         )
         for eid, uscc, name, county_id in db.session.execute(stmt):
             refs[uscc] = EnterpriseRef(eid, uscc, name, county_id)
@@ -255,175 +246,6 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
     return UploadOutcome("imported", upload.message, upload)
 
 
-def scope_key(row: FilingRow) -> str:
-    return f"E{row.enterprise_id}" if row.level == LEVEL_ENTERPRISE else f"C{row.county_id}"
-
-
-def public_id(contract_id: int, version_no: int) -> str:
-    return f"HT{contract_id:06d}-{version_no}"
-
-
-def file_contracts(
-    rows: Sequence[FilingRow], user: User, upload: Upload | None, today: date
-) -> dict[str, int]:
-    """Insert contracts, versions, items, coverage and pre-audit flags in bulk."""
-    keys = {(scope_key(r), r.number) for r in rows}
-    existing: dict[tuple[str, str], tuple[int, int, int | None]] = {}
-    numbers = sorted({n for _, n in keys})
-    for start in range(0, len(numbers), _CHUNK):
-        stmt = select(
-            Contract.id,
-            Contract.scope_key,
-            Contract.number,
-            Contract.version_count,
-            Contract.current_version_id,
-        ).where(Contract.number.in_(numbers[start : start + _CHUNK]))
-        for cid, skey, number, count, current in db.session.execute(stmt):
-            if (skey, number) in keys:
-                existing[(skey, number)] = (cid, count, current)
-    now = utcnow()
-    new_rows = [r for r in rows if (scope_key(r), r.number) not in existing]
-    if new_rows:
-        returned = (
-            db.session.execute(
-                insert(Contract).returning(Contract.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "number": r.number,
-                        "scope_key": scope_key(r),
-                        "level": r.level,
-                        "county_id": r.county_id,
-                        "enterprise_id": r.enterprise_id,
-                        "version_count": 0,
-                        "created_at": now,
-                    }
-                    for r in new_rows
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        for r, cid in zip(new_rows, returned, strict=True):
-            existing[(scope_key(r), r.number)] = (cid, 0, None)
-
-    tiers = {int(k): Decimal(str(v)) for k, v in get_setting("min_wage_tiers").items()}
-    county_tier = dict(db.session.execute(select(County.id, County.min_wage_tier)).all())
-    submit_days = int(get_setting("submit_days"))
-    platform_days = int(get_setting("platform_entry_days"))
-
-    version_rows: list[dict[str, Any]] = []
-    previous: list[int | None] = []
-    for r in rows:
-        cid, count, current = existing[(scope_key(r), r.number)]
-        version_no = count + 1
-        existing[(scope_key(r), r.number)] = (cid, version_no, current)
-        previous.append(current)
-        version_rows.append(
-            {
-                "public_id": public_id(cid, version_no),
-                "contract_id": cid,
-                "version_no": version_no,
-                "county_id": r.county_id,
-                "upload_id": upload.id if upload else None,
-                "filed_by_id": user.id,
-                "sheet_row": r.row,
-                "contract_type": r.contract_type,
-                "name": r.name,
-                "industry": r.industry,
-                "signed_on": r.signed_on,
-                "delegates_total": r.delegates_total,
-                "delegates_present": r.delegates_present,
-                "votes_for": r.votes_for,
-                "effective_on": r.effective_on,
-                "expires_on": r.expires_on,
-                "submitted_on": r.submitted_on,
-                "workers_covered": r.workers_covered,
-                "lowest_wage": r.lowest_wage,
-                "raise_pct": r.raise_pct,
-                "platform_entered_on": r.platform_entered_on,
-                "remarks": r.remarks,
-                "filed_on": r.filed_on or today,
-                "created_at": now,
-            }
-        )
-    version_ids = (
-        db.session.execute(
-            insert(ContractVersion).returning(ContractVersion.id, sort_by_parameter_order=True),
-            version_rows,
-        )
-        .scalars()
-        .all()
-    )
-
-    item_rows: list[dict[str, Any]] = []
-    coverage_rows: list[dict[str, Any]] = []
-    flag_rows: list[dict[str, Any]] = []
-    contract_updates: list[dict[str, Any]] = []
-    log_entries: list[dict[str, Any]] = []
-    for r, vid, vrow, prev in zip(rows, version_ids, version_rows, previous, strict=True):
-        item_rows.extend(
-            {"version_id": vid, "item_code": code, "summary": summary} for code, summary in r.items
-        )
-        coverage_rows.extend({"version_id": vid, "enterprise_id": eid} for eid in r.coverage)
-        facts = LegalFacts(
-            signed_on=r.signed_on,
-            delegates_total=r.delegates_total,
-            delegates_present=r.delegates_present,
-            votes_for=r.votes_for,
-            effective_on=r.effective_on,
-            expires_on=r.expires_on,
-            submitted_on=r.submitted_on,
-            lowest_wage=r.lowest_wage,
-            filed_on=vrow["filed_on"],
-            platform_entered_on=r.platform_entered_on,
-        )
-        minimum = tiers[county_tier[r.county_id]]
-        flags = legal_flags(facts, minimum, today, submit_days, platform_days)
-        flag_rows.extend({"version_id": vid, "code": f.code, "message": f.message} for f in flags)
-        contract_updates.append(
-            {
-                "id": vrow["contract_id"],
-                "current_version_id": vid,
-                "version_count": vrow["version_no"],
-            }
-        )
-        log_entries.append(
-            {
-                "action": "file_contract" if vrow["version_no"] == 1 else "file_contract_version",
-                "object_type": "contract",
-                "object_id": vrow["contract_id"],
-                "summary": f"{vrow['public_id']} 第{vrow['version_no']}版（上传 #{upload.id if upload else '-'} 第{r.row}行）",
-                "before": {"current_version_id": prev} if prev else None,
-                "after": {
-                    **{k: v for k, v in vrow.items() if k not in ("created_at",)},
-                    "version_id": vid,
-                    "items": [c for c, _ in r.items],
-                    "coverage": r.coverage,
-                    "flags": [f.code for f in flags],
-                },
-            }
-        )
-    for table, payload in (
-        (ContractItem, item_rows),
-        (ContractCoverage, coverage_rows),
-        (ContractFlag, flag_rows),
-    ):
-        if payload:
-            db.session.execute(insert(table), payload)
-    if contract_updates:
-        db.session.execute(update(Contract), contract_updates)
-    audit_log.record_many(user, log_entries)
-    db.session.flush()
-    return {
-        "contracts": len(rows),
-        "new_contracts": len(new_rows),
-        "new_versions": len(rows) - len(new_rows),
-        "items": len(item_rows),
-        "coverage": len(coverage_rows),
-        "flags": len(flag_rows),
-    }
-
-
 # ---------------------------------------------------------------------------- registry
 
 REGISTRY_FIELDS = ("name", "county_id", "industry", "has_union", "above_scale", "employees")
@@ -456,9 +278,13 @@ def apply_registry(
 ) -> dict[str, int]:
     by_uscc: dict[str, Enterprise] = {}
     codes = [r.uscc for r in rows]
-    for start in range(0, len(codes), _CHUNK):
-        stmt = select(Enterprise).where(Enterprise.uscc.in_(codes[start : start + _CHUNK]))
-        by_uscc.update({e.uscc: e for e in db.session.scalars(stmt)})
+    for part in chunks(codes):
+        by_uscc.update(
+            {
+                e.uscc: e
+                for e in db.session.scalars(select(Enterprise).where(Enterprise.uscc.in_(part)))
+            }
+        )
     now = utcnow()
     created: list[RegistryRow] = []
     updates: list[dict[str, Any]] = []
@@ -488,34 +314,32 @@ def apply_registry(
             }
         )
     if created:
-        ids = (
-            db.session.execute(
-                insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "uscc": r.uscc,
-                        **{f: getattr(r, f) for f in REGISTRY_FIELDS},
-                        "updated_at": now,
-                        "upload_id": upload.id if upload else None,
-                    }
-                    for r in created
-                ],
-            )
-            .scalars()
-            .all()
+        db.session.execute(
+            insert(Enterprise.__table__),
+            [
+                {
+                    "uscc": r.uscc,
+                    **{f: getattr(r, f) for f in REGISTRY_FIELDS},
+                    "updated_at": now,
+                    "upload_id": upload.id if upload else None,
+                }
+                for r in created
+            ],
         )
+        ids = {ref.uscc: ref.id for ref in enterprise_refs(r.uscc for r in created).values()}
         log_entries.extend(
             {
                 "action": "create",
                 "object_type": "enterprise",
-                "object_id": eid,
+                "object_id": ids[r.uscc],
                 "after": {"uscc": r.uscc, **{f: getattr(r, f) for f in REGISTRY_FIELDS}},
                 "summary": f"企业名录新增（上传 #{upload.id if upload else '-'} 第{r.row}行）",
             }
-            for r, eid in zip(created, ids, strict=True)
+            for r in created
         )
     if updates:
         db.session.execute(update(Enterprise), updates)
     audit_log.record_many(user, log_entries)
     db.session.flush()
+    db.session.expire_all()
     return {"created": len(created), "updated": len(updates), "unchanged": unchanged}

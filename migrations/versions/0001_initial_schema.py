@@ -136,6 +136,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_contract_enterprise_id"), ["enterprise_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_contract_number"), ["number"], unique=False)
 
     op.create_table(
         "user",
@@ -373,6 +374,7 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("user")
     with op.batch_alter_table("contract", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contract_number"))
         batch_op.drop_index(batch_op.f("ix_contract_enterprise_id"))
         batch_op.drop_index(batch_op.f("ix_contract_county_id"))
 
