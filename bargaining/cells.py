@@ -31,6 +31,8 @@ def normalize_text(value: Any) -> str:
     """NFKC (full-width letters, digits and brackets to half-width) and trimmed."""
     if value is None:
         return ""
+    if isinstance(value, str) and value.isascii():
+        return value.strip()  # nothing for NFKC to change
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):
@@ -143,4 +145,4 @@ def parse_bool(value: Any) -> bool:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value == "" or value is None or (isinstance(value, str) and not value.strip())

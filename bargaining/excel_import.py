@@ -205,12 +205,11 @@ class _RowReader:
     ):
         self.spec, self.sheet, self.row, self.cells, self.errors = spec, sheet, row, cells, errors
         self.ok = True
+        width = len(cells)
+        self.values = {k: cells[i] if i < width else "" for k, i in sheet.header.columns.items()}
 
     def raw(self, key: str) -> Any:
-        index = self.sheet.header.columns.get(key)
-        if index is None or index >= len(self.cells):
-            return ""
-        return self.cells[index]
+        return self.values.get(key, "")
 
     def fail(self, key: str, message: str, value: Any = None) -> None:
         self.ok = False

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from bargaining.excel_import import FilingRow
 from bargaining.legal_checks import LegalFacts, legal_flags
@@ -27,6 +27,7 @@ from bargaining.models import (
     County,
     Upload,
 )
+from core.bulk import bulk_insert
 from core.db import db, utcnow
 from core.models import AuditLog, User
 from core.settings import get_setting
@@ -50,16 +51,23 @@ def public_id(contract_id: int, version_no: int) -> str:
 
 
 def _insert(table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        db.session.execute(insert(table), rows)
+    bulk_insert(db.session, table, rows)
 
 
 def _contract_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int, int | None]]:
     """(scope_key, number) -> (id, version_count, current_version_id) for the contracts that exist."""
     found: dict[tuple[str, str], tuple[int, int, int | None]] = {}
-    cols = (Contract.id, Contract.scope_key, Contract.number, Contract.version_count, Contract.current_version_id)
+    cols = (
+        Contract.id,
+        Contract.scope_key,
+        Contract.number,
+        Contract.version_count,
+        Contract.current_version_id,
+    )
     for part in chunks(sorted({n for _, n in keys})):  # answered by the index on number
-        for cid, skey, number, count, current in db.session.execute(select(*cols).where(Contract.number.in_(part))):
+        for cid, skey, number, count, current in db.session.execute(
+            select(*cols).where(Contract.number.in_(part))
+        ):
             if (skey, number) in keys:
                 found[(skey, number)] = (cid, count, current)
     return found

@@ -80,7 +80,8 @@ def _wide_ref_pattern(max_columns: int) -> re.Pattern[bytes]:
         alternatives.append(rb"[A-Z]{2}")
         if last < "Z":
             alternatives.append(f"[{chr(ord(last) + 1)}-Z]".encode())
-    return re.compile(rb'<(?:\w+:)?c\s[^>]*?r="(?:' + b"|".join(alternatives) + rb")\d")
+    # r="…" with letters only appears on cells (rows carry digits), so no tag context is needed
+    return re.compile(rb'\sr="(?:' + b"|".join(alternatives) + rb")\d")
 
 
 # ---------------------------------------------------------------------------- zip (.xlsx, .ods)
