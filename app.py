@@ -15,8 +15,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
 
+    from audits import cli as audits_cli
+    from audits import jobs as audits_jobs
+    from audits import views as audits_views
+    from bargaining import cli as bargaining_cli
+    from bargaining import views as bargaining_views
     from core import auth, errors, i18n, templating
-    from core.cli import register_cli
+    from core import cli as core_cli
+    from core import views as core_views
     from core.db import db
 
     db.init_app(app)
@@ -25,17 +31,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
 
-    from bargaining.cli import register_cli as register_bargaining_cli
-    from bargaining.views import bp as bargaining_bp
-    from bargaining.views import home_section as bargaining_home
-    from core.views import add_home_section
-    from core.views import bp as core_bp
+    app.register_blueprint(core_views.bp)
+    app.register_blueprint(bargaining_views.bp)
+    app.register_blueprint(audits_views.bp)
+    core_views.add_home_section(app, audits_views.home_section)  # reminders first
+    core_views.add_home_section(app, bargaining_views.home_section)
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(bargaining_bp)
-    add_home_section(app, bargaining_home)
-    register_cli(app)
-    register_bargaining_cli(app)
+    core_cli.register_cli(app)
+    bargaining_cli.register_cli(app)
+    audits_cli.register_cli(app)
+    audits_jobs.register_jobs(app)
 
     auth.check_every_route_declares_access(app)
     return app

@@ -1,1 +1,201 @@
-"""Sample rounds, audits, findings, rectification, escalation and visits (issue 4 onwards)."""
+"""Sample rounds, audits, findings, rectifications, interviews (约谈) and evidence files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+
+
+class SampleRound(Base):
+    """每月随机抽查三成: the verifiable draw of one month's filings. One per month, ever."""
+
+    __tablename__ = "sample_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM: the filings' month
+    seed: Mapped[str] = mapped_column(String(64))
+    seed_source: Mapped[str] = mapped_column(String(12))  # csprng | typed
+    rate: Mapped[str] = mapped_column(String(12))  # as text: the exact fraction drawn with
+    algorithm: Mapped[str] = mapped_column(Text)
+    population_sha256: Mapped[str] = mapped_column(String(64))
+    population_size: Mapped[int]
+    #: the population snapshot: gzip of the exact text whose SHA-256 is population_sha256
+    population_gz: Mapped[bytes] = mapped_column(LargeBinary)
+    pick_count: Mapped[int]
+    late_count: Mapped[int] = mapped_column(default=0)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_on: Mapped[date]
+
+
+class SamplePick(Base):
+    __tablename__ = "sample_pick"
+    __table_args__ = (UniqueConstraint("round_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("sample_round.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    public_id: Mapped[str] = mapped_column(String(32))
+    ticket: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int]  # 1 = lowest ticket of its county
+    late: Mapped[bool] = mapped_column(default=False)
+
+
+class Audit(Base):
+    """One sampled contract version audited against the checklist C1–C9."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_inspector_status", "inspector_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pick_id: Mapped[int | None] = mapped_column(ForeignKey("sample_pick.id"), unique=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("sample_round.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open | done
+    verdict: Mapped[str | None] = mapped_column(String(8))  # 合格 | 不合格
+    notes: Mapped[str] = mapped_column(Text, default="")
+    completed_on: Mapped[date | None]
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    checks: Mapped[list[AuditCheck]] = relationship(order_by="AuditCheck.code", cascade="all, delete-orphan")
+
+
+class AuditCheck(Base):
+    __tablename__ = "audit_check"
+    __table_args__ = (UniqueConstraint("audit_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"))
+    code: Mapped[str] = mapped_column(String(4))  # C1..C9
+    result: Mapped[str] = mapped_column(String(4))  # pass | fail | na
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Finding(Base):
+    """A failed checklist item (or a problem seen on a visit): what is wrong and how serious."""
+
+    __tablename__ = "finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"), index=True)
+    source: Mapped[str] = mapped_column(String(8), default="audit")  # audit | visit
+    source_id: Mapped[int | None]
+    check_code: Mapped[str] = mapped_column(String(4))
+    severity: Mapped[str] = mapped_column(String(8))  # critical | major | minor
+    description: Mapped[str] = mapped_column(Text)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
+    created_on: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    rectification: Mapped[Rectification] = relationship(back_populates="finding", uselist=False)
+
+
+class Rectification(Base):
+    """整改: the enterprise fixes a finding by its deadline (立行立改 / 限期整改)."""
+
+    __tablename__ = "rectification"
+    __table_args__ = (Index("ix_rectification_open", "county_id", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id"), unique=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    deadline: Mapped[date]
+    #: pending 待整改 | in_progress 整改中 | submitted 待核验 | resolved 已整改
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    #: set by the daily job when the deadline passed unresolved (逾期)
+    overdue_since: Mapped[date | None]
+    resolved_on: Mapped[date | None]
+    created_on: Mapped[date]
+
+    finding: Mapped[Finding] = relationship(back_populates="rectification", lazy="joined")
+    events: Mapped[list[RectificationEvent]] = relationship(order_by="RectificationEvent.id")
+
+
+class RectificationEvent(Base):
+    __tablename__ = "rectification_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectification.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Interview(Base):
+    """约谈: the county union interviews an enterprise leader, or the city a county union."""
+
+    __tablename__ = "interview"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))  # county | city
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    triggered_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(8), default="planned")  # planned | held
+    held_on: Mapped[date | None]
+    participants: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    commitments: Mapped[str] = mapped_column(Text, default="")
+    follow_up_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InterviewLink(Base):
+    """Which overdue rectifications an interview is about; one interview per level each."""
+
+    __tablename__ = "interview_link"
+    __table_args__ = (UniqueConstraint("rectification_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id"), index=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectification.id"))
+    level: Mapped[str] = mapped_column(String(8))
+
+
+class Evidence(Base):
+    """An evidence file (photo, scan, minutes) attached to an audit, rectification or visit."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_owner", "owner_type", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int]
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+__all__ = [
+    "Audit",
+    "AuditCheck",
+    "Evidence",
+    "Finding",
+    "Interview",
+    "InterviewLink",
+    "Rectification",
+    "RectificationEvent",
+    "SamplePick",
+    "SampleRound",
+]

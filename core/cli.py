@@ -36,4 +36,14 @@ def acting_user(username: str) -> User:
 
 
 def register_cli(app: Flask) -> None:
-    """Core has no commands of its own yet; domains register theirs."""
+    app.cli.add_command(scheduler_command)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the job process (monthly draw, daily escalation). Run exactly one, beside gunicorn."""
+    from flask import current_app
+
+    from core.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -1,0 +1,88 @@
+"""flask draw-sample | verify-sample | escalate (SPEC §9: names and outputs are stable)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+
+from audits import rounds
+from audits.jobs import daily_escalation, draw_month_once
+from bargaining.cells import CellProblem, parse_date
+from core.cli import fail
+from core.clock import local_today
+from core.db import utcnow
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(draw_sample)
+    app.cli.add_command(verify_sample)
+    app.cli.add_command(escalate_command)
+
+
+def _month(text: str) -> rounds.Month:
+    try:
+        return rounds.Month.parse(text)
+    except rounds.RoundProblem as exc:
+        fail(exc.message)
+
+
+@click.command("draw-sample")
+@click.option("--month", "month_text", required=True, help="YYYY-MM: the month whose filings are sampled.")
+@click.option("--seed", default=None, help="Digits typed by a city leader; default a 20-digit CSPRNG seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the public record of the round as JSON.")
+def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
+    """Draw the 30% sample of the versions filed in MONTH (once; a drawn month is shown as it is)."""
+    month = _month(month_text)
+    existing = rounds.get_round(str(month))
+    if existing is not None and seed and seed.strip() != existing.seed:
+        fail(f"{month} 已于 {existing.drawn_at:%Y-%m-%d %H:%M} UTC 抽取（种子 {existing.seed}），每月只抽取一次")
+    try:
+        round_, fresh = draw_month_once(month, seed, None, utcnow())
+    except rounds.RoundProblem as exc:
+        fail(exc.message)
+    if as_json:
+        click.echo(json.dumps(rounds.round_json(round_), ensure_ascii=False))
+    else:
+        state = "已抽取" if fresh else "此前已抽取"
+        click.echo(
+            f"{round_.month} {state}：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份；"
+            f"种子 {round_.seed}；总体 SHA-256 {round_.population_sha256}"
+        )
+    if not fresh:
+        click.echo(f"{round_.month} 此前已抽取，未重新抽取", err=True)
+
+
+@click.command("verify-sample")
+@click.option("--month", "month_text", required=True)
+def verify_sample(month_text: str) -> None:
+    """Recompute the draw from the stored snapshot and seed; exit 1 on any difference."""
+    month = _month(month_text)
+    round_ = rounds.get_round(str(month))
+    if round_ is None:
+        fail(f"{month} 尚未抽取")
+    result = rounds.verify_round(round_)
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"{round_.month} 核验通过：总体 {round_.population_size} 份，SHA-256 {round_.population_sha256} 一致，"
+        f"重新计算的 {round_.pick_count} 份抽中结果与记录一致"
+    )
+
+
+@click.command("escalate")
+@click.option("--date", "date_text", default=None, help="YYYY-MM-DD; default today (Asia/Shanghai).")
+def escalate_command(date_text: str | None) -> None:
+    """The daily escalation job, by hand: mark 逾期 and open the 约谈 the rules call for."""
+    try:
+        today = parse_date(date_text) if date_text else local_today()
+    except CellProblem as exc:
+        fail(exc.message)
+    result = daily_escalation(today)
+    click.echo(
+        f"{today.isoformat()}：新增逾期 {result.newly_overdue} 项，县级约谈 {result.county_interviews} 次，"
+        f"市级约谈 {result.city_interviews} 次"
+    )

@@ -1,0 +1,144 @@
+"""Read-side queries for sampling, audits, rectifications and interviews, scoped (SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from audits import rectification_rules as rules
+from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
+from bargaining.models import Contract, ContractVersion, County, Enterprise
+from core.db import db
+from core.models import Role, User
+
+
+def scope_by_county(stmt: Select[Any], column: Any, user: User) -> Select[Any]:
+    if user.sees_all_counties:
+        return stmt
+    return stmt.where(column == (user.county_id or -1))
+
+
+def rounds_list() -> list[SampleRound]:
+    return list(db.session.scalars(select(SampleRound).order_by(SampleRound.month.desc())))
+
+
+def round_picks(round_: SampleRound, user: User) -> Select[Any]:
+    stmt = (
+        select(SamplePick, County.code, County.name, ContractVersion, Audit, User.username)
+        .join(County, County.id == SamplePick.county_id)
+        .join(ContractVersion, ContractVersion.id == SamplePick.version_id)
+        .outerjoin(Audit, Audit.pick_id == SamplePick.id)
+        .outerjoin(User, User.id == Audit.inspector_id)
+        .where(SamplePick.round_id == round_.id)
+        .order_by(County.sort_order, SamplePick.rank)
+    )
+    return scope_by_county(stmt, SamplePick.county_id, user)
+
+
+@dataclass
+class AuditFilters:
+    status: str = ""  # "" | open | done
+    county: str = ""
+    mine: bool = False
+    month: str = ""
+
+
+def audits_query(user: User, f: AuditFilters) -> Select[Any]:
+    stmt = (
+        select(Audit, ContractVersion, Contract, County.name, SampleRound.month, User.username)
+        .join(ContractVersion, ContractVersion.id == Audit.version_id)
+        .join(Contract, Contract.id == Audit.contract_id)
+        .join(County, County.id == Audit.county_id)
+        .outerjoin(SampleRound, SampleRound.id == Audit.round_id)
+        .outerjoin(User, User.id == Audit.inspector_id)
+    )
+    stmt = scope_by_county(stmt, Audit.county_id, user)
+    if f.mine and user.role == Role.INSPECTOR:
+        stmt = stmt.where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
+    if f.status in ("open", "done"):
+        stmt = stmt.where(Audit.status == f.status)
+    if f.county:
+        stmt = stmt.where(County.code == f.county.upper())
+    if f.month:
+        stmt = stmt.where(SampleRound.month == f.month)
+    return stmt.order_by(Audit.status.desc(), Audit.due_on, Audit.id)
+
+
+@dataclass
+class RectificationFilters:
+    status: str = ""  # "" | a status | overdue | open
+    county: str = ""
+
+
+def rectifications_query(user: User, f: RectificationFilters, today: date) -> Select[Any]:
+    stmt = (
+        select(Rectification, Finding, County.name, Enterprise.name)
+        .join(Finding, Finding.id == Rectification.finding_id)
+        .join(County, County.id == Rectification.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
+    )
+    if user.role == Role.ENTERPRISE:
+        stmt = stmt.where(Rectification.enterprise_id == (user.enterprise_id or -1))
+    else:
+        stmt = scope_by_county(stmt, Rectification.county_id, user)
+    if f.status in rules.STATUS_LABELS:
+        stmt = stmt.where(Rectification.status == f.status)
+    elif f.status == "open":
+        stmt = stmt.where(Rectification.status != rules.RESOLVED)
+    elif f.status == "overdue":
+        stmt = stmt.where(Rectification.status != rules.RESOLVED, Rectification.deadline < today)
+    if f.county:
+        stmt = stmt.where(County.code == f.county.upper())
+    return stmt.order_by(Rectification.status == rules.RESOLVED, Rectification.deadline, Rectification.id)
+
+
+def interviews_query(user: User) -> Select[Any]:
+    stmt = (
+        select(Interview, County.name, Enterprise.name)
+        .join(County, County.id == Interview.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
+    )
+    stmt = scope_by_county(stmt, Interview.county_id, user)
+    return stmt.order_by(Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc())
+
+
+@dataclass
+class Reminders:
+    due_soon: list[tuple[Rectification, Finding, str, str | None]]
+    overdue: list[tuple[Rectification, Finding, str, str | None]]
+    audits_due: list[Audit]
+    interviews: list[Interview]
+
+
+def reminders(user: User, today: date) -> Reminders:
+    """Deadlines coming within 7 days (and tomorrow), overdue items, open audits and 约谈 to hold."""
+    open_rects = rectifications_query(user, RectificationFilters(status="open"), today)
+    rows = list(db.session.execute(open_rects.limit(500)))
+    due_soon = [r for r in rows if today <= r[0].deadline <= today + timedelta(days=7)]
+    overdue = [r for r in rows if r[0].deadline < today]
+    audits_due: list[Audit] = []
+    if user.role == Role.INSPECTOR:
+        stmt = (
+            select(Audit)
+            .where(Audit.county_id == user.county_id, Audit.status == "open")
+            .where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
+            .order_by(Audit.due_on)
+            .limit(200)
+        )
+        audits_due = list(db.session.scalars(stmt))
+    interviews: list[Interview] = []
+    if user.role in (Role.INSPECTOR, Role.CITY):
+        level = "county" if user.role == Role.INSPECTOR else "city"
+        stmt = scope_by_county(select(Interview), Interview.county_id, user).where(
+            Interview.status == "planned", Interview.level == level
+        )
+        interviews = list(db.session.scalars(stmt.order_by(Interview.triggered_on)))
+    return Reminders(due_soon, overdue, audits_due, interviews)
+
+
+def open_audit_count(user: User) -> int:
+    stmt = scope_by_county(select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id, user)
+    return db.session.scalar(stmt) or 0

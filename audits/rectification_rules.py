@@ -1,0 +1,60 @@
+"""The rectification status machine (pure): 待整改 → 整改中 → 待核验 → 已整改, and 逾期."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+PENDING, IN_PROGRESS, SUBMITTED, RESOLVED = "pending", "in_progress", "submitted", "resolved"
+STATUS_LABELS = {PENDING: "待整改", IN_PROGRESS: "整改中", SUBMITTED: "待核验", RESOLVED: "已整改"}
+OVERDUE_LABEL = "逾期"
+
+START, SUBMIT, VERIFY, SEND_BACK = "start", "submit", "verify", "send_back"
+ACTION_LABELS = {START: "开始整改", SUBMIT: "提交整改情况", VERIFY: "核验通过", SEND_BACK: "退回重改"}
+#: which side acts: the enterprise (or an inspector on its behalf) answers, the inspector verifies
+OWNER_ACTIONS = frozenset({START, SUBMIT})
+INSPECTOR_ACTIONS = frozenset({VERIFY, SEND_BACK})
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (PENDING, START): IN_PROGRESS,
+    (PENDING, SUBMIT): SUBMITTED,
+    (IN_PROGRESS, SUBMIT): SUBMITTED,
+    (SUBMITTED, VERIFY): RESOLVED,
+    (SUBMITTED, SEND_BACK): IN_PROGRESS,
+}
+
+
+class TransitionRefused(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_status: str
+    to_status: str
+
+
+def next_status(status: str, action: str, note: str = "") -> Transition:
+    """Where ``action`` takes a rectification in ``status``; refused with a Chinese message."""
+    if action not in ACTION_LABELS:
+        raise TransitionRefused("未知的操作")
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise TransitionRefused(
+            f"当前状态为「{STATUS_LABELS.get(status, status)}」，不能执行「{ACTION_LABELS[action]}」"
+        )
+    if action in (SUBMIT, SEND_BACK) and not note.strip():
+        raise TransitionRefused("提交整改情况或退回时须填写说明")
+    return Transition(status, target)
+
+
+def is_overdue(status: str, deadline: date, today: date) -> bool:
+    """逾期: the deadline has passed and the rectification is not resolved."""
+    return status != RESOLVED and today > deadline
+
+
+def status_label(status: str, deadline: date, today: date) -> str:
+    label = STATUS_LABELS.get(status, status)
+    return f"{label}（{OVERDUE_LABEL}）" if is_overdue(status, deadline, today) else label

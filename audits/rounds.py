@@ -1,0 +1,326 @@
+"""Sample rounds applied to the database: population, draw, picks, audits, verification.
+
+Services: the acting user and the time are arguments; they flush, the edge commits. The
+month is drawn once: the ``sample_round.month`` unique constraint settles races between
+processes (see :func:`audits.jobs.draw_month_once`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import gzip
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from audits import sampling
+from audits.models import Audit, SamplePick, SampleRound
+from bargaining.models import Contract, ContractVersion, County
+from core import audit_log
+from core.bulk import bulk_insert
+from core.clock import to_local
+from core.db import db
+from core.models import Role, User
+from core.settings import get_setting
+
+
+class RoundProblem(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        try:
+            year, month = (int(p) for p in text.strip().split("-"))
+            if not (2000 <= year <= 2100 and 1 <= month <= 12):
+                raise ValueError
+        except ValueError as exc:
+            raise RoundProblem(f"月份应写作 YYYY-MM（如 2026-06），不是「{text}」") from exc
+        return cls(year, month)
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class PopulationRow:
+    version_id: int
+    public_id: str
+    county_id: int
+    county_code: str
+    contract_id: int
+    enterprise_id: int | None
+    late: bool
+
+
+def get_round(month: str) -> SampleRound | None:
+    return db.session.scalars(select(SampleRound).where(SampleRound.month == month)).first()
+
+
+def population(month: Month, now: datetime) -> list[PopulationRow]:
+    """The versions round ``month`` samples: filed during it, plus late back-filled ones.
+
+    A version filed (备案日期) in an already drawn month but recorded after that draw joins
+    the next round drawn after it was recorded: it is late for every round drawn since.
+    """
+    drawn = {r.month: r.drawn_at for r in db.session.scalars(select(SampleRound)) if r.month < str(month)}
+    conditions = [ContractVersion.filed_on.between(month.first, month.last)]
+    for earlier in sorted(drawn):
+        # the last draw of this month or any later month already taken: recorded after it = late
+        cutoff = max(at for m, at in drawn.items() if m >= earlier)
+        m = Month.parse(earlier)
+        conditions.append(and_(ContractVersion.filed_on.between(m.first, m.last), ContractVersion.created_at > cutoff))
+    stmt = (
+        select(
+            ContractVersion.id,
+            ContractVersion.public_id,
+            ContractVersion.county_id,
+            County.code,
+            ContractVersion.contract_id,
+            Contract.enterprise_id,
+            ContractVersion.filed_on,
+        )
+        .join(County, County.id == ContractVersion.county_id)
+        .join(Contract, Contract.id == ContractVersion.contract_id)
+        .where(or_(*conditions), ContractVersion.created_at <= now)
+    )
+    first = month.first
+    return [
+        PopulationRow(vid, pid, cid, code, contract_id, eid, filed_on < first)
+        for vid, pid, cid, code, contract_id, eid, filed_on in db.session.execute(stmt)
+    ]
+
+
+def round_due_on(now: datetime) -> date:
+    """Due at the end of the month in which the round is drawn."""
+    return Month.of(to_local(now).date()).last
+
+
+def draw_round(month: Month, seed: str | None, user: User | None, now: datetime) -> SampleRound:
+    """Draw ``month``: store the round with its seed first, then its picks and their audits."""
+    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+        raise RoundProblem("只有市总工会可以抽取样本")
+    if month.first > to_local(now).date():
+        raise RoundProblem(f"{month} 尚未开始，不能抽取")
+    typed = seed is not None and seed.strip() != ""
+    try:
+        seed = sampling.check_seed(seed) if typed else sampling.new_seed()
+    except sampling.SeedProblem as exc:
+        raise RoundProblem(str(exc)) from exc
+    rate = sampling.rate_fraction(get_setting("sample_rate"))
+    rows = population(month, now)
+    members = [sampling.Member(r.county_code, r.public_id) for r in rows]
+    text = sampling.population_text(members)
+    round_ = SampleRound(
+        month=str(month),
+        seed=seed,
+        seed_source="typed" if typed else "csprng",
+        rate=f"{rate.numerator}/{rate.denominator}",
+        algorithm=sampling.ALGORITHM,
+        population_sha256=sampling.population_sha256(text),
+        population_size=len(rows),
+        population_gz=gzip.compress(text.encode("utf-8"), compresslevel=5),
+        pick_count=0,
+        late_count=sum(1 for r in rows if r.late),
+        drawn_at=now,
+        drawn_by_id=user.id if user else None,
+        due_on=round_due_on(now),
+    )
+    db.session.add(round_)
+    db.session.flush()  # the seed is stored (and the month claimed) before the draw
+    picks = sampling.draw(seed, members, rate)
+    by_public = {r.public_id: r for r in rows}
+    pick_rows = []
+    for pick in picks:
+        r = by_public[pick.public_id]
+        pick_rows.append(
+            {
+                "round_id": round_.id,
+                "county_id": r.county_id,
+                "version_id": r.version_id,
+                "public_id": pick.public_id,
+                "ticket": pick.ticket,
+                "rank": pick.rank,
+                "late": r.late,
+            }
+        )
+    bulk_insert(db.session, SamplePick.__table__, pick_rows)
+    round_.pick_count = len(pick_rows)
+    _open_audits(round_, [by_public[p.public_id] for p in picks])
+    audit_log.record(
+        user,
+        "draw_sample",
+        "sample_round",
+        round_.id,
+        after={
+            "month": round_.month,
+            "seed": seed,
+            "rate": round_.rate,
+            "population_sha256": round_.population_sha256,
+            "population": len(rows),
+            "picks": len(pick_rows),
+        },
+    )
+    db.session.flush()
+    return round_
+
+
+def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
+    pick_ids = dict(
+        db.session.execute(select(SamplePick.version_id, SamplePick.id).where(SamplePick.round_id == round_.id)).all()
+    )
+    inspectors: dict[int, list[int]] = defaultdict(list)
+    stmt = select(User.id, User.county_id).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)
+    for uid, county_id in db.session.execute(stmt):
+        inspectors[county_id].append(uid)
+    last_auditor = {
+        eid: uid
+        for eid, uid in db.session.execute(
+            select(Audit.enterprise_id, Audit.inspector_id)
+            .where(Audit.status == "done", Audit.enterprise_id.is_not(None))
+            .order_by(Audit.completed_at)
+        )
+    }
+    load = dict(
+        db.session.execute(
+            select(Audit.inspector_id, func.count(Audit.id)).where(Audit.status == "open").group_by(Audit.inspector_id)
+        ).all()
+    )
+    by_county: dict[int, list[PopulationRow]] = defaultdict(list)
+    for row in picked:
+        by_county[row.county_id].append(row)
+    audit_rows: list[dict[str, Any]] = []
+    for county_id, rows in by_county.items():
+        chosen = sampling.assign(
+            [(r.version_id, r.enterprise_id) for r in rows], inspectors.get(county_id, []), last_auditor, load
+        )
+        for r in rows:
+            audit_rows.append(
+                {
+                    "pick_id": pick_ids[r.version_id],
+                    "round_id": round_.id,
+                    "version_id": r.version_id,
+                    "contract_id": r.contract_id,
+                    "county_id": county_id,
+                    "enterprise_id": r.enterprise_id,
+                    "inspector_id": chosen[r.version_id],
+                    "due_on": round_.due_on,
+                    "status": "open",
+                    "notes": "",
+                }
+            )
+    bulk_insert(db.session, Audit.__table__, audit_rows)
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+@dataclass
+class Verification:
+    ok: bool
+    problems: list[str]
+    recomputed: list[sampling.Pick]
+
+
+def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
+    stmt = (
+        select(County.code, SamplePick.public_id, SamplePick.ticket, SamplePick.rank)
+        .join(County, County.id == SamplePick.county_id)
+        .where(SamplePick.round_id == round_.id)
+        .order_by(County.code, SamplePick.rank)
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
+
+
+def population_of(round_: SampleRound) -> str:
+    return gzip.decompress(round_.population_gz).decode("utf-8")
+
+
+def verify_round(round_: SampleRound) -> Verification:
+    """Recompute the draw from the stored snapshot and seed; compare with the stored picks."""
+    problems: list[str] = []
+    text = population_of(round_)
+    if sampling.population_sha256(text) != round_.population_sha256:
+        problems.append("总体快照与其 SHA-256 不符")
+    members = sampling.parse_population(text)
+    if len(members) != round_.population_size:
+        problems.append(f"总体人数 {len(members)} 与记录的 {round_.population_size} 不符")
+    recomputed = sampling.draw(round_.seed, members, Fraction(round_.rate))
+    expected = [(p.county, p.public_id, p.ticket, p.rank) for p in recomputed]
+    actual = stored_picks(round_)
+    if expected != actual:
+        missing = set(expected) - set(actual)
+        extra = set(actual) - set(expected)
+        for county, pid, _, _ in sorted(missing)[:20]:
+            problems.append(f"应抽中但未记录：{county},{pid}")
+        for county, pid, _, _ in sorted(extra)[:20]:
+            problems.append(f"记录为抽中但重新计算未抽中：{county},{pid}")
+        if not missing and not extra:
+            problems.append("抽中顺序与重新计算的不一致")
+    return Verification(not problems, problems, recomputed)
+
+
+def round_json(round_: SampleRound) -> dict[str, Any]:
+    """The public record of a round, as `flask draw-sample --json` prints it (SPEC §9)."""
+    members = sampling.parse_population(population_of(round_))
+    return {
+        "month": round_.month,
+        "seed": round_.seed,
+        "rate": str(float(Fraction(round_.rate))),
+        "population_sha256": round_.population_sha256,
+        "population": [{"county": m.county, "contract_id": m.public_id} for m in members],
+        "picks": [{"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _ in stored_picks(round_)],
+    }
+
+
+def county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
+    members = sampling.parse_population(population_of(round_))
+    return sampling.sizes(members, Fraction(round_.rate))
+
+
+def months_to_catch_up(today: date, start: str | None) -> list[Month]:
+    """Months not drawn yet, up to last month: from ``start`` (setting) if given, else from the
+    first month ever drawn (so old back-filled paper filings never trigger a flood of rounds);
+    with no round at all yet, just last month."""
+    drawn = set(db.session.scalars(select(SampleRound.month)))
+    last = Month.of(today.replace(day=1) - timedelta(days=1))
+    if start:
+        first = Month.parse(start)
+    elif drawn:
+        first = Month.parse(min(drawn))
+    else:
+        first = last
+    months = []
+    current = first
+    while (current.year, current.month) <= (last.year, last.month):
+        if str(current) not in drawn:
+            months.append(current)
+        current = current.next()
+    return months

@@ -1,0 +1,156 @@
+"""每月随机抽查三成 — the public, verifiable monthly draw (pure; after Arlo's sampling).
+
+Algorithm (what the round page prints, and what anyone can recompute):
+
+1. The population of round M is one line ``"{county_code},{contract_public_id}"`` per contract
+   version filed during month M (plus versions back-filled into an already drawn month, marked
+   late). The lines are sorted as strings and joined with ``"\\n"`` after each line;
+   ``population_sha256`` is the SHA-256 of that UTF-8 text.
+2. The seed is a string of decimal digits: 20 digits from a CSPRNG, or typed by a city leader
+   (dice rolled in a meeting). It is stored with the round before the draw.
+3. Each member gets ``ticket = SHA-256("{seed},{contract_public_id}")`` as lowercase hex.
+4. Per county, ``k = ceil(rate × n)`` for its ``n`` members; the ``k`` lowest tickets win.
+
+Tickets depend only on the seed and the id, never on the rest of the population, so adding
+members keeps the relative order of the others (consistent sampling).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple
+
+SEED_DIGITS = 20
+_SEED_RE = re.compile(r"^\d{6,64}$")
+
+ALGORITHM = (
+    "总体：该月备案的每个合同版本一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"
+    "其 UTF-8 文本的 SHA-256 即总体哈希。"
+    "签号：ticket = SHA-256(\"{种子},{合同公开编号}\") 的十六进制小写；"
+    "每个县(市、区)抽取 k = ⌈比例 × n⌉ 份，取签号最小的 k 份。"
+)
+
+
+class Member(NamedTuple):
+    county: str  # county code
+    public_id: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    county: str
+    public_id: str
+    ticket: str
+    rank: int  # 1 = lowest ticket in its county
+
+
+class SeedProblem(ValueError):
+    pass
+
+
+def new_seed() -> str:
+    """A 20-digit decimal seed from the operating system's CSPRNG."""
+    return "".join(secrets.choice("0123456789") for _ in range(SEED_DIGITS))
+
+
+def check_seed(seed: str) -> str:
+    seed = seed.strip()
+    if not _SEED_RE.match(seed):
+        raise SeedProblem("种子应为 6 至 64 位数字（例如会上掷骰子得到的数字）")
+    return seed
+
+
+def rate_fraction(rate: str | float | Fraction) -> Fraction:
+    """The sampling rate as an exact fraction ('0.30' -> 3/10), so that ceil is exact."""
+    value = Fraction(str(rate)) if not isinstance(rate, Fraction) else rate
+    if not 0 < value <= 1:
+        raise ValueError("抽查比例应在 0 与 1 之间")
+    return value
+
+
+def sample_size(n: int, rate: Fraction) -> int:
+    """``ceil(rate × n)``, computed exactly (0.3 × 10 is 3, not 4)."""
+    return math.ceil(rate * n)
+
+
+def ticket(seed: str, public_id: str) -> str:
+    return hashlib.sha256(f"{seed},{public_id}".encode()).hexdigest()
+
+
+def population_text(members: Iterable[Member]) -> str:
+    lines = sorted(f"{m.county},{m.public_id}\n" for m in members)
+    return "".join(lines)
+
+
+def population_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_population(text: str) -> list[Member]:
+    members = []
+    for line in text.splitlines():
+        if line:
+            county, _, public_id = line.partition(",")
+            members.append(Member(county, public_id))
+    return members
+
+
+def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:
+    """The picks of every county, county by county, each in ticket order."""
+    prefix = hashlib.sha256(f"{seed},".encode())
+    by_county: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for m in members:
+        h = prefix.copy()
+        h.update(m.public_id.encode())
+        by_county[m.county].append((h.hexdigest(), m.public_id))
+    picks: list[Pick] = []
+    for county in sorted(by_county):
+        tickets = by_county[county]
+        k = sample_size(len(tickets), rate)
+        tickets.sort()
+        picks.extend(Pick(county, pid, t, rank) for rank, (t, pid) in enumerate(tickets[:k], start=1))
+    return picks
+
+
+def sizes(members: Iterable[Member], rate: Fraction) -> dict[str, tuple[int, int]]:
+    """County code -> (population n, sample size k)."""
+    counts: dict[str, int] = defaultdict(int)
+    for m in members:
+        counts[m.county] += 1
+    return {c: (n, sample_size(n, rate)) for c, n in sorted(counts.items())}
+
+
+# ---------------------------------------------------------------------------- assignment
+
+
+def assign(
+    picks: Sequence[tuple[int, int | None]],
+    inspectors: Sequence[int],
+    last_auditor: Mapping[int, int],
+    load: Mapping[int, int] | None = None,
+) -> dict[int, int | None]:
+    """Give each pick ``(pick key, enterprise id)`` to one of ``inspectors`` (same county).
+
+    Balanced: the inspector with the fewest audits so far (open audits in ``load`` plus this
+    round's) takes the next pick; never the one who last audited that enterprise when another
+    inspector is available. Ties go to the lower user id, so the result is deterministic.
+    """
+    counts = {i: (load or {}).get(i, 0) for i in inspectors}
+    result: dict[int, int | None] = {}
+    for key, enterprise_id in picks:
+        if not counts:
+            result[key] = None
+            continue
+        previous = last_auditor.get(enterprise_id) if enterprise_id is not None else None
+        candidates = [i for i in counts if i != previous] or list(counts)
+        chosen = min(candidates, key=lambda i: (counts[i], i))
+        counts[chosen] += 1
+        result[key] = chosen
+    return result

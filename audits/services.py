@@ -1,0 +1,348 @@
+"""Audits, findings, rectifications, evidence, escalation and interviews (services).
+
+The acting user and today are arguments; services flush, the edge commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from audits import checklist, escalation
+from audits import rectification_rules as rules
+from audits.models import (
+    Audit,
+    AuditCheck,
+    Evidence,
+    Finding,
+    Interview,
+    InterviewLink,
+    Rectification,
+    RectificationEvent,
+)
+from bargaining.models import Contract, ContractVersion
+from core import audit_log
+from core.db import db, utcnow
+from core.models import Role, StoredFile, User
+from core.settings import get_setting
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+class ActionRefused(ValueError):
+    """A user error in this domain: the message is shown as is (Chinese)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def deadline_days() -> dict[str, int]:
+    return {
+        checklist.CRITICAL: int(get_setting("deadline_days_critical")),
+        checklist.MAJOR: int(get_setting("deadline_days_major")),
+        checklist.MINOR: int(get_setting("deadline_days_minor")),
+    }
+
+
+# ---------------------------------------------------------------------------- audits
+
+
+def may_audit(user: User, audit: Audit) -> bool:
+    """The assigned inspector; an unassigned audit may be taken by any inspector of its county."""
+    if user.role != Role.INSPECTOR or audit.county_id != user.county_id:
+        return False
+    return audit.inspector_id in (None, user.id)
+
+
+def save_audit(
+    audit: Audit,
+    user: User,
+    results: Mapping[str, tuple[str, str]],
+    notes: str,
+    today: date,
+    complete: bool,
+) -> list[Finding]:
+    """Record the checklist (code -> (result, note)); completing it opens one finding and one
+    rectification per failed item, with its deadline by severity."""
+    if not may_audit(user, audit):
+        raise ActionRefused("此抽查任务未分配给您", 403)
+    if audit.status == "done":
+        raise ActionRefused("此抽查已完成，不能再修改")
+    unknown = set(results) - set(checklist.BY_CODE)
+    if unknown:
+        raise ActionRefused("未知的检查项：" + "、".join(sorted(unknown)))
+    bad = [code for code, (result, _) in results.items() if result not in checklist.RESULTS]
+    if bad:
+        raise ActionRefused("检查结果只能是 符合 / 不符合 / 不适用：" + "、".join(sorted(bad)))
+    simple = {code: result for code, (result, _) in results.items()}
+    if complete:
+        missing = checklist.missing_results(simple)
+        if missing:
+            raise ActionRefused("请填写全部检查项后再完成抽查，未填：" + "、".join(missing))
+        failed_without_note = [c for c, (r, n) in results.items() if r == checklist.FAIL and not n.strip()]
+        if failed_without_note:
+            raise ActionRefused("不符合的检查项须写明问题：" + "、".join(sorted(failed_without_note)))
+    before = {c.code: c.result for c in audit.checks}
+    existing = {c.code: c for c in audit.checks}
+    for code, (result, note) in sorted(results.items()):
+        check = existing.get(code)
+        if check is None:
+            audit.checks.append(AuditCheck(code=code, result=result, note=note.strip()))
+        else:
+            check.result, check.note = result, note.strip()
+    audit.notes = notes.strip()
+    if audit.inspector_id is None:
+        audit.inspector_id = user.id
+    findings: list[Finding] = []
+    if complete:
+        audit.status = "done"
+        audit.verdict = checklist.verdict(simple)
+        audit.completed_on = today
+        audit.completed_at = utcnow()
+        findings = _open_findings(audit, user, results, today)
+    db.session.flush()
+    audit_log.record(
+        user,
+        "complete_audit" if complete else "save_audit",
+        "audit",
+        audit.id,
+        before=before or None,
+        after={"checks": simple, "verdict": audit.verdict, "findings": [f.id for f in findings]},
+    )
+    return findings
+
+
+def _open_findings(audit: Audit, user: User, results: Mapping[str, tuple[str, str]], today: date) -> list[Finding]:
+    days = deadline_days()
+    findings = []
+    for code, (result, note) in sorted(results.items()):
+        if result != checklist.FAIL:
+            continue
+        check = checklist.BY_CODE[code]
+        finding = open_finding(
+            user,
+            today,
+            county_id=audit.county_id,
+            enterprise_id=audit.enterprise_id,
+            contract_id=audit.contract_id,
+            check_code=code,
+            severity=check.severity,
+            description=f"{code} {check.title}：{note.strip()}",
+            source="audit",
+            source_id=audit.id,
+            days=days,
+        )
+        finding.audit_id = audit.id
+        findings.append(finding)
+    return findings
+
+
+def open_finding(
+    user: User | None,
+    today: date,
+    *,
+    county_id: int,
+    enterprise_id: int | None,
+    contract_id: int | None,
+    check_code: str,
+    severity: str,
+    description: str,
+    source: str,
+    source_id: int | None,
+    days: Mapping[str, int] | None = None,
+) -> Finding:
+    """A finding and its rectification (owner: the enterprise), deadline by severity."""
+    days = days or deadline_days()
+    finding = Finding(
+        source=source,
+        source_id=source_id,
+        check_code=check_code,
+        severity=severity,
+        description=description,
+        county_id=county_id,
+        enterprise_id=enterprise_id,
+        contract_id=contract_id,
+        created_on=today,
+        created_by_id=user.id if user else None,
+    )
+    db.session.add(finding)
+    db.session.flush()
+    rect = Rectification(
+        finding_id=finding.id,
+        county_id=county_id,
+        enterprise_id=enterprise_id,
+        deadline=checklist.deadline(today, severity, days),
+        status=rules.PENDING,
+        created_on=today,
+    )
+    db.session.add(rect)
+    db.session.flush()
+    audit_log.record(user, "open_rectification", "rectification", rect.id, after={"deadline": rect.deadline, "severity": severity})
+    return finding
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+def add_evidence(owner_type: str, owner_id: int, filename: str, data: bytes, user: User, note: str = "") -> Evidence:
+    if not data:
+        raise ActionRefused("文件为空")
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise ActionRefused("证明材料不能超过 20 MB", 413)
+    sha = hashlib.sha256(data).hexdigest()
+    if db.session.get(StoredFile, sha) is None:
+        db.session.add(StoredFile(sha256=sha, size=len(data), data=data))
+        db.session.flush()
+    evidence = Evidence(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        sha256=sha,
+        filename=(filename or "evidence")[:255],
+        size=len(data),
+        uploaded_by_id=user.id,
+        note=note.strip(),
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    audit_log.record(user, "add_evidence", owner_type, owner_id, after={"filename": evidence.filename, "sha256": sha})
+    return evidence
+
+
+def evidence_of(owner_type: str, owner_id: int) -> list[Evidence]:
+    stmt = select(Evidence).where(Evidence.owner_type == owner_type, Evidence.owner_id == owner_id).order_by(Evidence.id)
+    return list(db.session.scalars(stmt))
+
+
+# ---------------------------------------------------------------------------- rectification
+
+
+def may_act(user: User, rect: Rectification, action: str) -> bool:
+    if action in rules.OWNER_ACTIONS:
+        if user.role == Role.ENTERPRISE:
+            return rect.enterprise_id is not None and rect.enterprise_id == user.enterprise_id
+        return user.role == Role.INSPECTOR and user.county_id == rect.county_id  # paper answers
+    return user.role == Role.INSPECTOR and user.county_id == rect.county_id
+
+
+def act_on_rectification(rect: Rectification, user: User, action: str, note: str, today: date) -> RectificationEvent:
+    if not may_act(user, rect, action):
+        raise ActionRefused("您不能对此整改执行该操作", 403)
+    try:
+        step = rules.next_status(rect.status, action, note)
+    except rules.TransitionRefused as exc:
+        raise ActionRefused(exc.message) from exc
+    rect.status = step.to_status
+    if step.to_status == rules.RESOLVED:
+        rect.resolved_on = today
+    event = RectificationEvent(
+        rectification_id=rect.id,
+        user_id=user.id,
+        action=action,
+        from_status=step.from_status,
+        to_status=step.to_status,
+        note=note.strip(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    audit_log.record(
+        user, action, "rectification", rect.id, before={"status": step.from_status}, after={"status": step.to_status, "note": note.strip()}
+    )
+    return event
+
+
+# ---------------------------------------------------------------------------- escalation
+
+
+@dataclass
+class EscalationResult:
+    newly_overdue: int
+    county_interviews: int
+    city_interviews: int
+
+
+def escalate(today: date, user: User | None = None) -> EscalationResult:
+    """The daily job (flask escalate): mark 逾期, then open the interviews the rules call for."""
+    open_rects = list(db.session.scalars(select(Rectification).where(Rectification.status != rules.RESOLVED)))
+    newly = 0
+    for rect in open_rects:
+        if rules.is_overdue(rect.status, rect.deadline, today) and rect.overdue_since is None:
+            rect.overdue_since = rect.deadline + timedelta(days=1)
+            newly += 1
+    covered: dict[str, set[int]] = {escalation.COUNTY: set(), escalation.CITY: set()}
+    for level, rid in db.session.execute(select(InterviewLink.level, InterviewLink.rectification_id)):
+        covered.setdefault(level, set()).add(rid)
+    items = [escalation.OpenItem(r.id, r.county_id, r.enterprise_id, r.deadline) for r in open_rects]
+    plans = escalation.plan_escalation(
+        items,
+        covered,
+        today,
+        city_after_days=int(get_setting("escalation_city_after_days")),
+        county_overdue_threshold=int(get_setting("escalation_county_threshold")),
+    )
+    counts = {escalation.COUNTY: 0, escalation.CITY: 0}
+    for plan in plans:
+        interview = Interview(
+            level=plan.level,
+            county_id=plan.county_id,
+            enterprise_id=plan.enterprise_id,
+            reason=plan.reason,
+            triggered_on=today,
+            status="planned",
+            created_by_id=user.id if user else None,
+        )
+        db.session.add(interview)
+        db.session.flush()
+        for rid in plan.rectification_ids:
+            db.session.add(InterviewLink(interview_id=interview.id, rectification_id=rid, level=plan.level))
+        counts[plan.level] += 1
+        audit_log.record(user, "open_interview", "interview", interview.id, after={"level": plan.level, "rectifications": plan.rectification_ids, "reason": plan.reason})
+    db.session.flush()
+    return EscalationResult(newly, counts[escalation.COUNTY], counts[escalation.CITY])
+
+
+def may_record_interview(user: User, interview: Interview) -> bool:
+    if interview.level == escalation.CITY:
+        return user.role == Role.CITY
+    return user.role == Role.INSPECTOR and user.county_id == interview.county_id
+
+
+def record_interview(interview: Interview, user: User, fields: Mapping[str, Any], today: date) -> None:
+    if not may_record_interview(user, interview):
+        raise ActionRefused("您不能记录此约谈", 403)
+    held_on = fields.get("held_on")
+    if not isinstance(held_on, date):
+        raise ActionRefused("请填写约谈日期")
+    if held_on > today:
+        raise ActionRefused("约谈日期不能晚于今天")
+    participants = str(fields.get("participants", "")).strip()
+    minutes = str(fields.get("minutes", "")).strip()
+    if not participants or not minutes:
+        raise ActionRefused("请填写参加人员和约谈纪要")
+    follow_up = fields.get("follow_up_on")
+    if follow_up is not None and follow_up < held_on:
+        raise ActionRefused("跟进日期不能早于约谈日期")
+    before = {"status": interview.status, "held_on": interview.held_on}
+    interview.status = "held"
+    interview.held_on = held_on
+    interview.participants = participants
+    interview.minutes = minutes
+    interview.commitments = str(fields.get("commitments", "")).strip()
+    interview.follow_up_on = follow_up
+    db.session.flush()
+    audit_log.record(user, "record_interview", "interview", interview.id, before=before, after={"status": "held", "held_on": held_on, "participants": participants})
+
+
+# ---------------------------------------------------------------------------- helpers for pages
+
+
+def contract_version(audit: Audit) -> tuple[Contract, ContractVersion]:
+    version = db.session.get(ContractVersion, audit.version_id)
+    assert version is not None
+    return version.contract, version

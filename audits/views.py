@@ -1,0 +1,410 @@
+"""Sampling, audits, rectifications and interviews pages. Views stay thin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from audits import checklist, escalation, queries, rounds
+from audits import rectification_rules as rules
+from audits.jobs import draw_month_once
+from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification
+from audits.services import (
+    ActionRefused,
+    act_on_rectification,
+    add_evidence,
+    evidence_of,
+    may_act,
+    may_audit,
+    may_record_interview,
+    record_interview,
+    save_audit,
+)
+from bargaining.cells import CellProblem, parse_date
+from bargaining.legal_checks import FLAG_TITLES
+from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
+from bargaining.queries import counties_for, page
+from bargaining.views import _disposition, _page_number, _xlsx
+from core import audit_log
+from core.auth import ALL_ROLES, allow, ensure_county, ensure_object
+from core.clock import local_today
+from core.db import db, utcnow
+from core.models import Role, StoredFile
+from core.xlsx import table_workbook
+
+bp = Blueprint("audits", __name__)
+STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
+
+
+def _refused(exc: ActionRefused) -> None:
+    flash(exc.message, "danger")
+
+
+# ---------------------------------------------------------------------------- sampling
+
+
+@bp.route("/sampling")
+@allow(*STAFF)
+def sampling():  # type: ignore[no-untyped-def]
+    today = local_today()
+    last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
+    return render_template("audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month))
+
+
+@bp.route("/sampling/draw", methods=["POST"])
+@allow(Role.CITY)
+def draw():  # type: ignore[no-untyped-def]
+    month_text = request.form.get("month", "")
+    seed = request.form.get("seed", "").strip() or None
+    try:
+        month = rounds.Month.parse(month_text)
+        existing = rounds.get_round(str(month))
+        if existing is not None:
+            flash(f"{month} 已于 {existing.drawn_at:%Y-%m-%d} 抽取，每月只抽取一次", "warning")
+            return redirect(url_for("audits.round_detail", month=str(month)))
+        round_, fresh = draw_month_once(month, seed, current_user, utcnow())
+    except rounds.RoundProblem as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("audits.sampling")), 303
+    flash(f"{round_.month} 已抽取：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份", "success" if fresh else "info")
+    return redirect(url_for("audits.round_detail", month=round_.month))
+
+
+def _round_or_404(month: str):  # type: ignore[no-untyped-def]
+    round_ = rounds.get_round(month)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+@bp.route("/sampling/<month>")
+@allow(*STAFF)
+def round_detail(month: str):  # type: ignore[no-untyped-def]
+    round_ = _round_or_404(month)
+    sizes = rounds.county_sizes(round_)
+    counties = counties_for(current_user)
+    visible = {c.code for c in counties}
+    rows, total = page(queries.round_picks(round_, current_user), _page_number(), 100)
+    return render_template(
+        "audits/round.html",
+        round=round_,
+        sizes={k: v for k, v in sizes.items() if k in visible},
+        all_counties=current_user.sees_all_counties,
+        picks=rows,
+        total=total,
+        page=_page_number(),
+        page_size=100,
+    )
+
+
+@bp.route("/sampling/<month>/verify", methods=["POST"])
+@allow(Role.CITY, Role.ADMIN)
+def round_verify(month: str):  # type: ignore[no-untyped-def]
+    result = rounds.verify_round(_round_or_404(month))
+    if result.ok:
+        flash("核验通过：由种子和总体快照重新计算的抽中结果与记录完全一致", "success")
+    else:
+        flash("核验发现差异：" + "；".join(result.problems), "danger")
+    return redirect(url_for("audits.round_detail", month=month))
+
+
+@bp.route("/sampling/<month>/population.txt")
+@allow(Role.CITY, Role.ADMIN)
+def round_population(month: str):  # type: ignore[no-untyped-def]
+    round_ = _round_or_404(month)
+    return Response(
+        rounds.population_of(round_),
+        mimetype="text/plain",
+        headers={"Content-Disposition": _disposition(f"population-{month}.txt"), "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@bp.route("/sampling/<month>/picks.xlsx")
+@allow(*STAFF)
+def round_picks_export(month: str):  # type: ignore[no-untyped-def]
+    round_ = _round_or_404(month)
+    rows = (
+        (code, name, p.rank, p.public_id, v.name, p.ticket, "是" if p.late else "", username or "", a.status if a else "")
+        for p, code, name, v, a, username in db.session.execute(queries.round_picks(round_, current_user))
+    )
+    headers = ("县(市、区)代码", "县(市、区)", "序号", "合同公开编号", "名称", "签号", "补录", "指导员", "状态")
+    return _xlsx(table_workbook(f"抽中合同{month}", headers, rows), f"抽中合同-{month}.xlsx")
+
+
+# ---------------------------------------------------------------------------- audits
+
+
+def _audit_or_404(audit_id: int) -> Audit:
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        abort(404)
+    ensure_county(current_user, audit.county_id)
+    return audit
+
+
+@bp.route("/audits")
+@allow(*STAFF)
+def audits():  # type: ignore[no-untyped-def]
+    a = request.args
+    filters = queries.AuditFilters(
+        status=a.get("status", "open" if current_user.role == Role.INSPECTOR else ""),
+        county=a.get("county", ""),
+        mine=current_user.role == Role.INSPECTOR and a.get("all") != "1",
+        month=a.get("month", ""),
+    )
+    stmt = queries.audits_query(current_user, filters)
+    if a.get("export") == "xlsx":
+        rows = (
+            (audit.id, month or "", county, c.number, v.public_id, v.name, username or "未分配", audit.due_on,
+             "已完成" if audit.status == "done" else "待抽查", audit.verdict or "", audit.completed_on)
+            for audit, v, c, county, month, username in db.session.execute(stmt)
+        )
+        headers = ("编号", "抽查月份", "县(市、区)", "合同编号", "公开编号", "名称", "指导员", "截止日期", "状态", "结论", "完成日期")
+        return _xlsx(table_workbook("抽查任务", headers, rows), f"抽查任务-{local_today().isoformat()}.xlsx")
+    rows, total = page(stmt, _page_number())
+    return render_template(
+        "audits/audits.html", rows=rows, total=total, page=_page_number(), page_size=50, filters=filters,
+        counties=counties_for(current_user), today=local_today(),
+    )
+
+
+@bp.route("/audits/<int:audit_id>", methods=["GET", "POST"])
+@allow(*STAFF)
+def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
+    audit = _audit_or_404(audit_id)
+    if request.method == "POST":
+        if not may_audit(current_user, audit):
+            abort(403)
+        results = {
+            c.code: (request.form.get(f"result_{c.code}", ""), request.form.get(f"note_{c.code}", ""))
+            for c in checklist.CHECKLIST
+            if request.form.get(f"result_{c.code}")
+        }
+        complete = request.form.get("action") == "complete"
+        try:
+            findings = save_audit(audit, current_user, results, request.form.get("notes", ""), local_today(), complete)
+            upload = request.files.get("evidence")
+            if upload and upload.filename:
+                add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
+            db.session.commit()
+        except ActionRefused as exc:
+            db.session.rollback()
+            _refused(exc)
+            return _render_audit(audit, request.form), exc.status
+        if complete:
+            flash(f"抽查已完成，结论：{audit.verdict}；发现问题 {len(findings)} 项，已生成整改任务", "success")
+        else:
+            flash("已保存", "success")
+        return redirect(url_for("audits.audit_detail", audit_id=audit.id))
+    return _render_audit(audit, None)
+
+
+def _render_audit(audit: Audit, form: Any) -> str:
+    version = db.session.get(ContractVersion, audit.version_id)
+    assert version is not None
+    flags = {f.code: f for f in db.session.scalars(select(ContractFlag).where(ContractFlag.version_id == version.id))}
+    checks = {c.code: c for c in audit.checks}
+    findings = list(db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id)))
+    return render_template(
+        "audits/audit.html",
+        audit=audit,
+        version=version,
+        contract=version.contract,
+        flags=flags,
+        checks=checks,
+        form=form,
+        checklist=checklist,
+        findings=findings,
+        flag_titles=FLAG_TITLES,
+        editable=audit.status == "open" and may_audit(current_user, audit),
+        evidence=evidence_of("audit", audit.id),
+        history=audit_log.history("audit", audit.id),
+    )
+
+
+# ---------------------------------------------------------------------------- rectifications
+
+
+def _rect_or_404(rect_id: int) -> Rectification:
+    rect = db.session.get(Rectification, rect_id)
+    if rect is None:
+        abort(404)
+    ensure_object(current_user, rect.county_id, rect.enterprise_id)
+    return rect
+
+
+@bp.route("/rectifications")
+@allow(*ALL_ROLES)
+def rectifications():  # type: ignore[no-untyped-def]
+    today = local_today()
+    filters = queries.RectificationFilters(status=request.args.get("status", ""), county=request.args.get("county", ""))
+    stmt = queries.rectifications_query(current_user, filters, today)
+    if request.args.get("export") == "xlsx":
+        rows = (
+            (r.id, county, ent or "", f.check_code, checklist.SEVERITY_LABELS.get(f.severity, f.severity), f.description,
+             f.created_on, r.deadline, rules.status_label(r.status, r.deadline, today), r.resolved_on)
+            for r, f, county, ent in db.session.execute(stmt)
+        )
+        headers = ("编号", "县(市、区)", "企业", "检查项", "严重程度", "问题", "发现日期", "整改期限", "状态", "完成日期")
+        return _xlsx(table_workbook("整改任务", headers, rows), f"整改任务-{today.isoformat()}.xlsx")
+    rows, total = page(stmt, _page_number())
+    return render_template(
+        "audits/rectifications.html", rows=rows, total=total, page=_page_number(), page_size=50,
+        filters=filters, counties=counties_for(current_user), today=today, rules=rules, checklist=checklist,
+    )
+
+
+@bp.route("/rectifications/<int:rect_id>", methods=["GET", "POST"])
+@allow(*ALL_ROLES)
+def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
+    rect = _rect_or_404(rect_id)
+    today = local_today()
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            act_on_rectification(rect, current_user, action, request.form.get("note", ""), today)
+            for upload in request.files.getlist("evidence"):
+                if upload and upload.filename:
+                    add_evidence("rectification", rect.id, upload.filename, upload.read(), current_user)
+            db.session.commit()
+        except ActionRefused as exc:
+            db.session.rollback()
+            _refused(exc)
+            return _render_rect(db.session.get(Rectification, rect_id), today), exc.status  # type: ignore[arg-type]
+        flash(f"已{rules.ACTION_LABELS.get(action, action)}", "success")
+        return redirect(url_for("audits.rectification_detail", rect_id=rect.id))
+    return _render_rect(rect, today)
+
+
+def _render_rect(rect: Rectification, today: Any) -> str:
+    actions = [a for a in rules.ACTION_LABELS if (rect.status, a) in rules.TRANSITIONS and may_act(current_user, rect, a)]
+    ent = db.session.get(Enterprise, rect.enterprise_id) if rect.enterprise_id else None
+    links = db.session.execute(
+        select(InterviewLink, Interview)
+        .join(Interview, Interview.id == InterviewLink.interview_id)
+        .where(InterviewLink.rectification_id == rect.id)
+    )
+    return render_template(
+        "audits/rectification.html", rect=rect, finding=rect.finding, ent=ent, county=db.session.get(County, rect.county_id),
+        actions=actions, rules=rules, checklist=checklist, today=today, evidence=evidence_of("rectification", rect.id),
+        interviews=[i for _, i in links], history=audit_log.history("rectification", rect.id),
+        staff=current_user.role != Role.ENTERPRISE,
+    )
+
+
+# ---------------------------------------------------------------------------- interviews
+
+
+def _interview_or_404(interview_id: int) -> Interview:
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        abort(404)
+    ensure_county(current_user, interview.county_id)
+    return interview
+
+
+@bp.route("/interviews")
+@allow(*STAFF)
+def interviews():  # type: ignore[no-untyped-def]
+    stmt = queries.interviews_query(current_user)
+    if request.args.get("export") == "xlsx":
+        rows = (
+            (i.id, escalation.LEVEL_LABELS[i.level], county, ent or "", i.reason, i.triggered_on,
+             "已约谈" if i.status == "held" else "待约谈", i.held_on, i.participants, i.commitments, i.follow_up_on)
+            for i, county, ent in db.session.execute(stmt)
+        )
+        headers = ("编号", "层级", "县(市、区)", "企业", "原因", "触发日期", "状态", "约谈日期", "参加人员", "整改承诺", "跟进日期")
+        return _xlsx(table_workbook("约谈记录", headers, rows), f"约谈记录-{local_today().isoformat()}.xlsx")
+    rows, total = page(stmt, _page_number())
+    return render_template("audits/interviews.html", rows=rows, total=total, page=_page_number(), page_size=50, levels=escalation.LEVEL_LABELS)
+
+
+@bp.route("/interviews/<int:interview_id>", methods=["GET", "POST"])
+@allow(*STAFF)
+def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
+    interview = _interview_or_404(interview_id)
+    if request.method == "POST":
+        try:
+            fields = {
+                "held_on": _form_date("held_on"),
+                "participants": request.form.get("participants", ""),
+                "minutes": request.form.get("minutes", ""),
+                "commitments": request.form.get("commitments", ""),
+                "follow_up_on": _form_date("follow_up_on"),
+            }
+            record_interview(interview, current_user, fields, local_today())
+            db.session.commit()
+        except ActionRefused as exc:
+            db.session.rollback()
+            _refused(exc)
+            return _render_interview(interview), exc.status
+        flash("约谈记录已保存", "success")
+        return redirect(url_for("audits.interview_detail", interview_id=interview.id))
+    return _render_interview(interview)
+
+
+def _form_date(name: str):  # type: ignore[no-untyped-def]
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except CellProblem as exc:
+        raise ActionRefused(exc.message) from exc
+
+
+def _render_interview(interview: Interview) -> str:
+    rects = list(
+        db.session.scalars(
+            select(Rectification)
+            .join(InterviewLink, InterviewLink.rectification_id == Rectification.id)
+            .where(InterviewLink.interview_id == interview.id)
+        )
+    )
+    return render_template(
+        "audits/interview.html", interview=interview, county=db.session.get(County, interview.county_id),
+        ent=db.session.get(Enterprise, interview.enterprise_id) if interview.enterprise_id else None,
+        rects=rects, levels=escalation.LEVEL_LABELS, editable=may_record_interview(current_user, interview),
+        rules=rules, today=local_today(), history=audit_log.history("interview", interview.id),
+    )
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@allow(*ALL_ROLES)
+def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    if evidence.owner_type == "rectification":
+        _rect_or_404(evidence.owner_id)
+    elif evidence.owner_type == "audit":
+        if current_user.role == Role.ENTERPRISE:
+            abort(404)
+        _audit_or_404(evidence.owner_id)
+    else:
+        abort(404)
+    stored = db.session.get(StoredFile, evidence.sha256)
+    if stored is None:
+        abort(404)
+    return Response(
+        stored.data,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": _disposition(evidence.filename), "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ---------------------------------------------------------------------------- home
+
+
+def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
+    if user.role == Role.ADMIN:
+        return None
+    today = local_today()
+    return "audits/home_section.html", {"r": queries.reminders(user, today), "today": today, "rules": rules}
