@@ -24,12 +24,24 @@ class Check:
 
 
 CHECKLIST: tuple[Check, ...] = (
-    Check("C1", "经职工代表大会全体代表半数以上通过（第36条）", CRITICAL, ("ART36_VOTES", "ART36_ATTENDANCE")),
+    Check(
+        "C1",
+        "经职工代表大会全体代表半数以上通过（第36条）",
+        CRITICAL,
+        ("ART36_VOTES", "ART36_ATTENDANCE"),
+    ),
     Check("C2", "双方首席代表签字", CRITICAL),
     Check("C3", "最低工资不低于当地最低工资标准", CRITICAL, ("MIN_WAGE",)),
     Check("C4", "合同期限在1至3年之间（第38条）", MAJOR, ("ART38_TERM",)),
-    Check("C5", "签订后10日内报送劳动保障行政部门（第42条）", MAJOR, ("ART42_LATE", "ART42_MISSING")),
-    Check("C6", "已录入全国工会集体协商信息化平台（备案一家、录入一家）", MAJOR, ("PLATFORM_LATE", "PLATFORM_MISSING")),
+    Check(
+        "C5", "签订后10日内报送劳动保障行政部门（第42条）", MAJOR, ("ART42_LATE", "ART42_MISSING")
+    ),
+    Check(
+        "C6",
+        "已录入全国工会集体协商信息化平台（备案一家、录入一家）",
+        MAJOR,
+        ("PLATFORM_LATE", "PLATFORM_MISSING"),
+    ),
     Check("C7", "备案的协商事项与合同文本一致", MAJOR),
     Check("C8", "年度工资增长幅度和工资标准表述具体", MINOR),
     Check("C9", "合同已向全体职工公布", MINOR),
@@ -40,7 +52,9 @@ BY_CODE: dict[str, Check] = {c.code: c for c in CHECKLIST}
 def verdict(results: Mapping[str, str]) -> str:
     """合格 when no critical or major item fails, else 不合格."""
     failed = {code for code, result in results.items() if result == FAIL}
-    return UNQUALIFIED if any(BY_CODE[c].severity in (CRITICAL, MAJOR) for c in failed) else QUALIFIED
+    return (
+        UNQUALIFIED if any(BY_CODE[c].severity in (CRITICAL, MAJOR) for c in failed) else QUALIFIED
+    )
 
 
 def missing_results(results: Mapping[str, str]) -> list[str]:

@@ -29,15 +29,23 @@ def _month(text: str) -> rounds.Month:
 
 
 @click.command("draw-sample")
-@click.option("--month", "month_text", required=True, help="YYYY-MM: the month whose filings are sampled.")
-@click.option("--seed", default=None, help="Digits typed by a city leader; default a 20-digit CSPRNG seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print the public record of the round as JSON.")
+@click.option(
+    "--month", "month_text", required=True, help="YYYY-MM: the month whose filings are sampled."
+)
+@click.option(
+    "--seed", default=None, help="Digits typed by a city leader; default a 20-digit CSPRNG seed."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the public record of the round as JSON."
+)
 def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
     """Draw the 30% sample of the versions filed in MONTH (once; a drawn month is shown as it is)."""
     month = _month(month_text)
     existing = rounds.get_round(str(month))
     if existing is not None and seed and seed.strip() != existing.seed:
-        fail(f"{month} 已于 {existing.drawn_at:%Y-%m-%d %H:%M} UTC 抽取（种子 {existing.seed}），每月只抽取一次")
+        fail(
+            f"{month} 已于 {existing.drawn_at:%Y-%m-%d %H:%M} UTC 抽取（种子 {existing.seed}），每月只抽取一次"
+        )
     try:
         round_, fresh = draw_month_once(month, seed, None, utcnow())
     except rounds.RoundProblem as exc:
@@ -74,7 +82,9 @@ def verify_sample(month_text: str) -> None:
 
 
 @click.command("escalate")
-@click.option("--date", "date_text", default=None, help="YYYY-MM-DD; default today (Asia/Shanghai).")
+@click.option(
+    "--date", "date_text", default=None, help="YYYY-MM-DD; default today (Asia/Shanghai)."
+)
 def escalate_command(date_text: str | None) -> None:
     """The daily escalation job, by hand: mark 逾期 and open the 约谈 the rules call for."""
     try:

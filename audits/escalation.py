@@ -49,7 +49,9 @@ def plan_escalation(
     for item in overdue:
         if item.rectification_id not in covered.get(COUNTY, set()):
             by_enterprise[(item.county_id, item.enterprise_id)].append(item)
-    for (county_id, enterprise_id), group in sorted(by_enterprise.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+    for (county_id, enterprise_id), group in sorted(
+        by_enterprise.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)
+    ):
         plans.append(
             PlannedInterview(
                 COUNTY,
@@ -64,7 +66,9 @@ def plan_escalation(
         per_county[item.county_id].append(item)
     for county_id, group in sorted(per_county.items()):
         uncovered = [i for i in group if i.rectification_id not in covered.get(CITY, set())]
-        long_overdue = [i for i in uncovered if today >= i.deadline + timedelta(days=city_after_days)]
+        long_overdue = [
+            i for i in uncovered if today >= i.deadline + timedelta(days=city_after_days)
+        ]
         many = len(group) >= county_overdue_threshold
         if not long_overdue and not (many and uncovered):
             continue
@@ -73,8 +77,16 @@ def plan_escalation(
         if long_overdue:
             reasons.append(f"{len(long_overdue)} 项整改逾期超过 {city_after_days} 日")
         if many:
-            reasons.append(f"本县(市、区)逾期未整改 {len(group)} 项（≥ {county_overdue_threshold} 项）")
+            reasons.append(
+                f"本县(市、区)逾期未整改 {len(group)} 项（≥ {county_overdue_threshold} 项）"
+            )
         plans.append(
-            PlannedInterview(CITY, county_id, None, sorted(i.rectification_id for i in chosen), "；".join(reasons))
+            PlannedInterview(
+                CITY,
+                county_id,
+                None,
+                sorted(i.rectification_id for i in chosen),
+                "；".join(reasons),
+            )
         )
     return plans

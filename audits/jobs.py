@@ -21,7 +21,9 @@ from core.models import User
 from core.settings import get_setting
 
 
-def draw_month_once(month: rounds.Month, seed: str | None, user: User | None, now: datetime) -> tuple[SampleRound, bool]:
+def draw_month_once(
+    month: rounds.Month, seed: str | None, user: User | None, now: datetime
+) -> tuple[SampleRound, bool]:
     """(the round, whether this call drew it). A month already drawn is returned as it is."""
     existing = rounds.get_round(str(month))
     if existing is not None:
@@ -64,6 +66,20 @@ def daily_escalation(today: date) -> EscalationResult:
 def register_jobs(app: Flask) -> None:
     """What `flask scheduler` runs (core.scheduler), Asia/Shanghai time."""
     jobs = app.extensions.setdefault("scheduled_jobs", [])
-    jobs.append(("monthly_sample_draw", {"trigger": "cron", "day": 1, "hour": 2, "minute": 0}, lambda: catch_up(local_today())))
-    jobs.append(("daily_escalation", {"trigger": "cron", "hour": 1, "minute": 0}, lambda: daily_escalation(local_today())))
-    app.extensions.setdefault("startup_jobs", []).append(("sample_catch_up", lambda: catch_up(local_today())))
+    jobs.append(
+        (
+            "monthly_sample_draw",
+            {"trigger": "cron", "day": 1, "hour": 2, "minute": 0},
+            lambda: catch_up(local_today()),
+        )
+    )
+    jobs.append(
+        (
+            "daily_escalation",
+            {"trigger": "cron", "hour": 1, "minute": 0},
+            lambda: daily_escalation(local_today()),
+        )
+    )
+    app.extensions.setdefault("startup_jobs", []).append(
+        ("sample_catch_up", lambda: catch_up(local_today()))
+    )

@@ -67,7 +67,9 @@ class Audit(Base):
     completed_on: Mapped[date | None]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    checks: Mapped[list[AuditCheck]] = relationship(order_by="AuditCheck.code", cascade="all, delete-orphan")
+    checks: Mapped[list[AuditCheck]] = relationship(
+        order_by="AuditCheck.code", cascade="all, delete-orphan"
+    )
 
 
 class AuditCheck(Base):

@@ -92,7 +92,9 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
         stmt = stmt.where(Rectification.status != rules.RESOLVED, Rectification.deadline < today)
     if f.county:
         stmt = stmt.where(County.code == f.county.upper())
-    return stmt.order_by(Rectification.status == rules.RESOLVED, Rectification.deadline, Rectification.id)
+    return stmt.order_by(
+        Rectification.status == rules.RESOLVED, Rectification.deadline, Rectification.id
+    )
 
 
 def interviews_query(user: User) -> Select[Any]:
@@ -102,7 +104,9 @@ def interviews_query(user: User) -> Select[Any]:
         .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
     )
     stmt = scope_by_county(stmt, Interview.county_id, user)
-    return stmt.order_by(Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc())
+    return stmt.order_by(
+        Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc()
+    )
 
 
 @dataclass
@@ -140,5 +144,7 @@ def reminders(user: User, today: date) -> Reminders:
 
 
 def open_audit_count(user: User) -> int:
-    stmt = scope_by_county(select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id, user)
+    stmt = scope_by_county(
+        select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id, user
+    )
     return db.session.scalar(stmt) or 0

@@ -10,7 +10,12 @@ STATUS_LABELS = {PENDING: "待整改", IN_PROGRESS: "整改中", SUBMITTED: "待
 OVERDUE_LABEL = "逾期"
 
 START, SUBMIT, VERIFY, SEND_BACK = "start", "submit", "verify", "send_back"
-ACTION_LABELS = {START: "开始整改", SUBMIT: "提交整改情况", VERIFY: "核验通过", SEND_BACK: "退回重改"}
+ACTION_LABELS = {
+    START: "开始整改",
+    SUBMIT: "提交整改情况",
+    VERIFY: "核验通过",
+    SEND_BACK: "退回重改",
+}
 #: which side acts: the enterprise (or an inspector on its behalf) answers, the inspector verifies
 OWNER_ACTIONS = frozenset({START, SUBMIT})
 INSPECTOR_ACTIONS = frozenset({VERIFY, SEND_BACK})

@@ -90,13 +90,20 @@ def population(month: Month, now: datetime) -> list[PopulationRow]:
     A version filed (备案日期) in an already drawn month but recorded after that draw joins
     the next round drawn after it was recorded: it is late for every round drawn since.
     """
-    drawn = {r.month: r.drawn_at for r in db.session.scalars(select(SampleRound)) if r.month < str(month)}
+    drawn = {
+        r.month: r.drawn_at for r in db.session.scalars(select(SampleRound)) if r.month < str(month)
+    }
     conditions = [ContractVersion.filed_on.between(month.first, month.last)]
     for earlier in sorted(drawn):
         # the last draw of this month or any later month already taken: recorded after it = late
         cutoff = max(at for m, at in drawn.items() if m >= earlier)
         m = Month.parse(earlier)
-        conditions.append(and_(ContractVersion.filed_on.between(m.first, m.last), ContractVersion.created_at > cutoff))
+        conditions.append(
+            and_(
+                ContractVersion.filed_on.between(m.first, m.last),
+                ContractVersion.created_at > cutoff,
+            )
+        )
     stmt = (
         select(
             ContractVersion.id,
@@ -127,8 +134,8 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
     """Draw ``month``: store the round with its seed first, then its picks and their audits."""
     if user is not None and user.role not in (Role.CITY, Role.ADMIN):
         raise RoundProblem("只有市总工会可以抽取样本")
-    if month.first > to_local(now).date():
-        raise RoundProblem(f"{month} 尚未开始，不能抽取")
+    if month.last >= to_local(now).date():
+        raise RoundProblem(f"{month} 尚未结束，不能抽取（每月1日抽取上月备案的合同）")
     typed = seed is not None and seed.strip() != ""
     try:
         seed = sampling.check_seed(seed) if typed else sampling.new_seed()
@@ -194,10 +201,16 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
 
 def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
     pick_ids = dict(
-        db.session.execute(select(SamplePick.version_id, SamplePick.id).where(SamplePick.round_id == round_.id)).all()
+        db.session.execute(
+            select(SamplePick.version_id, SamplePick.id).where(SamplePick.round_id == round_.id)
+        ).all()
     )
     inspectors: dict[int, list[int]] = defaultdict(list)
-    stmt = select(User.id, User.county_id).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)
+    stmt = (
+        select(User.id, User.county_id)
+        .where(User.role == Role.INSPECTOR, User.active)
+        .order_by(User.id)
+    )
     for uid, county_id in db.session.execute(stmt):
         inspectors[county_id].append(uid)
     last_auditor = {
@@ -210,7 +223,9 @@ def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
     }
     load = dict(
         db.session.execute(
-            select(Audit.inspector_id, func.count(Audit.id)).where(Audit.status == "open").group_by(Audit.inspector_id)
+            select(Audit.inspector_id, func.count(Audit.id))
+            .where(Audit.status == "open")
+            .group_by(Audit.inspector_id)
         ).all()
     )
     by_county: dict[int, list[PopulationRow]] = defaultdict(list)
@@ -219,7 +234,10 @@ def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
     audit_rows: list[dict[str, Any]] = []
     for county_id, rows in by_county.items():
         chosen = sampling.assign(
-            [(r.version_id, r.enterprise_id) for r in rows], inspectors.get(county_id, []), last_auditor, load
+            [(r.version_id, r.enterprise_id) for r in rows],
+            inspectors.get(county_id, []),
+            last_auditor,
+            load,
         )
         for r in rows:
             audit_rows.append(
@@ -296,7 +314,9 @@ def round_json(round_: SampleRound) -> dict[str, Any]:
         "rate": str(float(Fraction(round_.rate))),
         "population_sha256": round_.population_sha256,
         "population": [{"county": m.county, "contract_id": m.public_id} for m in members],
-        "picks": [{"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _ in stored_picks(round_)],
+        "picks": [
+            {"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _ in stored_picks(round_)
+        ],
     }
 
 

@@ -33,7 +33,7 @@ _SEED_RE = re.compile(r"^\d{6,64}$")
 ALGORITHM = (
     "总体：该月备案的每个合同版本一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"
     "其 UTF-8 文本的 SHA-256 即总体哈希。"
-    "签号：ticket = SHA-256(\"{种子},{合同公开编号}\") 的十六进制小写；"
+    '签号：ticket = SHA-256("{种子},{合同公开编号}") 的十六进制小写；'
     "每个县(市、区)抽取 k = ⌈比例 × n⌉ 份，取签号最小的 k 份。"
 )
 
@@ -115,7 +115,9 @@ def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:
         tickets = by_county[county]
         k = sample_size(len(tickets), rate)
         tickets.sort()
-        picks.extend(Pick(county, pid, t, rank) for rank, (t, pid) in enumerate(tickets[:k], start=1))
+        picks.extend(
+            Pick(county, pid, t, rank) for rank, (t, pid) in enumerate(tickets[:k], start=1)
+        )
     return picks
 
 

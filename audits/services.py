@@ -86,9 +86,13 @@ def save_audit(
         missing = checklist.missing_results(simple)
         if missing:
             raise ActionRefused("请填写全部检查项后再完成抽查，未填：" + "、".join(missing))
-        failed_without_note = [c for c, (r, n) in results.items() if r == checklist.FAIL and not n.strip()]
+        failed_without_note = [
+            c for c, (r, n) in results.items() if r == checklist.FAIL and not n.strip()
+        ]
         if failed_without_note:
-            raise ActionRefused("不符合的检查项须写明问题：" + "、".join(sorted(failed_without_note)))
+            raise ActionRefused(
+                "不符合的检查项须写明问题：" + "、".join(sorted(failed_without_note))
+            )
     before = {c.code: c.result for c in audit.checks}
     existing = {c.code: c for c in audit.checks}
     for code, (result, note) in sorted(results.items()):
@@ -119,7 +123,9 @@ def save_audit(
     return findings
 
 
-def _open_findings(audit: Audit, user: User, results: Mapping[str, tuple[str, str]], today: date) -> list[Finding]:
+def _open_findings(
+    audit: Audit, user: User, results: Mapping[str, tuple[str, str]], today: date
+) -> list[Finding]:
     days = deadline_days()
     findings = []
     for code, (result, note) in sorted(results.items()):
@@ -184,14 +190,22 @@ def open_finding(
     )
     db.session.add(rect)
     db.session.flush()
-    audit_log.record(user, "open_rectification", "rectification", rect.id, after={"deadline": rect.deadline, "severity": severity})
+    audit_log.record(
+        user,
+        "open_rectification",
+        "rectification",
+        rect.id,
+        after={"deadline": rect.deadline, "severity": severity},
+    )
     return finding
 
 
 # ---------------------------------------------------------------------------- evidence
 
 
-def add_evidence(owner_type: str, owner_id: int, filename: str, data: bytes, user: User, note: str = "") -> Evidence:
+def add_evidence(
+    owner_type: str, owner_id: int, filename: str, data: bytes, user: User, note: str = ""
+) -> Evidence:
     if not data:
         raise ActionRefused("文件为空")
     if len(data) > MAX_EVIDENCE_BYTES:
@@ -211,12 +225,22 @@ def add_evidence(owner_type: str, owner_id: int, filename: str, data: bytes, use
     )
     db.session.add(evidence)
     db.session.flush()
-    audit_log.record(user, "add_evidence", owner_type, owner_id, after={"filename": evidence.filename, "sha256": sha})
+    audit_log.record(
+        user,
+        "add_evidence",
+        owner_type,
+        owner_id,
+        after={"filename": evidence.filename, "sha256": sha},
+    )
     return evidence
 
 
 def evidence_of(owner_type: str, owner_id: int) -> list[Evidence]:
-    stmt = select(Evidence).where(Evidence.owner_type == owner_type, Evidence.owner_id == owner_id).order_by(Evidence.id)
+    stmt = (
+        select(Evidence)
+        .where(Evidence.owner_type == owner_type, Evidence.owner_id == owner_id)
+        .order_by(Evidence.id)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -231,7 +255,9 @@ def may_act(user: User, rect: Rectification, action: str) -> bool:
     return user.role == Role.INSPECTOR and user.county_id == rect.county_id
 
 
-def act_on_rectification(rect: Rectification, user: User, action: str, note: str, today: date) -> RectificationEvent:
+def act_on_rectification(
+    rect: Rectification, user: User, action: str, note: str, today: date
+) -> RectificationEvent:
     if not may_act(user, rect, action):
         raise ActionRefused("您不能对此整改执行该操作", 403)
     try:
@@ -252,7 +278,12 @@ def act_on_rectification(rect: Rectification, user: User, action: str, note: str
     db.session.add(event)
     db.session.flush()
     audit_log.record(
-        user, action, "rectification", rect.id, before={"status": step.from_status}, after={"status": step.to_status, "note": note.strip()}
+        user,
+        action,
+        "rectification",
+        rect.id,
+        before={"status": step.from_status},
+        after={"status": step.to_status, "note": note.strip()},
     )
     return event
 
@@ -269,16 +300,22 @@ class EscalationResult:
 
 def escalate(today: date, user: User | None = None) -> EscalationResult:
     """The daily job (flask escalate): mark 逾期, then open the interviews the rules call for."""
-    open_rects = list(db.session.scalars(select(Rectification).where(Rectification.status != rules.RESOLVED)))
+    open_rects = list(
+        db.session.scalars(select(Rectification).where(Rectification.status != rules.RESOLVED))
+    )
     newly = 0
     for rect in open_rects:
         if rules.is_overdue(rect.status, rect.deadline, today) and rect.overdue_since is None:
             rect.overdue_since = rect.deadline + timedelta(days=1)
             newly += 1
     covered: dict[str, set[int]] = {escalation.COUNTY: set(), escalation.CITY: set()}
-    for level, rid in db.session.execute(select(InterviewLink.level, InterviewLink.rectification_id)):
+    for level, rid in db.session.execute(
+        select(InterviewLink.level, InterviewLink.rectification_id)
+    ):
         covered.setdefault(level, set()).add(rid)
-    items = [escalation.OpenItem(r.id, r.county_id, r.enterprise_id, r.deadline) for r in open_rects]
+    items = [
+        escalation.OpenItem(r.id, r.county_id, r.enterprise_id, r.deadline) for r in open_rects
+    ]
     plans = escalation.plan_escalation(
         items,
         covered,
@@ -300,9 +337,21 @@ def escalate(today: date, user: User | None = None) -> EscalationResult:
         db.session.add(interview)
         db.session.flush()
         for rid in plan.rectification_ids:
-            db.session.add(InterviewLink(interview_id=interview.id, rectification_id=rid, level=plan.level))
+            db.session.add(
+                InterviewLink(interview_id=interview.id, rectification_id=rid, level=plan.level)
+            )
         counts[plan.level] += 1
-        audit_log.record(user, "open_interview", "interview", interview.id, after={"level": plan.level, "rectifications": plan.rectification_ids, "reason": plan.reason})
+        audit_log.record(
+            user,
+            "open_interview",
+            "interview",
+            interview.id,
+            after={
+                "level": plan.level,
+                "rectifications": plan.rectification_ids,
+                "reason": plan.reason,
+            },
+        )
     db.session.flush()
     return EscalationResult(newly, counts[escalation.COUNTY], counts[escalation.CITY])
 
@@ -313,7 +362,9 @@ def may_record_interview(user: User, interview: Interview) -> bool:
     return user.role == Role.INSPECTOR and user.county_id == interview.county_id
 
 
-def record_interview(interview: Interview, user: User, fields: Mapping[str, Any], today: date) -> None:
+def record_interview(
+    interview: Interview, user: User, fields: Mapping[str, Any], today: date
+) -> None:
     if not may_record_interview(user, interview):
         raise ActionRefused("您不能记录此约谈", 403)
     held_on = fields.get("held_on")
@@ -336,7 +387,14 @@ def record_interview(interview: Interview, user: User, fields: Mapping[str, Any]
     interview.commitments = str(fields.get("commitments", "")).strip()
     interview.follow_up_on = follow_up
     db.session.flush()
-    audit_log.record(user, "record_interview", "interview", interview.id, before=before, after={"status": "held", "held_on": held_on, "participants": participants})
+    audit_log.record(
+        user,
+        "record_interview",
+        "interview",
+        interview.id,
+        before=before,
+        after={"status": "held", "held_on": held_on, "participants": participants},
+    )
 
 
 # ---------------------------------------------------------------------------- helpers for pages

@@ -52,7 +52,9 @@ def _refused(exc: ActionRefused) -> None:
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
     last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
-    return render_template("audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month))
+    return render_template(
+        "audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month)
+    )
 
 
 @bp.route("/sampling/draw", methods=["POST"])
@@ -70,7 +72,10 @@ def draw():  # type: ignore[no-untyped-def]
     except rounds.RoundProblem as exc:
         flash(exc.message, "danger")
         return redirect(url_for("audits.sampling")), 303
-    flash(f"{round_.month} 已抽取：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份", "success" if fresh else "info")
+    flash(
+        f"{round_.month} 已抽取：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份",
+        "success" if fresh else "info",
+    )
     return redirect(url_for("audits.round_detail", month=round_.month))
 
 
@@ -119,7 +124,10 @@ def round_population(month: str):  # type: ignore[no-untyped-def]
     return Response(
         rounds.population_of(round_),
         mimetype="text/plain",
-        headers={"Content-Disposition": _disposition(f"population-{month}.txt"), "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": _disposition(f"population-{month}.txt"),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -128,10 +136,32 @@ def round_population(month: str):  # type: ignore[no-untyped-def]
 def round_picks_export(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     rows = (
-        (code, name, p.rank, p.public_id, v.name, p.ticket, "是" if p.late else "", username or "", a.status if a else "")
-        for p, code, name, v, a, username in db.session.execute(queries.round_picks(round_, current_user))
+        (
+            code,
+            name,
+            p.rank,
+            p.public_id,
+            v.name,
+            p.ticket,
+            "是" if p.late else "",
+            username or "",
+            a.status if a else "",
+        )
+        for p, code, name, v, a, username in db.session.execute(
+            queries.round_picks(round_, current_user)
+        )
     )
-    headers = ("县(市、区)代码", "县(市、区)", "序号", "合同公开编号", "名称", "签号", "补录", "指导员", "状态")
+    headers = (
+        "县(市、区)代码",
+        "县(市、区)",
+        "序号",
+        "合同公开编号",
+        "名称",
+        "签号",
+        "补录",
+        "指导员",
+        "状态",
+    )
     return _xlsx(table_workbook(f"抽中合同{month}", headers, rows), f"抽中合同-{month}.xlsx")
 
 
@@ -159,16 +189,47 @@ def audits():  # type: ignore[no-untyped-def]
     stmt = queries.audits_query(current_user, filters)
     if a.get("export") == "xlsx":
         rows = (
-            (audit.id, month or "", county, c.number, v.public_id, v.name, username or "未分配", audit.due_on,
-             "已完成" if audit.status == "done" else "待抽查", audit.verdict or "", audit.completed_on)
+            (
+                audit.id,
+                month or "",
+                county,
+                c.number,
+                v.public_id,
+                v.name,
+                username or "未分配",
+                audit.due_on,
+                "已完成" if audit.status == "done" else "待抽查",
+                audit.verdict or "",
+                audit.completed_on,
+            )
             for audit, v, c, county, month, username in db.session.execute(stmt)
         )
-        headers = ("编号", "抽查月份", "县(市、区)", "合同编号", "公开编号", "名称", "指导员", "截止日期", "状态", "结论", "完成日期")
-        return _xlsx(table_workbook("抽查任务", headers, rows), f"抽查任务-{local_today().isoformat()}.xlsx")
+        headers = (
+            "编号",
+            "抽查月份",
+            "县(市、区)",
+            "合同编号",
+            "公开编号",
+            "名称",
+            "指导员",
+            "截止日期",
+            "状态",
+            "结论",
+            "完成日期",
+        )
+        return _xlsx(
+            table_workbook("抽查任务", headers, rows), f"抽查任务-{local_today().isoformat()}.xlsx"
+        )
     rows, total = page(stmt, _page_number())
     return render_template(
-        "audits/audits.html", rows=rows, total=total, page=_page_number(), page_size=50, filters=filters,
-        counties=counties_for(current_user), today=local_today(),
+        "audits/audits.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=50,
+        filters=filters,
+        counties=counties_for(current_user),
+        today=local_today(),
     )
 
 
@@ -180,13 +241,18 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
         if not may_audit(current_user, audit):
             abort(403)
         results = {
-            c.code: (request.form.get(f"result_{c.code}", ""), request.form.get(f"note_{c.code}", ""))
+            c.code: (
+                request.form.get(f"result_{c.code}", ""),
+                request.form.get(f"note_{c.code}", ""),
+            )
             for c in checklist.CHECKLIST
             if request.form.get(f"result_{c.code}")
         }
         complete = request.form.get("action") == "complete"
         try:
-            findings = save_audit(audit, current_user, results, request.form.get("notes", ""), local_today(), complete)
+            findings = save_audit(
+                audit, current_user, results, request.form.get("notes", ""), local_today(), complete
+            )
             upload = request.files.get("evidence")
             if upload and upload.filename:
                 add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
@@ -196,7 +262,10 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
             _refused(exc)
             return _render_audit(audit, request.form), exc.status
         if complete:
-            flash(f"抽查已完成，结论：{audit.verdict}；发现问题 {len(findings)} 项，已生成整改任务", "success")
+            flash(
+                f"抽查已完成，结论：{audit.verdict}；发现问题 {len(findings)} 项，已生成整改任务",
+                "success",
+            )
         else:
             flash("已保存", "success")
         return redirect(url_for("audits.audit_detail", audit_id=audit.id))
@@ -206,9 +275,16 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
 def _render_audit(audit: Audit, form: Any) -> str:
     version = db.session.get(ContractVersion, audit.version_id)
     assert version is not None
-    flags = {f.code: f for f in db.session.scalars(select(ContractFlag).where(ContractFlag.version_id == version.id))}
+    flags = {
+        f.code: f
+        for f in db.session.scalars(
+            select(ContractFlag).where(ContractFlag.version_id == version.id)
+        )
+    }
     checks = {c.code: c for c in audit.checks}
-    findings = list(db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id)))
+    findings = list(
+        db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id))
+    )
     return render_template(
         "audits/audit.html",
         audit=audit,
@@ -241,20 +317,53 @@ def _rect_or_404(rect_id: int) -> Rectification:
 @allow(*ALL_ROLES)
 def rectifications():  # type: ignore[no-untyped-def]
     today = local_today()
-    filters = queries.RectificationFilters(status=request.args.get("status", ""), county=request.args.get("county", ""))
+    filters = queries.RectificationFilters(
+        status=request.args.get("status", ""), county=request.args.get("county", "")
+    )
     stmt = queries.rectifications_query(current_user, filters, today)
     if request.args.get("export") == "xlsx":
         rows = (
-            (r.id, county, ent or "", f.check_code, checklist.SEVERITY_LABELS.get(f.severity, f.severity), f.description,
-             f.created_on, r.deadline, rules.status_label(r.status, r.deadline, today), r.resolved_on)
+            (
+                r.id,
+                county,
+                ent or "",
+                f.check_code,
+                checklist.SEVERITY_LABELS.get(f.severity, f.severity),
+                f.description,
+                f.created_on,
+                r.deadline,
+                rules.status_label(r.status, r.deadline, today),
+                r.resolved_on,
+            )
             for r, f, county, ent in db.session.execute(stmt)
         )
-        headers = ("编号", "县(市、区)", "企业", "检查项", "严重程度", "问题", "发现日期", "整改期限", "状态", "完成日期")
-        return _xlsx(table_workbook("整改任务", headers, rows), f"整改任务-{today.isoformat()}.xlsx")
+        headers = (
+            "编号",
+            "县(市、区)",
+            "企业",
+            "检查项",
+            "严重程度",
+            "问题",
+            "发现日期",
+            "整改期限",
+            "状态",
+            "完成日期",
+        )
+        return _xlsx(
+            table_workbook("整改任务", headers, rows), f"整改任务-{today.isoformat()}.xlsx"
+        )
     rows, total = page(stmt, _page_number())
     return render_template(
-        "audits/rectifications.html", rows=rows, total=total, page=_page_number(), page_size=50,
-        filters=filters, counties=counties_for(current_user), today=today, rules=rules, checklist=checklist,
+        "audits/rectifications.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=50,
+        filters=filters,
+        counties=counties_for(current_user),
+        today=today,
+        rules=rules,
+        checklist=checklist,
     )
 
 
@@ -269,7 +378,9 @@ def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
             act_on_rectification(rect, current_user, action, request.form.get("note", ""), today)
             for upload in request.files.getlist("evidence"):
                 if upload and upload.filename:
-                    add_evidence("rectification", rect.id, upload.filename, upload.read(), current_user)
+                    add_evidence(
+                        "rectification", rect.id, upload.filename, upload.read(), current_user
+                    )
             db.session.commit()
         except ActionRefused as exc:
             db.session.rollback()
@@ -281,7 +392,11 @@ def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
 
 
 def _render_rect(rect: Rectification, today: Any) -> str:
-    actions = [a for a in rules.ACTION_LABELS if (rect.status, a) in rules.TRANSITIONS and may_act(current_user, rect, a)]
+    actions = [
+        a
+        for a in rules.ACTION_LABELS
+        if (rect.status, a) in rules.TRANSITIONS and may_act(current_user, rect, a)
+    ]
     ent = db.session.get(Enterprise, rect.enterprise_id) if rect.enterprise_id else None
     links = db.session.execute(
         select(InterviewLink, Interview)
@@ -289,9 +404,18 @@ def _render_rect(rect: Rectification, today: Any) -> str:
         .where(InterviewLink.rectification_id == rect.id)
     )
     return render_template(
-        "audits/rectification.html", rect=rect, finding=rect.finding, ent=ent, county=db.session.get(County, rect.county_id),
-        actions=actions, rules=rules, checklist=checklist, today=today, evidence=evidence_of("rectification", rect.id),
-        interviews=[i for _, i in links], history=audit_log.history("rectification", rect.id),
+        "audits/rectification.html",
+        rect=rect,
+        finding=rect.finding,
+        ent=ent,
+        county=db.session.get(County, rect.county_id),
+        actions=actions,
+        rules=rules,
+        checklist=checklist,
+        today=today,
+        evidence=evidence_of("rectification", rect.id),
+        interviews=[i for _, i in links],
+        history=audit_log.history("rectification", rect.id),
         staff=current_user.role != Role.ENTERPRISE,
     )
 
@@ -313,14 +437,46 @@ def interviews():  # type: ignore[no-untyped-def]
     stmt = queries.interviews_query(current_user)
     if request.args.get("export") == "xlsx":
         rows = (
-            (i.id, escalation.LEVEL_LABELS[i.level], county, ent or "", i.reason, i.triggered_on,
-             "已约谈" if i.status == "held" else "待约谈", i.held_on, i.participants, i.commitments, i.follow_up_on)
+            (
+                i.id,
+                escalation.LEVEL_LABELS[i.level],
+                county,
+                ent or "",
+                i.reason,
+                i.triggered_on,
+                "已约谈" if i.status == "held" else "待约谈",
+                i.held_on,
+                i.participants,
+                i.commitments,
+                i.follow_up_on,
+            )
             for i, county, ent in db.session.execute(stmt)
         )
-        headers = ("编号", "层级", "县(市、区)", "企业", "原因", "触发日期", "状态", "约谈日期", "参加人员", "整改承诺", "跟进日期")
-        return _xlsx(table_workbook("约谈记录", headers, rows), f"约谈记录-{local_today().isoformat()}.xlsx")
+        headers = (
+            "编号",
+            "层级",
+            "县(市、区)",
+            "企业",
+            "原因",
+            "触发日期",
+            "状态",
+            "约谈日期",
+            "参加人员",
+            "整改承诺",
+            "跟进日期",
+        )
+        return _xlsx(
+            table_workbook("约谈记录", headers, rows), f"约谈记录-{local_today().isoformat()}.xlsx"
+        )
     rows, total = page(stmt, _page_number())
-    return render_template("audits/interviews.html", rows=rows, total=total, page=_page_number(), page_size=50, levels=escalation.LEVEL_LABELS)
+    return render_template(
+        "audits/interviews.html",
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        page_size=50,
+        levels=escalation.LEVEL_LABELS,
+    )
 
 
 @bp.route("/interviews/<int:interview_id>", methods=["GET", "POST"])
@@ -366,10 +522,18 @@ def _render_interview(interview: Interview) -> str:
         )
     )
     return render_template(
-        "audits/interview.html", interview=interview, county=db.session.get(County, interview.county_id),
-        ent=db.session.get(Enterprise, interview.enterprise_id) if interview.enterprise_id else None,
-        rects=rects, levels=escalation.LEVEL_LABELS, editable=may_record_interview(current_user, interview),
-        rules=rules, today=local_today(), history=audit_log.history("interview", interview.id),
+        "audits/interview.html",
+        interview=interview,
+        county=db.session.get(County, interview.county_id),
+        ent=db.session.get(Enterprise, interview.enterprise_id)
+        if interview.enterprise_id
+        else None,
+        rects=rects,
+        levels=escalation.LEVEL_LABELS,
+        editable=may_record_interview(current_user, interview),
+        rules=rules,
+        today=local_today(),
+        history=audit_log.history("interview", interview.id),
     )
 
 
@@ -396,7 +560,10 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
     return Response(
         stored.data,
         mimetype="application/octet-stream",
-        headers={"Content-Disposition": _disposition(evidence.filename), "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": _disposition(evidence.filename),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -407,4 +574,8 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     if user.role == Role.ADMIN:
         return None
     today = local_today()
-    return "audits/home_section.html", {"r": queries.reminders(user, today), "today": today, "rules": rules}
+    return "audits/home_section.html", {
+        "r": queries.reminders(user, today),
+        "today": today,
+        "rules": rules,
+    }
