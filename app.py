@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
 
     from audits import cli as audits_cli
+    from audits import demo as audits_demo
     from audits import jobs as audits_jobs
     from audits import views as audits_views
     from bargaining import cli as bargaining_cli
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bargaining_cli.register_cli(app)
     audits_cli.register_cli(app)
     audits_jobs.register_jobs(app)
+    audits_demo.register_demo(app)
 
     auth.check_every_route_declares_access(app)
     return app

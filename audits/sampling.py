@@ -28,7 +28,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 SEED_DIGITS = 20
-_SEED_RE = re.compile(r"^\d{6,64}$")
+_SEED_RE = re.compile(r"^[0-9]{6,64}$")
 
 ALGORITHM = (
     "总体：该月备案的每个合同版本一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from bargaining.models import County, Enterprise
@@ -69,9 +69,15 @@ def demo(if_empty: bool, seed: int) -> None:
     elif has_data:
         fail("数据库中已有企业数据；演示城市只能建在空数据库上（可加 --if-empty 跳过）")
     else:
-        stats = build_demo_city(seed=seed, today=local_today())
+        today = local_today()
+        stats = build_demo_city(seed=seed, today=today)
         db.session.commit()
         click.echo("演示城市已生成：" + "，".join(f"{k} {v}" for k, v in stats.items()))
+        # higher layers add their part of the demo (sample rounds, audits, visits…)
+        for step in current_app.extensions.get("demo_steps", []):
+            more = step(seed, today)
+            db.session.commit()
+            click.echo("，".join(f"{k} {v}" for k, v in more.items()))
     click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, label in demo_logins():
         click.echo(f"  {username:<28} {label}")
