@@ -1,0 +1,44 @@
+"""The job process: jobs, triggers and time zone; catch-up on start; web workers run no job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from audits.models import SampleRound
+from core.clock import LOCAL_TZ
+from core.scheduler import build_scheduler, run_startup_jobs
+
+
+def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-def]
+    scheduler = build_scheduler(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"monthly_sample_draw", "daily_escalation"}
+    assert str(scheduler.timezone) == "Asia/Shanghai"
+    after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
+    draw_next = jobs["monthly_sample_draw"].trigger.get_next_fire_time(None, after)
+    assert draw_next == datetime(2026, 12, 1, 2, 0, tzinfo=LOCAL_TZ)
+    escalation_next = jobs["daily_escalation"].trigger.get_next_fire_time(None, after)
+    assert escalation_next == datetime(2026, 11, 26, 1, 0, tzinfo=LOCAL_TZ)
+
+
+def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-def]
+    from core.db import db
+    from core.models import Setting
+
+    db.session.merge(Setting(key="sampling_start_month", value="2026-08", description=""))
+    db.session.commit()
+    run_startup_jobs(app)
+    months = sorted(db.session.scalars(select(SampleRound.month)))
+    assert months[0] == "2026-08" and len(months) >= 3  # 2026-08 up to last month
+    run_startup_jobs(app)
+    assert sorted(db.session.scalars(select(SampleRound.month))) == months
+
+
+def test_creating_the_web_app_starts_no_scheduler(app):  # type: ignore[no-untyped-def]
+    import threading
+
+    assert not any(
+        "APScheduler" in t.name or "apscheduler" in t.name.lower() for t in threading.enumerate()
+    )
