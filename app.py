@@ -25,6 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from core import cli as core_cli
     from core import views as core_views
     from core.db import db
+    from reports import cli as reports_cli
+    from reports import demo as reports_demo
+    from reports import jobs as reports_jobs
+    from reports import views as reports_views
 
     db.init_app(app)
     auth.init_app(app)
@@ -35,7 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(core_views.bp)
     app.register_blueprint(bargaining_views.bp)
     app.register_blueprint(audits_views.bp)
-    core_views.add_home_section(app, audits_views.home_section)  # reminders first
+    app.register_blueprint(reports_views.bp)
+    core_views.add_home_section(app, reports_views.home_section)  # leaders: who is lagging
+    core_views.add_home_section(app, audits_views.home_section)  # reminders
     core_views.add_home_section(app, bargaining_views.home_section)
 
     core_cli.register_cli(app)
@@ -43,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audits_cli.register_cli(app)
     audits_jobs.register_jobs(app)
     audits_demo.register_demo(app)
+    reports_cli.register_cli(app)
+    reports_jobs.register_jobs(app)
+    reports_demo.register_demo(app)
 
     auth.check_every_route_declares_access(app)
     return app

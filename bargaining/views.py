@@ -24,7 +24,15 @@ from bargaining.cli import template_bytes
 from bargaining.forms import UploadForm
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.marking import marked_workbook
-from bargaining.models import CONTRACT_TYPES, LEVELS, Contract, ContractVersion, Enterprise, Upload
+from bargaining.models import (
+    CONTRACT_TYPES,
+    LEVELS,
+    Contract,
+    ContractVersion,
+    County,
+    Enterprise,
+    Upload,
+)
 from bargaining.services import (
     FILING_ROLES,
     KIND_FILINGS,
@@ -430,3 +438,14 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]]:
     recent, _ = queries.page(queries.uploads_query(user), 1, size=8)
     context["recent_uploads"] = recent
     return "bargaining/home_section.html", context
+
+
+@bp.app_context_processor
+def _county_code() -> dict[str, Any]:
+    def current_user_county_code() -> str:
+        if not current_user.is_authenticated or not current_user.county_id:
+            return ""
+        county = db.session.get(County, current_user.county_id)
+        return county.code if county else ""
+
+    return {"current_user_county_code": current_user_county_code}

@@ -51,8 +51,15 @@ def set_cell(cell: Any, value: Any) -> None:
         cell.number_format = "yyyy-mm-dd hh:mm"
 
 
-def write_sheet(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table with a formatted, frozen header and sensible column widths."""
+def write_sheet(
+    ws: Worksheet,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    formats: dict[int, str] | None = None,
+) -> None:
+    """A table with a formatted, frozen header and sensible column widths.
+
+    ``formats`` maps 0-based column indexes to number formats (e.g. ``"0.0%"``)."""
     ws.append(list(headers))
     for cell in ws[1]:
         cell.fill = HEADER_FILL
@@ -61,7 +68,10 @@ def write_sheet(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[A
     widths = [max(6, len(str(h)) * 2 + 2) for h in headers]
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
-            set_cell(ws.cell(row=r, column=c), value)
+            cell = ws.cell(row=r, column=c)
+            set_cell(cell, value)
+            if formats and (c - 1) in formats and isinstance(value, int | float):
+                cell.number_format = formats[c - 1]
             if r < 200 and value is not None:
                 widths[c - 1] = min(50, max(widths[c - 1], len(str(value)) + 2))
     for i, width in enumerate(widths, start=1):

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine
 import audits.models  # noqa: F401  (register every table on Base.metadata)
 import bargaining.models  # noqa: F401
 import core.models  # noqa: F401
+import reports.models  # noqa: F401
 from core.db import Base
 
 config = context.config

@@ -14,13 +14,15 @@ from core.scheduler import build_scheduler, run_startup_jobs
 def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-def]
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"monthly_sample_draw", "daily_escalation"}
+    assert set(jobs) == {"monthly_sample_draw", "daily_escalation", "monthly_target_snapshot"}
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
     draw_next = jobs["monthly_sample_draw"].trigger.get_next_fire_time(None, after)
     assert draw_next == datetime(2026, 12, 1, 2, 0, tzinfo=LOCAL_TZ)
     escalation_next = jobs["daily_escalation"].trigger.get_next_fire_time(None, after)
     assert escalation_next == datetime(2026, 11, 26, 1, 0, tzinfo=LOCAL_TZ)
+    snapshot_next = jobs["monthly_target_snapshot"].trigger.get_next_fire_time(None, after)
+    assert snapshot_next == datetime(2026, 12, 1, 3, 0, tzinfo=LOCAL_TZ)
 
 
 def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-def]

@@ -1,0 +1,59 @@
+"""flask targets | review-report (SPEC §9: names and outputs are stable)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from bargaining.cells import CellProblem, parse_date
+from core.cli import fail
+from core.clock import local_today
+from reports import queries, review
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(targets_command)
+    app.cli.add_command(review_report)
+
+
+@click.command("targets")
+@click.option(
+    "--date", "date_text", default=None, help="YYYY-MM-DD; default today (Asia/Shanghai)."
+)
+@click.option("--json", "as_json", is_flag=True)
+def targets_command(date_text: str | None, as_json: bool) -> None:
+    """Each county against its 2027 target: rate, trajectory, behind, projected miss."""
+    try:
+        day = parse_date(date_text) if date_text else local_today()
+    except CellProblem as exc:
+        fail(exc.message)
+    rows = queries.county_targets(day)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
+        return
+    click.echo(f"{day.isoformat()} 2027年目标进度（试点 ≥3 项，其余 ≥2 项，目标 75%）")
+    for r in rows:
+        rate = "—" if r.rate is None else f"{r.rate * 100:5.1f}%"
+        line = "—" if r.trajectory is None else f"{r.trajectory * 100:5.1f}%"
+        flags = " ".join(
+            f for f, on in (("落后进度", r.behind), ("预计未达标", r.projected_miss)) if on
+        )
+        click.echo(
+            f"{r.county:<3} {r.name:<6} {r.counted:>5}/{r.eligible:<5} {rate}  进度线 {line}  {flags}"
+        )
+
+
+@click.command("review-report")
+@click.option("--half", "half_text", required=True, help="YYYYH1 or YYYYH2, e.g. 2026H1.")
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+def review_report(half_text: str, output: str) -> None:
+    """Write the half-year review (每半年集中复盘讲评) workbook."""
+    try:
+        half = review.Half.parse(half_text)
+    except review.ReviewProblem as exc:
+        fail(exc.message)
+    Path(output).write_bytes(review.review_workbook(half))
+    click.echo(f"已写入 {output}（{half.label}复盘讲评）")

@@ -1,0 +1,186 @@
+"""The dashboards' rows: targets joined with the loop's KPIs, per county and for the city."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from audits import rectification_rules as rules
+from reports import charts, queries
+from reports.services import lagging_counties
+from reports.targets import CountyTarget
+
+KPI_HEADERS = (
+    ("name", "县(市、区)"),
+    ("eligible", "已建会规上企业"),
+    ("with_contract", "有有效合同"),
+    ("filing_rate", "备案率"),
+    ("entry_rate", "录入率"),
+    ("counted", "拓展达标企业"),
+    ("rate", "拓展达标率"),
+    ("trajectory", "进度线"),
+    ("gap", "进度差"),
+    ("sample_rate", "抽查率"),
+    ("pass_rate", "抽查合格率"),
+    ("fix_rate", "整改率"),
+    ("on_time_rate", "按期整改率"),
+    ("overdue", "逾期未整改"),
+    ("interviews", "约谈次数"),
+    ("visit_coverage", "走访覆盖率"),
+)
+PERCENT_KEYS = {
+    "filing_rate",
+    "entry_rate",
+    "rate",
+    "trajectory",
+    "gap",
+    "sample_rate",
+    "pass_rate",
+    "fix_rate",
+    "on_time_rate",
+    "visit_coverage",
+}
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+@dataclass
+class DashboardRow:
+    code: str
+    name: str
+    pilot: bool
+    values: dict[str, Any]
+    behind: bool = False
+    projected_miss: bool = False
+    worst: bool = False
+
+
+@dataclass
+class Dashboard:
+    day: date
+    rows: list[DashboardRow]
+    total: DashboardRow
+    lagging: set[str]
+    worst: list[str]
+    targets: list[CountyTarget]
+    charts: dict[str, Any] = field(default_factory=dict)
+
+
+def _values(
+    target: CountyTarget | None,
+    count: Any,
+    filing: dict[str, int],
+    sampling: dict[str, int],
+    rect: dict[str, int],
+    interviews: dict[str, int],
+) -> dict[str, Any]:
+    eligible = target.eligible if target else count["eligible"]
+    counted = target.counted if target else count["counted"]
+    rate = target.rate if target else ratio(counted, eligible)
+    trajectory = target.trajectory if target else None
+    return {
+        "eligible": eligible,
+        "with_contract": count["with_contract"],
+        "filing_rate": ratio(count["with_contract"], eligible),
+        "entry_rate": ratio(filing.get("entered", 0), filing.get("in_force", 0)),
+        "counted": counted,
+        "rate": rate,
+        "trajectory": trajectory,
+        "gap": None if rate is None or trajectory is None else rate - trajectory,
+        "sample_rate": ratio(sampling.get("picked", 0), sampling.get("population", 0)),
+        "pass_rate": ratio(sampling.get("qualified", 0), sampling.get("done", 0)),
+        "fix_rate": ratio(rect.get(rules.RESOLVED, 0), rect.get("total", 0)),
+        "on_time_rate": ratio(rect.get("on_time", 0), rect.get(rules.RESOLVED, 0)),
+        "overdue": rect.get("overdue", 0),
+        "interviews": interviews.get("county", 0) + interviews.get("city", 0),
+        "visit_coverage": None,
+    }
+
+
+def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
+    target_rows = queries.county_targets(day)
+    register = queries.load_register()
+    counts = queries.counts_on(register, day)
+    filing = queries.filing_kpis(day)
+    sampling = queries.sampling_kpis(day)
+    rects = queries.rectification_kpis(day)
+    interviews = queries.interview_counts(day)
+    behind, worst = lagging_counties(target_rows)
+    ids = {c.code: c.id for c in register.counties}
+    rows = []
+    sums: dict[str, dict[str, int]] = {
+        k: {} for k in ("count", "filing", "sampling", "rect", "interviews")
+    }
+    for t in target_rows:
+        cid = ids[t.county]
+        c = counts[cid]
+        parts = {
+            "count": {
+                "eligible": c.eligible,
+                "counted": c.counted,
+                "with_contract": c.with_contract,
+            },
+            "filing": filing.get(cid, {}),
+            "sampling": sampling.get(cid, {}),
+            "rect": rects.get(cid, {}),
+            "interviews": interviews.get(cid, {}),
+        }
+        for key, part in parts.items():
+            for k, v in part.items():
+                sums[key][k] = sums[key].get(k, 0) + v
+        values = _values(
+            t,
+            parts["count"],
+            parts["filing"],
+            parts["sampling"],
+            parts["rect"],
+            parts["interviews"],
+        )
+        rows.append(
+            DashboardRow(
+                t.county, t.name, t.pilot, values, t.behind, t.projected_miss, t.county in worst
+            )
+        )
+    total_values = _values(
+        None, sums["count"], sums["filing"], sums["sampling"], sums["rect"], sums["interviews"]
+    )
+    total = DashboardRow("", "全市合计", False, total_values)
+    dashboard = Dashboard(day, rows, total, behind, worst, target_rows)
+    if with_charts:
+        dashboard.charts = _charts(dashboard, register, counts, rects, total_values["rate"])
+    return dashboard
+
+
+def _charts(
+    d: Dashboard, register: queries.Register, counts: Any, rects: Any, city_rate: float | None
+) -> dict[str, Any]:
+    history = queries.snapshot_history(d.day)
+    by_code = {c.code: c for c in register.counties}
+    series = {
+        "全市": [
+            *queries.city_series(d.day),
+            *([(d.day, city_rate)] if city_rate is not None else []),
+        ]
+    }
+    for code in d.worst:
+        series[by_code[code].name] = history.get(by_code[code].id, [])
+    start = queries.start_rates(register)
+    weights = {
+        c.id: counts[c.id].eligible for c in register.counties if start.get(c.id) is not None
+    }
+    start_total = (
+        sum((start[cid] or 0) * w for cid, w in weights.items()) / sum(weights.values())
+        if sum(weights.values())
+        else None
+    )
+    return {
+        "bars": charts.county_bars(d.targets, d.lagging | set(d.worst)),
+        "trend": charts.trend(series, start_total, "月度走势（全市与三个最落后的县）对照进度线"),
+        "rectifications": charts.rectification_status(
+            [(t.name, rects.get(by_code[t.county].id, {})) for t in d.targets], rules.STATUS_LABELS
+        ),
+        "items": charts.item_popularity(queries.item_popularity(d.day)),
+    }

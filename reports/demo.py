@@ -1,0 +1,53 @@
+"""The demo city's target history: monthly snapshots since 2025-02 and supervision of the
+three counties furthest behind (one already held)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from bargaining.models import County
+from core.db import db
+from core.models import Role, User
+from reports import queries
+from reports.services import (
+    backfill_snapshots,
+    lagging_counties,
+    plan_supervision,
+    record_supervision,
+)
+
+
+def register_demo(app: Flask) -> None:
+    app.extensions.setdefault("demo_steps", []).append(build_demo_targets)
+
+
+def build_demo_targets(seed: int, today: date) -> dict[str, Any]:
+    snapshots = backfill_snapshots(today)
+    rows = queries.county_targets(today)
+    _, worst = lagging_counties(rows)
+    city = db.session.scalars(select(User).where(User.role == Role.CITY).order_by(User.id)).first()
+    planned = 0
+    for index, code in enumerate(worst):
+        county = db.session.scalars(select(County).where(County.code == code)).one()
+        row = next(r for r in rows if r.county == code)
+        reason = f"拓展协商达标率 {row.rate * 100:.1f}%，低于进度线 {row.trajectory * 100:.1f}%" if row.rate is not None and row.trajectory is not None else "推进滞后"
+        supervision = plan_supervision(county.id, today - timedelta(days=20 - 5 * index), reason, city)
+        planned += 1
+        if index == 0:
+            record_supervision(
+                supervision,
+                city,
+                {
+                    "held_on": supervision.planned_on,
+                    "participants": "市总工会权益保障和法律工作部；县总工会主席、分管副主席；重点企业工会主席",
+                    "problems": "已建会规上企业中拓展协商内容不足的比例较高；部分合同未按时录入全国平台。",
+                    "measures": "一月内完成重点企业摸排；每周通报进度；对逾期未整改企业开展约谈。",
+                    "follow_up_on": supervision.planned_on + timedelta(days=30),
+                },
+                today,
+            )
+    return {"月度快照": snapshots, "现场督导": planned}

@@ -1,0 +1,318 @@
+"""Loading the rows the pure target computation needs, and the dashboard's other KPIs.
+
+The rows (enterprises, latest contract versions with their coverage and items) are loaded
+once per change of the register: a cheap stamp (row counts and newest ids) keys an
+in-process cache, so a dashboard served a thousand times a morning reads them once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from audits import rectification_rules as rules
+from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
+from bargaining.models import (
+    BargainingItem,
+    Contract,
+    ContractCoverage,
+    ContractItem,
+    ContractVersion,
+    County,
+    Enterprise,
+)
+from core.db import db
+from reports import targets
+from reports.models import CountySnapshot
+
+
+@dataclass(frozen=True)
+class Register:
+    counties: tuple[targets.CountyRow, ...]
+    enterprises: tuple[targets.EnterpriseRow, ...]
+    contracts: tuple[targets.ContractRow, ...]
+    expansion_codes: frozenset[str]
+
+
+_cache: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def _stamp() -> tuple[Any, ...]:
+    row = db.session.execute(
+        select(
+            select(func.count(Enterprise.id)).scalar_subquery(),
+            select(func.max(Enterprise.updated_at)).scalar_subquery(),
+            select(func.max(ContractVersion.id)).scalar_subquery(),
+            select(func.count(BargainingItem.code))
+            .where(BargainingItem.kind == "expansion")
+            .scalar_subquery(),
+            select(func.max(County.id) + func.sum(County.required_items)).scalar_subquery(),
+        )
+    ).one()
+    url = str(db.engine.url) if db.engine is not None else ""
+    return (url, *row)
+
+
+def load_register() -> Register:
+    """Counties, enterprises and the latest version of every contract, as plain rows."""
+    stamp = _stamp()
+    with _lock:
+        if _cache.get("stamp") == stamp:
+            return _cache["register"]  # type: ignore[no-any-return]
+    counties = tuple(
+        targets.CountyRow(c.id, c.code, c.name, c.pilot, c.required_items, float(c.target_share))
+        for c in db.session.scalars(select(County).order_by(County.sort_order))
+    )
+    enterprises = tuple(
+        targets.EnterpriseRow(eid, cid, bool(u), bool(s))
+        for eid, cid, u, s in db.session.execute(
+            select(
+                Enterprise.id, Enterprise.county_id, Enterprise.has_union, Enterprise.above_scale
+            )
+        )
+    )
+    items: dict[int, set[str]] = defaultdict(set)
+    current = select(Contract.current_version_id).where(Contract.current_version_id.is_not(None))
+    for vid, code in db.session.execute(
+        select(ContractItem.version_id, ContractItem.item_code).where(
+            ContractItem.version_id.in_(current)
+        )
+    ):
+        items[vid].add(code)
+    covers: dict[int, list[int]] = defaultdict(list)
+    for vid, eid in db.session.execute(
+        select(ContractCoverage.version_id, ContractCoverage.enterprise_id).where(
+            ContractCoverage.version_id.in_(current)
+        )
+    ):
+        covers[vid].append(eid)
+    contracts = []
+    stmt = select(
+        ContractVersion.id,
+        ContractVersion.effective_on,
+        ContractVersion.expires_on,
+        Contract.enterprise_id,
+    ).join(Contract, Contract.current_version_id == ContractVersion.id)
+    for vid, effective_on, expires_on, eid in db.session.execute(stmt):
+        covered = (eid,) if eid is not None else tuple(covers.get(vid, ()))
+        contracts.append(
+            targets.ContractRow(effective_on, expires_on, covered, frozenset(items.get(vid, ())))
+        )
+    codes = frozenset(
+        db.session.scalars(select(BargainingItem.code).where(BargainingItem.kind == "expansion"))
+    )
+    register = Register(counties, enterprises, tuple(contracts), codes)
+    with _lock:
+        _cache["stamp"] = stamp
+        _cache["register"] = register
+        _cache.pop("counts", None)
+    return register
+
+
+def counts_on(register: Register, day: date) -> dict[int, targets.CountyCount]:
+    with _lock:
+        memo = _cache.setdefault("counts", {})
+        if day in memo and _cache.get("register") is register:
+            return memo[day]  # type: ignore[no-any-return]
+    result = targets.count_counties(
+        register.counties, register.enterprises, register.contracts, register.expansion_codes, day
+    )
+    with _lock:
+        if _cache.get("register") is register:
+            _cache.setdefault("counts", {})[day] = result
+    return result
+
+
+def snapshot_history(before: date) -> dict[int, list[tuple[date, float]]]:
+    history: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    stmt = (
+        select(CountySnapshot.county_id, CountySnapshot.taken_on, CountySnapshot.rate)
+        .where(CountySnapshot.taken_on < before, CountySnapshot.rate.is_not(None))
+        .order_by(CountySnapshot.taken_on)
+    )
+    for county_id, taken_on, rate in db.session.execute(stmt):
+        history[county_id].append((taken_on, rate))
+    return history
+
+
+def start_rates(register: Register) -> dict[int, float | None]:
+    """The rate on 2025-02-01, from its stored snapshot if there is one, else computed."""
+    stored = {
+        cid: rate
+        for cid, rate in db.session.execute(
+            select(CountySnapshot.county_id, CountySnapshot.rate).where(
+                CountySnapshot.taken_on == targets.PLAN_START
+            )
+        )
+    }
+    computed = counts_on(register, targets.PLAN_START)
+    return {
+        c.id: stored[c.id] if c.id in stored else computed[c.id].rate for c in register.counties
+    }
+
+
+def county_targets(day: date) -> list[targets.CountyTarget]:
+    """What `flask targets` prints and the dashboards show: one entry per county."""
+    register = load_register()
+    return targets.county_targets(
+        register.counties,
+        counts_on(register, day),
+        start_rates(register),
+        snapshot_history(day),
+        day,
+    )
+
+
+def city_total(rows: Sequence[targets.CountyTarget]) -> dict[str, Any]:
+    eligible = sum(r.eligible for r in rows)
+    counted = sum(r.counted for r in rows)
+    return {
+        "eligible": eligible,
+        "counted": counted,
+        "rate": counted / eligible if eligible else None,
+    }
+
+
+# ---------------------------------------------------------------------------- other KPIs
+
+
+def filing_kpis(day: date) -> dict[int, dict[str, int]]:
+    """Per county: contracts in force, of which entered on the national platform (录入率)."""
+    in_force = (ContractVersion.effective_on <= day) & (ContractVersion.expires_on >= day)
+    stmt = (
+        select(
+            Contract.county_id,
+            func.count(Contract.id),
+            func.sum(case((ContractVersion.platform_entered_on.is_not(None), 1), else_=0)),
+        )
+        .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
+        .where(in_force, ContractVersion.filed_on <= day)
+        .group_by(Contract.county_id)
+    )
+    return {
+        cid: {"in_force": n, "entered": int(entered or 0)}
+        for cid, n, entered in db.session.execute(stmt)
+    }
+
+
+def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
+    """Per county: filings in drawn months and picks (抽查率), audits done and qualified (合格率)."""
+    result: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"population": 0, "picked": 0, "done": 0, "qualified": 0}
+    )
+    rounds = list(db.session.scalars(select(SampleRound).where(SampleRound.drawn_at.is_not(None))))
+    from audits.rounds import county_sizes  # noqa: PLC0415 (reads the snapshot text)
+
+    codes = dict(db.session.execute(select(County.code, County.id)).all())
+    for round_ in rounds:
+        if round_.month > f"{day.year:04d}-{day.month:02d}":
+            continue
+        for code, (n, _) in county_sizes(round_).items():
+            result[codes[code]]["population"] += n
+    for cid, n in db.session.execute(
+        select(SamplePick.county_id, func.count(SamplePick.id)).group_by(SamplePick.county_id)
+    ):
+        result[cid]["picked"] = n
+    stmt = (
+        select(
+            Audit.county_id,
+            func.count(Audit.id),
+            func.sum(case((Audit.verdict == "合格", 1), else_=0)),
+        )
+        .where(Audit.status == "done", Audit.completed_on <= day)
+        .group_by(Audit.county_id)
+    )
+    for cid, done, qualified in db.session.execute(stmt):
+        result[cid]["done"] = done
+        result[cid]["qualified"] = int(qualified or 0)
+    return result
+
+
+def rectification_kpis(day: date) -> dict[int, dict[str, int]]:
+    """Per county: rectifications opened by ``day``, by status; resolved, resolved by the
+    deadline (按期), and unresolved past the deadline (逾期未整改)."""
+    keys = ("total", "on_time", "overdue", *rules.STATUS_LABELS)
+    result: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(keys, 0))
+    stmt = select(
+        Rectification.county_id,
+        Rectification.status,
+        Rectification.deadline,
+        Rectification.resolved_on,
+    ).where(Rectification.created_on <= day)
+    for cid, status, deadline, resolved_on in db.session.execute(stmt):
+        row = result[cid]
+        row["total"] += 1
+        row[status] += 1
+        if status == rules.RESOLVED:
+            row["on_time"] += resolved_on is not None and resolved_on <= deadline
+        else:
+            row["overdue"] += deadline < day
+    return result
+
+
+def interview_counts(day: date) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = defaultdict(lambda: {"county": 0, "city": 0, "held": 0})
+    stmt = select(Interview.county_id, Interview.level, Interview.status).where(
+        Interview.triggered_on <= day
+    )
+    for cid, level, status in db.session.execute(stmt):
+        result[cid][level] += 1
+        result[cid]["held"] += status == "held"
+    return result
+
+
+def item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
+    """(code, name, enterprises covered by an in-force contract holding it), most common first."""
+    register = load_register()
+    eligible = {e.id: e.county_id for e in register.enterprises if e.eligible}
+    per_item: dict[str, set[int]] = defaultdict(set)
+    for contract in register.contracts:
+        if not contract.in_force(day):
+            continue
+        for code in contract.items & register.expansion_codes:
+            for eid in contract.covers:
+                if eid in eligible and (county_id is None or eligible[eid] == county_id):
+                    per_item[code].add(eid)
+    names = dict(db.session.execute(select(BargainingItem.code, BargainingItem.name)).all())
+    rows = [(code, names.get(code, code), len(eids)) for code, eids in per_item.items()]
+    return sorted(rows, key=lambda r: (-r[2], r[0]))
+
+
+def city_series(before: date) -> list[tuple[date, float]]:
+    """The city's rate at each snapshot before ``before``, weighted by eligible enterprises."""
+    stmt = (
+        select(
+            CountySnapshot.taken_on,
+            func.sum(CountySnapshot.counted),
+            func.sum(CountySnapshot.eligible),
+        )
+        .where(CountySnapshot.taken_on < before)
+        .group_by(CountySnapshot.taken_on)
+        .order_by(CountySnapshot.taken_on)
+    )
+    return [
+        (d, counted / eligible) for d, counted, eligible in db.session.execute(stmt) if eligible
+    ]
+
+
+def overdue_rectifications(county_id: int, day: date) -> list[Any]:
+    """Unresolved rectifications of a county past their deadline on ``day``, most overdue first."""
+    stmt = (
+        select(Rectification, Finding, Enterprise.name)
+        .join(Finding, Finding.id == Rectification.finding_id)
+        .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
+        .where(
+            Rectification.county_id == county_id,
+            Rectification.status != rules.RESOLVED,
+            Rectification.deadline < day,
+        )
+        .order_by(Rectification.deadline)
+    )
+    return list(db.session.execute(stmt))

@@ -1,0 +1,143 @@
+"""Monthly snapshots and on-site supervision records (services: user and date as arguments)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from audits.rounds import Month
+from core import audit_log
+from core.db import db
+from core.models import Role, User
+from reports import queries, targets
+from reports.models import CountySnapshot, Supervision
+
+
+class SupervisionRefused(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def take_snapshot(day: date, backfilled: bool = False) -> int:
+    """Store each county's position on ``day`` (the 1st of a month) unless already stored."""
+    existing = set(
+        db.session.scalars(select(CountySnapshot.county_id).where(CountySnapshot.taken_on == day))
+    )
+    register = queries.load_register()
+    counts = queries.counts_on(register, day)
+    added = 0
+    for county in register.counties:
+        if county.id in existing:
+            continue
+        c = counts[county.id]
+        db.session.add(
+            CountySnapshot(
+                county_id=county.id,
+                taken_on=day,
+                eligible=c.eligible,
+                counted=c.counted,
+                with_contract=c.with_contract,
+                rate=c.rate,
+                backfilled=backfilled,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
+def months_since_plan_start(today: date) -> list[date]:
+    month = Month.of(targets.PLAN_START)
+    last = Month.of(today)
+    days = []
+    while (month.year, month.month) <= (last.year, last.month):
+        days.append(month.first)
+        month = month.next()
+    return days
+
+
+def backfill_snapshots(today: date) -> int:
+    """Snapshots for every 1st of the month since 2025-02-01 that has none (first run).
+
+    Back-filled snapshots read eligibility from the registry as it stands today; they are
+    marked ``backfilled`` so a report can say so.
+    """
+    stored = set(db.session.scalars(select(CountySnapshot.taken_on).distinct()))
+    added = 0
+    for day in months_since_plan_start(today):
+        if day not in stored:
+            added += take_snapshot(day, backfilled=True)
+    return added
+
+
+def lagging_counties(
+    rows: list[targets.CountyTarget], worst: int = 3
+) -> tuple[set[str], list[str]]:
+    """Counties behind their trajectory, and the three worst by gap to the trajectory."""
+    behind = {r.county for r in rows if r.behind}
+    ranked = sorted(
+        (r for r in rows if r.rate is not None and r.trajectory is not None),
+        key=lambda r: (r.rate or 0) - (r.trajectory or 0),
+    )
+    return behind, [r.county for r in ranked[:worst]]
+
+
+def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
+    if user.role != Role.CITY:
+        raise SupervisionRefused("只有市总工会可以安排现场督导", 403)
+    supervision = Supervision(
+        county_id=county_id, planned_on=planned_on, reason=reason.strip(), created_by_id=user.id
+    )
+    db.session.add(supervision)
+    db.session.flush()
+    audit_log.record(
+        user,
+        "plan_supervision",
+        "supervision",
+        supervision.id,
+        after={"county_id": county_id, "planned_on": planned_on, "reason": reason},
+    )
+    return supervision
+
+
+def record_supervision(
+    supervision: Supervision, user: User, fields: Mapping[str, Any], today: date
+) -> None:
+    if user.role != Role.CITY:
+        raise SupervisionRefused("只有市总工会可以记录现场督导", 403)
+    held_on = fields.get("held_on")
+    if not isinstance(held_on, date):
+        raise SupervisionRefused("请填写督导日期")
+    if held_on > today:
+        raise SupervisionRefused("督导日期不能晚于今天")
+    for key, label in (
+        ("participants", "参加人员"),
+        ("problems", "发现的问题"),
+        ("measures", "整改措施"),
+    ):
+        if not str(fields.get(key, "")).strip():
+            raise SupervisionRefused(f"请填写{label}")
+    follow_up = fields.get("follow_up_on")
+    if follow_up is not None and follow_up < held_on:
+        raise SupervisionRefused("跟进日期不能早于督导日期")
+    before = {"status": supervision.status}
+    supervision.status = "held"
+    supervision.held_on = held_on
+    supervision.participants = str(fields["participants"]).strip()
+    supervision.problems = str(fields["problems"]).strip()
+    supervision.measures = str(fields["measures"]).strip()
+    supervision.follow_up_on = follow_up
+    db.session.flush()
+    audit_log.record(
+        user,
+        "record_supervision",
+        "supervision",
+        supervision.id,
+        before=before,
+        after={"held_on": held_on},
+    )
