@@ -19,6 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
     from audits import views as audits_views
+    from audits import visit_service as audits_visit_service
+    from audits import visit_views as audits_visit_views
     from bargaining import cli as bargaining_cli
     from bargaining import views as bargaining_views
     from core import auth, errors, i18n, templating
@@ -39,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(core_views.bp)
     app.register_blueprint(bargaining_views.bp)
     app.register_blueprint(audits_views.bp)
+    app.register_blueprint(audits_visit_views.bp)
     app.register_blueprint(reports_views.bp)
     core_views.add_home_section(app, reports_views.home_section)  # leaders: who is lagging
     core_views.add_home_section(app, audits_views.home_section)  # reminders
@@ -49,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audits_cli.register_cli(app)
     audits_jobs.register_jobs(app)
     audits_demo.register_demo(app)
+    audits_visit_service.init_app_hooks(app)
     reports_cli.register_cli(app)
     reports_jobs.register_jobs(app)
     reports_demo.register_demo(app)

@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(draw_sample)
     app.cli.add_command(verify_sample)
     app.cli.add_command(escalate_command)
+    app.cli.add_command(schedule_visits_command)
 
 
 def _month(text: str) -> rounds.Month:
@@ -96,3 +97,33 @@ def escalate_command(date_text: str | None) -> None:
         f"{today.isoformat()}：新增逾期 {result.newly_overdue} 项，县级约谈 {result.county_interviews} 次，"
         f"市级约谈 {result.city_interviews} 次"
     )
+
+
+@click.command("schedule-visits")
+@click.option("--quarter", "quarter_text", required=True, help="YYYYQn, e.g. 2026Q3.")
+def schedule_visits_command(quarter_text: str) -> None:
+    """Make (or remake) the quarter's visit plan; done, confirmed and missed visits stay."""
+    from flask import current_app
+
+    from audits.services import ActionRefused
+    from audits.visit_service import schedule_visits
+    from audits.visits import PlanProblem, Quarter
+    from core.db import db
+
+    try:
+        quarter = Quarter.parse(quarter_text)
+    except PlanProblem as exc:
+        fail(exc.message)
+    today = local_today()
+    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    try:
+        result = schedule_visits(quarter, None, today, lagging)
+        db.session.commit()
+    except ActionRefused as exc:
+        db.session.rollback()
+        fail(exc.message)
+    click.echo(
+        f"{result.quarter} 走访计划：新增 {result.created} 次，调整 {result.moved} 次，保留 {result.kept} 次，取消 {result.cancelled} 次"
+    )
+    if not result.known_calendar:
+        click.echo(f"注意：{quarter.year} 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定", err=True)

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from audits import checklist, rounds
 from audits import rectification_rules as rules
-from audits.models import Audit, Interview, Rectification, SampleRound
+from audits.models import Audit, Interview, Rectification, SampleRound, Visit
 from audits.services import act_on_rectification, escalate, record_interview, save_audit
 from bargaining.models import ContractFlag
 from core.clock import LOCAL_TZ
@@ -101,7 +101,9 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
                 )
                 held += 1
     db.session.flush()
+    visit_stats = _demo_visits(rng, today, inspectors)
     return {
+        **visit_stats,
         "抽查轮次": len(drawn),
         "抽中": sum(r.pick_count for r in db.session.scalars(select(SampleRound))),
         "已完成抽查": done,
@@ -125,3 +127,27 @@ def _advance(rng: random.Random, rect: Rectification, inspector: User, found_on:
         return
     act_on_rectification(rect, inspector, rules.VERIFY, "核验属实", today)
     rect.resolved_on = min(today, found_on + timedelta(days=rng.randint(2, 25)))
+
+
+def _demo_visits(rng: random.Random, today: date, inspectors: dict[int, User]) -> dict[str, int]:
+    """This quarter's plan, made on its first day; visits before today mostly done."""
+    from flask import current_app  # noqa: PLC0415
+
+    from audits.visit_service import record_visit, schedule_visits  # noqa: PLC0415
+    from audits.visits import Quarter  # noqa: PLC0415
+
+    quarter = Quarter.of(today)
+    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    schedule_visits(quarter, None, quarter.start, lagging)
+    done = missed = 0
+    users = {u.id: u for u in db.session.scalars(select(User))}
+    for visit in db.session.scalars(select(Visit).where(Visit.quarter == str(quarter), Visit.planned_on < today)):
+        user = users[visit.visitor_id]
+        if rng.random() < 0.88:
+            record_visit(visit, user, {"status": "done", "done_on": visit.planned_on, "people_met": "企业负责人、企业工会主席", "notes": "了解整改进展，查阅合同文本和职代会记录"}, today)
+            done += 1
+        else:
+            record_visit(visit, user, {"status": "missed", "reason": "企业停工检修，负责人不在"}, today)
+            missed += 1
+    planned = db.session.scalar(select(func.count(Visit.id)).where(Visit.quarter == str(quarter))) or 0
+    return {f"{quarter} 走访计划": planned, "已走访": done, "未走访": missed}

@@ -189,15 +189,86 @@ class Evidence(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class Supervision(Base):
+    """现场督导: the city's on-site supervision of a lagging county (靶向纠偏)."""
+
+    __tablename__ = "supervision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    planned_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8), default="planned")  # planned | held
+    held_on: Mapped[date | None]
+    participants: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    follow_up_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Visit(Base):
+    """每季度全覆盖实地走访: one planned visit — the city to a county, a county inspector to an
+    enterprise with an open finding, or the city's on-site supervision of a lagging county."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("quarter", "task_key"), Index("ix_visit_visitor_day", "visitor_id", "planned_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6))  # 2026Q4
+    kind: Mapped[str] = mapped_column(String(12))  # county | enterprise | supervision
+    #: what the visit is for, stable across re-planning (also the calendar UID)
+    task_key: Mapped[str] = mapped_column(String(64))
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    supervision_id: Mapped[int | None] = mapped_column(ForeignKey("supervision.id"))
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    planned_on: Mapped[date]
+    #: planned | confirmed | done | missed | rescheduled
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    done_on: Mapped[date | None]
+    people_met: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: bumped on every change
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarDay(Base):
+    """An exception to Monday–Friday: a statutory holiday on a weekday, or an adjusted working
+    Saturday/Sunday (调休). Seeded from chinese-calendar; the admin adds new years."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(40), default="")
+
+
+class CalendarYear(Base):
+    """A year whose holidays are known (so the planner need not fall back to weekdays)."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), default="chinese-calendar")
+
+
 __all__ = [
     "Audit",
     "AuditCheck",
     "Evidence",
     "Finding",
+    "CalendarDay",
+    "CalendarYear",
     "Interview",
     "InterviewLink",
     "Rectification",
     "RectificationEvent",
     "SamplePick",
     "SampleRound",
+    "Supervision",
+    "Visit",
 ]

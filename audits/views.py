@@ -12,7 +12,7 @@ from sqlalchemy import select
 from audits import checklist, escalation, queries, rounds
 from audits import rectification_rules as rules
 from audits.jobs import draw_month_once
-from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification
+from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
 from audits.services import (
     ActionRefused,
     act_on_rectification,
@@ -552,6 +552,11 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
         if current_user.role == Role.ENTERPRISE:
             abort(404)
         _audit_or_404(evidence.owner_id)
+    elif evidence.owner_type == "visit":
+        visit = db.session.get(Visit, evidence.owner_id)
+        if visit is None or current_user.role == Role.ENTERPRISE:
+            abort(404)
+        ensure_county(current_user, visit.county_id)
     else:
         abort(404)
     stored = db.session.get(StoredFile, evidence.sha256)

@@ -38,6 +38,8 @@ def init_database() -> dict[str, int]:
     upgrade(db.engine)
     added = seed_reference_data()
     added["settings"] = seed_settings()
+    for step in current_app.extensions.get("init_steps", []):  # e.g. the working-day calendar
+        step()
     db.session.commit()
     return added
 

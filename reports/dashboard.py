@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from audits import rectification_rules as rules
+from audits.visit_service import coverage
+from audits.visits import Quarter
 from reports import charts, queries
 from reports.services import lagging_counties
 from reports.targets import CountyTarget
@@ -76,6 +78,7 @@ def _values(
     sampling: dict[str, int],
     rect: dict[str, int],
     interviews: dict[str, int],
+    visits: dict[str, int],
 ) -> dict[str, Any]:
     eligible = target.eligible if target else count["eligible"]
     counted = target.counted if target else count["counted"]
@@ -96,7 +99,7 @@ def _values(
         "on_time_rate": ratio(rect.get("on_time", 0), rect.get(rules.RESOLVED, 0)),
         "overdue": rect.get("overdue", 0),
         "interviews": interviews.get("county", 0) + interviews.get("city", 0),
-        "visit_coverage": None,
+        "visit_coverage": ratio(visits.get("done", 0), visits.get("planned", 0)),
     }
 
 
@@ -108,11 +111,12 @@ def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
     sampling = queries.sampling_kpis(day)
     rects = queries.rectification_kpis(day)
     interviews = queries.interview_counts(day)
+    visits = coverage(str(Quarter.of(day)))
     behind, worst = lagging_counties(target_rows)
     ids = {c.code: c.id for c in register.counties}
     rows = []
     sums: dict[str, dict[str, int]] = {
-        k: {} for k in ("count", "filing", "sampling", "rect", "interviews")
+        k: {} for k in ("count", "filing", "sampling", "rect", "interviews", "visits")
     }
     for t in target_rows:
         cid = ids[t.county]
@@ -127,26 +131,18 @@ def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
             "sampling": sampling.get(cid, {}),
             "rect": rects.get(cid, {}),
             "interviews": interviews.get(cid, {}),
+            "visits": visits.get(cid, {}),
         }
         for key, part in parts.items():
             for k, v in part.items():
                 sums[key][k] = sums[key].get(k, 0) + v
-        values = _values(
-            t,
-            parts["count"],
-            parts["filing"],
-            parts["sampling"],
-            parts["rect"],
-            parts["interviews"],
-        )
+        values = _values(t, *parts.values())
         rows.append(
             DashboardRow(
                 t.county, t.name, t.pilot, values, t.behind, t.projected_miss, t.county in worst
             )
         )
-    total_values = _values(
-        None, sums["count"], sums["filing"], sums["sampling"], sums["rect"], sums["interviews"]
-    )
+    total_values = _values(None, *sums.values())
     total = DashboardRow("", "全市合计", False, total_values)
     dashboard = Dashboard(day, rows, total, behind, worst, target_rows)
     if with_charts:

@@ -1,13 +1,18 @@
-"""Monthly target snapshots (edge: commits). Back-filled on the scheduler's first run."""
+"""Monthly target snapshots (edge: commits), and the lagging counties the visit plan needs."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bargaining.models import County
 from core.clock import local_today
 from core.db import db
-from reports.services import backfill_snapshots
+from reports import queries
+from reports.services import backfill_snapshots, lagging_counties
 
 
 def snapshot_job() -> int:
@@ -20,12 +25,16 @@ def snapshot_job() -> int:
         return 0
 
 
+def lagging_county_ids(day: date) -> set[int]:
+    """Counties behind their trajectory or among the three worst: each gets 现场督导 in the plan."""
+    behind, worst = lagging_counties(queries.county_targets(day))
+    codes = behind | set(worst)
+    return set(db.session.scalars(select(County.id).where(County.code.in_(codes))))
+
+
 def register_jobs(app: Flask) -> None:
+    app.extensions["lagging_counties"] = lagging_county_ids
     app.extensions.setdefault("scheduled_jobs", []).append(
-        (
-            "monthly_target_snapshot",
-            {"trigger": "cron", "day": 1, "hour": 3, "minute": 0},
-            snapshot_job,
-        )
+        ("monthly_target_snapshot", {"trigger": "cron", "day": 1, "hour": 3, "minute": 0}, snapshot_job)
     )
     app.extensions.setdefault("startup_jobs", []).append(("target_snapshot_backfill", snapshot_job))

@@ -11,12 +11,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from audits import rectification_rules as rules
-from audits.models import Interview, Rectification
+from audits.models import Interview, Rectification, Supervision
 from bargaining.models import County
 from core.db import db
 from core.xlsx import save, write_sheet
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, city_dashboard
-from reports.models import Supervision
 
 
 class ReviewProblem(ValueError):

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from audits.models import Supervision
 from audits.rounds import Month
 from core import audit_log
 from core.db import db
 from core.models import Role, User
 from reports import queries, targets
-from reports.models import CountySnapshot, Supervision
+from reports.models import CountySnapshot
 
 
 class SupervisionRefused(ValueError):

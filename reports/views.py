@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
+from audits.models import Supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from bargaining.views import _page_number, _xlsx
@@ -21,7 +22,6 @@ from core.models import Role
 from core.xlsx import table_workbook
 from reports import queries, review
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard
-from reports.models import Supervision
 from reports.services import SupervisionRefused, plan_supervision, record_supervision
 from reports.targets import expansion_items_by_enterprise
 

@@ -27,6 +27,8 @@ def _seed(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         seed_reference_data()
         seed_settings()
+        for step in app.extensions.get("init_steps", []):
+            step()
         db.session.commit()
 
 

@@ -1,0 +1,184 @@
+"""Quarterly visit pages: the plan, each visit's record, and the .ics calendars."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from audits import checklist, visits
+from audits.models import Supervision, Visit
+from audits.services import ActionRefused, evidence_of
+from audits.visit_service import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    calendar_bytes,
+    coverage,
+    coverage_by_visitor,
+    may_record_visit,
+    quarter_days,
+    record_visit,
+    schedule_visits,
+)
+from bargaining.cells import CellProblem, parse_date
+from bargaining.models import County, Enterprise
+from bargaining.views import _disposition
+from core import audit_log
+from core.auth import allow, ensure_county
+from core.clock import local_today
+from core.db import db, utcnow
+from core.models import Role, User
+
+bp = Blueprint("visits", __name__)
+STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
+
+
+def _quarter(text: str | None) -> visits.Quarter:
+    if not text:
+        return visits.Quarter.of(local_today())
+    try:
+        return visits.Quarter.parse(text)
+    except visits.PlanProblem:
+        abort(404)
+
+
+@bp.route("/visits")
+@allow(*STAFF)
+def plan():  # type: ignore[no-untyped-def]
+    quarter = _quarter(request.args.get("quarter"))
+    stmt = select(Visit).where(Visit.quarter == str(quarter)).order_by(Visit.planned_on, Visit.id)
+    if current_user.role == Role.INSPECTOR:
+        stmt = stmt.where(Visit.county_id == current_user.county_id)
+    rows = list(db.session.scalars(stmt))
+    counties = {c.id: c for c in db.session.scalars(select(County).order_by(County.sort_order))}
+    ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
+    enterprises = {e.id: e.name for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}
+    users = {u.id: u.username for u in db.session.scalars(select(User).where(User.role.in_((Role.CITY, Role.INSPECTOR))))}
+    cov = coverage(str(quarter))
+    if not current_user.sees_all_counties:
+        cov = {cid: c for cid, c in cov.items() if cid == current_user.county_id}
+    return render_template(
+        "audits/visits.html", quarter=quarter, visits=rows, counties=counties, enterprises=enterprises, users=users,
+        coverage=cov, by_visitor=coverage_by_visitor(str(quarter)) if current_user.sees_all_counties else [],
+        known=quarter_days(quarter).known, kinds=KIND_LABELS, statuses=STATUS_LABELS, today=local_today(),
+        next_quarter=visits.Quarter.of(date(quarter.end.year + (quarter.q == 4), (quarter.end.month % 12) + 1, 1)),
+    )
+
+
+@bp.route("/visits/plan", methods=["POST"])
+@allow(Role.CITY)
+def make_plan():  # type: ignore[no-untyped-def]
+    quarter = _quarter(request.form.get("quarter"))
+    today = local_today()
+    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    try:
+        result = schedule_visits(quarter, current_user, today, lagging)
+        db.session.commit()
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("visits.plan", quarter=str(quarter)))
+    flash(f"{quarter} 走访计划已生成：新增 {result.created}，调整 {result.moved}，保留 {result.kept}，取消 {result.cancelled}", "success")
+    if not result.known_calendar:
+        flash(f"{quarter.year} 年法定节假日尚未录入，本计划暂按周一至周五安排", "warning")
+    return redirect(url_for("visits.plan", quarter=str(quarter)))
+
+
+def _visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    ensure_county(current_user, visit.county_id)
+    return visit
+
+
+@bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
+@allow(*STAFF)
+def detail(visit_id: int):  # type: ignore[no-untyped-def]
+    visit = _visit_or_404(visit_id)
+    today = local_today()
+    if request.method == "POST":
+        try:
+            fields = {
+                "status": request.form.get("status"),
+                "done_on": _form_date("done_on"),
+                "planned_on": _form_date("planned_on"),
+                "people_met": request.form.get("people_met", ""),
+                "notes": request.form.get("notes", ""),
+                "reason": request.form.get("reason", ""),
+                "findings": [
+                    {"description": d, "severity": s}
+                    for d, s in zip(request.form.getlist("finding_description"), request.form.getlist("finding_severity"), strict=False)
+                    if d.strip()
+                ],
+            }
+            files = [(f.filename, f.read()) for f in request.files.getlist("evidence") if f and f.filename]
+            new = record_visit(visit, current_user, fields, today, files)
+            db.session.commit()
+        except ActionRefused as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return _render(visit, today), exc.status
+        flash(f"走访记录已保存{f'，新发现问题 {len(new)} 项已转入整改' if new else ''}", "success")
+        return redirect(url_for("visits.detail", visit_id=visit.id))
+    return _render(visit, today)
+
+
+def _form_date(name: str) -> date | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except CellProblem as exc:
+        raise ActionRefused(exc.message) from exc
+
+
+def _render(visit: Visit, today: date) -> str:
+    from audits.models import Finding  # noqa: PLC0415
+
+    findings = list(db.session.scalars(select(Finding).where(Finding.source == "visit", Finding.source_id == visit.id)))
+    return render_template(
+        "audits/visit.html", v=visit, county=db.session.get(County, visit.county_id),
+        ent=db.session.get(Enterprise, visit.enterprise_id) if visit.enterprise_id else None,
+        visitor=db.session.get(User, visit.visitor_id), kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        editable=may_record_visit(current_user, visit), findings=findings, severities=checklist.SEVERITY_LABELS,
+        supervision=db.session.get(Supervision, visit.supervision_id) if visit.supervision_id else None,
+        evidence=evidence_of("visit", visit.id), history=audit_log.history("visit", visit.id), today=today,
+    )
+
+
+def _ics(name: str, rows: list[Visit], filename: str) -> Response:
+    return Response(
+        calendar_bytes(name, rows, utcnow()),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": _disposition(filename)},
+    )
+
+
+@bp.route("/visits/<quarter>/mine.ics")
+@allow(Role.INSPECTOR, Role.CITY)
+def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
+    q = _quarter(quarter)
+    rows = list(db.session.scalars(select(Visit).where(Visit.quarter == str(q), Visit.visitor_id == current_user.id).order_by(Visit.planned_on)))
+    return _ics(f"{q} 我的走访 {current_user.username}", rows, f"visits-{q}-{current_user.username}.ics")
+
+
+@bp.route("/visits/<quarter>/city.ics")
+@allow(Role.CITY, Role.ADMIN)
+def city_calendar(quarter: str):  # type: ignore[no-untyped-def]
+    q = _quarter(quarter)
+    rows = list(db.session.scalars(select(Visit).where(Visit.quarter == str(q)).order_by(Visit.planned_on)))
+    return _ics(f"{q} 全市走访督查", rows, f"visits-{q}-city.ics")
