@@ -20,6 +20,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(verify_sample)
     app.cli.add_command(escalate_command)
     app.cli.add_command(schedule_visits_command)
+    app.cli.add_command(calendar_day_command)
+    app.cli.add_command(calendar_year_command)
 
 
 def _month(text: str) -> rounds.Month:
@@ -127,3 +129,36 @@ def schedule_visits_command(quarter_text: str) -> None:
     )
     if not result.known_calendar:
         click.echo(f"注意：{quarter.year} 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定", err=True)
+
+
+@click.command("calendar-day")
+@click.argument("day_text", metavar="YYYY-MM-DD")
+@click.option("--holiday", "kind", flag_value="holiday", help="A statutory holiday on a weekday.")
+@click.option("--workday", "kind", flag_value="workday", help="An adjusted working Saturday or Sunday (调休).")
+@click.option("--name", default="", help="e.g. 春节")
+def calendar_day_command(day_text: str, kind: str | None, name: str) -> None:
+    """Enter one day of the State Council's holiday notice (for years chinese-calendar lacks)."""
+    from audits.services import ActionRefused
+    from audits.visit_service import set_calendar_day
+    from core.db import db
+
+    if kind is None:
+        fail("请指定 --holiday 或 --workday")
+    try:
+        set_calendar_day(parse_date(day_text), kind == "workday", name, None)
+        db.session.commit()
+    except (ActionRefused, CellProblem) as exc:
+        fail(exc.message)
+    click.echo(f"已录入 {day_text} {'调休上班' if kind == 'workday' else '放假'} {name}")
+
+
+@click.command("calendar-year")
+@click.argument("year", type=int)
+def calendar_year_command(year: int) -> None:
+    """Mark a year's holidays as completely entered: visit plans then stop using Monday–Friday."""
+    from audits.visit_service import mark_year_complete
+    from core.db import db
+
+    mark_year_complete(year, None)
+    db.session.commit()
+    click.echo(f"{year} 年节假日已标记为录入完整")

@@ -277,3 +277,27 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
     return upcoming, missed
 
 
+
+
+def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
+    """The admin enters the State Council's holiday notice for a year chinese-calendar lacks."""
+    if user is not None and user.role != Role.ADMIN:
+        raise ActionRefused("只有系统管理员可以维护节假日", 403)
+    if workday and day.weekday() < 5:
+        raise ActionRefused(f"{day.isoformat()} 是工作日（周一至周五），只需录入调休上班的周末")
+    if not workday and day.weekday() >= 5:
+        raise ActionRefused(f"{day.isoformat()} 是周末，只需录入落在周一至周五的法定节假日")
+    before = db.session.get(CalendarDay, day)
+    db.session.merge(CalendarDay(day=day, workday=workday, name=name.strip()))
+    db.session.flush()
+    audit_log.record(user, "set_calendar_day", "calendar", day.year, before={"workday": before.workday} if before else None,
+                     after={"day": day, "workday": workday, "name": name}, summary=day.isoformat())
+
+
+def mark_year_complete(year: int, user: User | None) -> None:
+    if user is not None and user.role != Role.ADMIN:
+        raise ActionRefused("只有系统管理员可以维护节假日", 403)
+    if db.session.get(CalendarYear, year) is None:
+        db.session.add(CalendarYear(year=year, source="管理员录入"))
+        db.session.flush()
+        audit_log.record(user, "calendar_year_complete", "calendar", year, after={"year": year})
