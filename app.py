@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import visit_views as audits_visit_views
     from bargaining import cli as bargaining_cli
     from bargaining import views as bargaining_views
-    from core import auth, errors, i18n, templating
+    from core import auth, errors, i18n, security, templating
     from core import cli as core_cli
     from core import views as core_views
     from core.db import db
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(bargaining_views.bp)

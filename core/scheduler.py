@@ -33,9 +33,14 @@ def _in_context(app: Flask, name: str, func: Callable[[], Any]) -> Callable[[], 
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=LOCAL_TZ, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    scheduler = BlockingScheduler(
+        timezone=LOCAL_TZ,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
     for job_id, trigger, func in app.extensions.get("scheduled_jobs", []):
-        scheduler.add_job(_in_context(app, job_id, func), id=job_id, replace_existing=True, **trigger)
+        scheduler.add_job(
+            _in_context(app, job_id, func), id=job_id, replace_existing=True, **trigger
+        )
     return scheduler
 
 

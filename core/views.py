@@ -26,6 +26,7 @@ from core.db import db
 from core.forms import EmptyForm, LoginForm
 from core.i18n import SUPPORTED
 from core.models import User
+from core.security import limiter
 
 bp = Blueprint("core", __name__)
 
@@ -41,6 +42,9 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(
+    "10 per minute; 100 per hour", methods=["POST"], error_message="登录尝试过于频繁，请稍后再试"
+)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():

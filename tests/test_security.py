@@ -1,0 +1,76 @@
+"""Rate-limited login, secure headers, cookie flags, secrets, downloads never inline."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from core.config import DEV_SECRET
+from tests.factories import csrf_token
+
+
+def test_login_is_rate_limited(database, tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    if database["kind"] == "sqlite":
+        shutil.copy(database["template"], tmp_path / "rl.sqlite")
+        url = f"sqlite:///{tmp_path / 'rl.sqlite'}"
+    else:
+        url = database["url"]
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x" * 40, "RATELIMIT_ENABLED": True}
+    )
+    client = app.test_client()
+    statuses = []
+    for _ in range(12):
+        token = csrf_token(client, "/login")
+        statuses.append(
+            client.post(
+                "/login", data={"username": "nobody", "password": "wrong", "csrf_token": token}
+            ).status_code
+        )
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    limited = client.post(
+        "/login", data={"username": "nobody", "password": "wrong", "csrf_token": token}
+    )
+    assert "过于频繁" in limited.get_data(as_text=True)
+    from core.db import db
+
+    db.engine.dispose()
+
+
+def test_secure_headers_on_every_page(client):  # type: ignore[no-untyped-def]
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    csp = response.headers["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_pages_have_no_inline_script_handlers(client):  # type: ignore[no-untyped-def]
+    import pathlib
+
+    templates = pathlib.Path(__file__).parent.parent / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "onclick=" not in text and "onsubmit=" not in text, path
+        assert "<script>" not in text, path  # only <script src> and JSON data blocks
+
+
+def test_session_cookie_flags(app):  # type: ignore[no-untyped-def]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_refuses_the_default_secret():  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": DEV_SECRET})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "short"})
+    app = create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "k" * 40})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
