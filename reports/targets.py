@@ -176,7 +176,7 @@ def county_targets(
     """Rate, trajectory, ``behind`` and ``projected_miss`` per county.
 
     ``history`` holds each county's monthly snapshots before ``day`` (date, rate); the last six
-    and today's rate make the trend. A county with no eligible enterprise is never flagged.
+    make the trend (SPEC §8). A county with no eligible enterprise is never flagged.
     """
     result = []
     for c in counties:
@@ -191,7 +191,10 @@ def county_targets(
         behind = rate is not None and line is not None and rate < line
         projected_miss = False
         if rate is not None:
-            points = [*list(history.get(c.id, ()))[-6:], (day, rate)]
+            # the trend of the last six monthly snapshots; today's rate only while there are fewer than two
+            points = list(history.get(c.id, ()))[-6:]
+            if len(points) < 2:
+                points.append((day, rate))
             projected = projected_rate(points)
             projected_miss = (projected if projected is not None else rate) < c.target_share
         result.append(
