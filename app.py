@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from core import cli as core_cli
     from core import views as core_views
     from core.db import db
+    from reports import api as reports_api
     from reports import cli as reports_cli
     from reports import demo as reports_demo
     from reports import jobs as reports_jobs
@@ -44,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audits_views.bp)
     app.register_blueprint(audits_visit_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(reports_api.bp)
+    auth.csrf.exempt(reports_api.bp)  # token-authenticated, read-only
     core_views.add_home_section(app, reports_views.home_section)  # leaders: who is lagging
     core_views.add_home_section(app, audits_views.home_section)  # reminders
     core_views.add_home_section(app, bargaining_views.home_section)

@@ -578,9 +578,14 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     if user.role == Role.ADMIN:
         return None
+    from audits.visit_service import upcoming_and_missed  # noqa: PLC0415 (visits build on audits)
+
     today = local_today()
+    upcoming, missed = upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),
         "today": today,
         "rules": rules,
+        "upcoming": upcoming,
+        "missed": missed,
     }

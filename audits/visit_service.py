@@ -271,10 +271,28 @@ def init_app_hooks(app: Any) -> None:
 
 
 def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visit]]:
-    mine = select(Visit).where(Visit.visitor_id == user.id)
-    upcoming = list(db.session.scalars(mine.where(Visit.status.in_(("planned", "confirmed", "rescheduled")), Visit.planned_on.between(today, date.fromordinal(today.toordinal() + 7))).order_by(Visit.planned_on)))
-    missed = list(db.session.scalars(mine.where((Visit.status == "missed") | (Visit.status.in_(("planned", "confirmed", "rescheduled")) & (Visit.planned_on < today))).order_by(Visit.planned_on)))
+    """My visits in the next 7 days; and the missed or overdue visits to follow up — the
+    county's enterprise visits for an inspector, the city's county visits for a leader."""
+    open_states = ("planned", "confirmed", "rescheduled")
+    upcoming = list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.visitor_id == user.id, Visit.status.in_(open_states))
+            .where(Visit.planned_on.between(today, date.fromordinal(today.toordinal() + 7)))
+            .order_by(Visit.planned_on)
+        )
+    )
+    scope = Visit.county_id == user.county_id if user.role == Role.INSPECTOR else Visit.kind != "enterprise"
+    missed = list(
+        db.session.scalars(
+            select(Visit)
+            .where(scope)
+            .where((Visit.status == "missed") | (Visit.status.in_(open_states) & (Visit.planned_on < today)))
+            .order_by(Visit.planned_on)
+        )
+    )
     return upcoming, missed
+
 
 
 

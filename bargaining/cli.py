@@ -28,6 +28,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(create_token)
     app.cli.add_command(template)
     app.cli.add_command(import_enterprises)
     app.cli.add_command(import_filings)
@@ -202,3 +203,18 @@ def import_filings(file: str, username: str) -> None:
 def import_enterprises(file: str, username: str) -> None:
     """Import an enterprise registry workbook (企业名录) as USER."""
     _import(KIND_REGISTRY, file, username)
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for (shown in the audit log).")
+def create_token(username: str, name: str) -> None:
+    """Create an API token for USER (printed once; only its SHA-256 is stored)."""
+    from core import audit_log
+    from core.auth import new_api_token
+
+    user = acting_user(username)
+    token = new_api_token(user, name)
+    audit_log.record(None, "create_token", "user", user.id, after={"name": name})
+    db.session.commit()
+    click.echo(token)

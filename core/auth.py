@@ -139,3 +139,59 @@ def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) 
     ids = county_ids_in_scope(user)
     if ids is not None and county_id not in ids:
         abort(404)
+
+
+# ------------------------------------------------------------------------ API tokens
+
+
+def new_api_token(user: User, name: str) -> str:
+    """Create a token for ``user``; the plain token is returned once and never stored."""
+    import hashlib  # noqa: PLC0415
+    import secrets  # noqa: PLC0415
+
+    from core.models import ApiToken  # noqa: PLC0415
+
+    token = "jt_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name, token_sha256=hashlib.sha256(token.encode()).hexdigest()))
+    db.session.flush()
+    return token
+
+
+def user_for_token(header: str | None) -> User | None:
+    import hashlib  # noqa: PLC0415
+
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from core.models import ApiToken  # noqa: PLC0415
+
+    if not header or not header.startswith("Bearer "):
+        return None
+    digest = hashlib.sha256(header.removeprefix("Bearer ").strip().encode()).hexdigest()
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest, ApiToken.active)).first()
+    if token is None:
+        return None
+    user = db.session.get(User, token.user_id)
+    return user if user is not None and user.active else None
+
+
+def api_allow(*roles: Role) -> Callable[[F], F]:
+    """Declare who may call an API view: a bearer token of one of ``roles`` (401/403 as JSON)."""
+    allowed = frozenset(roles)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from flask import g, jsonify  # noqa: PLC0415
+
+            user = user_for_token(request.headers.get("Authorization"))
+            if user is None:
+                return jsonify({"error": "需要有效的 API 令牌（Authorization: Bearer …）", "status": 401}), 401
+            if user.role not in allowed:
+                return jsonify({"error": "您的角色无权调用此接口", "status": 403}), 403
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        wrapper._access = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

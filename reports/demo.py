@@ -34,8 +34,14 @@ def build_demo_targets(seed: int, today: date) -> dict[str, Any]:
     for index, code in enumerate(worst):
         county = db.session.scalars(select(County).where(County.code == code)).one()
         row = next(r for r in rows if r.county == code)
-        reason = f"拓展协商达标率 {row.rate * 100:.1f}%，低于进度线 {row.trajectory * 100:.1f}%" if row.rate is not None and row.trajectory is not None else "推进滞后"
-        supervision = plan_supervision(county.id, today - timedelta(days=20 - 5 * index), reason, city)
+        reason = (
+            f"拓展协商达标率 {row.rate * 100:.1f}%，低于进度线 {row.trajectory * 100:.1f}%"
+            if row.rate is not None and row.trajectory is not None
+            else "推进滞后"
+        )
+        supervision = plan_supervision(
+            county.id, today - timedelta(days=20 - 5 * index), reason, city
+        )
         planned += 1
         if index == 0:
             record_supervision(

@@ -35,6 +35,10 @@ def lagging_county_ids(day: date) -> set[int]:
 def register_jobs(app: Flask) -> None:
     app.extensions["lagging_counties"] = lagging_county_ids
     app.extensions.setdefault("scheduled_jobs", []).append(
-        ("monthly_target_snapshot", {"trigger": "cron", "day": 1, "hour": 3, "minute": 0}, snapshot_job)
+        (
+            "monthly_target_snapshot",
+            {"trigger": "cron", "day": 1, "hour": 3, "minute": 0},
+            snapshot_job,
+        )
     )
     app.extensions.setdefault("startup_jobs", []).append(("target_snapshot_backfill", snapshot_job))
