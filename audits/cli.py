@@ -128,13 +128,18 @@ def schedule_visits_command(quarter_text: str) -> None:
         f"{result.quarter} 走访计划：新增 {result.created} 次，调整 {result.moved} 次，保留 {result.kept} 次，取消 {result.cancelled} 次"
     )
     if not result.known_calendar:
-        click.echo(f"注意：{quarter.year} 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定", err=True)
+        click.echo(
+            f"注意：{quarter.year} 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定",
+            err=True,
+        )
 
 
 @click.command("calendar-day")
 @click.argument("day_text", metavar="YYYY-MM-DD")
 @click.option("--holiday", "kind", flag_value="holiday", help="A statutory holiday on a weekday.")
-@click.option("--workday", "kind", flag_value="workday", help="An adjusted working Saturday or Sunday (调休).")
+@click.option(
+    "--workday", "kind", flag_value="workday", help="An adjusted working Saturday or Sunday (调休)."
+)
 @click.option("--name", default="", help="e.g. 春节")
 def calendar_day_command(day_text: str, kind: str | None, name: str) -> None:
     """Enter one day of the State Council's holiday notice (for years chinese-calendar lacks)."""

@@ -57,34 +57,50 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
         drawn_day = rounds.Month.parse(round_.month).next().first
         round_.drawn_at = datetime.combine(drawn_day, time(2, 0), LOCAL_TZ).astimezone(UTC)
         round_.due_on = rounds.Month.of(drawn_day).last
-        db.session.execute(update(Audit).where(Audit.round_id == round_.id).values(due_on=round_.due_on))
+        db.session.execute(
+            update(Audit).where(Audit.round_id == round_.id).values(due_on=round_.due_on)
+        )
     db.session.flush()
-    inspectors = {u.id: u for u in db.session.scalars(select(User).where(User.role == Role.INSPECTOR))}
+    inspectors = {
+        u.id: u for u in db.session.scalars(select(User).where(User.role == Role.INSPECTOR))
+    }
     done = findings = 0
     for index, round_ in enumerate(drawn):
         share_done = 1.0 if index < len(drawn) - 1 else 0.45
-        audits = db.session.scalars(select(Audit).where(Audit.round_id == round_.id).order_by(Audit.id)).all()
+        audits = db.session.scalars(
+            select(Audit).where(Audit.round_id == round_.id).order_by(Audit.id)
+        ).all()
         start = rounds.Month.parse(round_.month).next().first
         for audit in audits:
             if audit.inspector_id is None or rng.random() > share_done:
                 continue
             completed = min(today, start + timedelta(days=rng.randint(3, 27)))
-            flags = set(db.session.scalars(select(ContractFlag.code).where(ContractFlag.version_id == audit.version_id)))
+            flags = set(
+                db.session.scalars(
+                    select(ContractFlag.code).where(ContractFlag.version_id == audit.version_id)
+                )
+            )
             results = {}
             for check in checklist.CHECKLIST:
                 fail = (set(check.flags) & flags and rng.random() < 0.7) or rng.random() < 0.03
                 note = PROBLEMS[check.code] if fail else ""
                 results[check.code] = (checklist.FAIL if fail else checklist.PASS, note)
-            new = save_audit(audit, inspectors[audit.inspector_id], results, "", completed, complete=True)
+            new = save_audit(
+                audit, inspectors[audit.inspector_id], results, "", completed, complete=True
+            )
             done += 1
             findings += len(new)
             for finding in new:
-                _advance(rng, finding.rectification, inspectors[audit.inspector_id], completed, today)
+                _advance(
+                    rng, finding.rectification, inspectors[audit.inspector_id], completed, today
+                )
     result = escalate(today)
     held = 0
     for interview in db.session.scalars(select(Interview).where(Interview.level == "county")):
         if rng.random() < 0.5:
-            recorder = next((u for u in inspectors.values() if u.county_id == interview.county_id), None)
+            recorder = next(
+                (u for u in inspectors.values() if u.county_id == interview.county_id), None
+            )
             if recorder is not None:
                 held_on = min(today, interview.triggered_on + timedelta(days=rng.randint(0, 5)))
                 record_interview(
@@ -113,7 +129,9 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
     }
 
 
-def _advance(rng: random.Random, rect: Rectification, inspector: User, found_on: date, today: date) -> None:
+def _advance(
+    rng: random.Random, rect: Rectification, inspector: User, found_on: date, today: date
+) -> None:
     """Move a rectification along as people would have: most fixed, some late, some overdue."""
     age = (today - found_on).days
     fate = rng.random()
@@ -141,13 +159,29 @@ def _demo_visits(rng: random.Random, today: date, inspectors: dict[int, User]) -
     schedule_visits(quarter, None, quarter.start, lagging)
     done = missed = 0
     users = {u.id: u for u in db.session.scalars(select(User))}
-    for visit in db.session.scalars(select(Visit).where(Visit.quarter == str(quarter), Visit.planned_on < today)):
+    for visit in db.session.scalars(
+        select(Visit).where(Visit.quarter == str(quarter), Visit.planned_on < today)
+    ):
         user = users[visit.visitor_id]
         if rng.random() < 0.88:
-            record_visit(visit, user, {"status": "done", "done_on": visit.planned_on, "people_met": "企业负责人、企业工会主席", "notes": "了解整改进展，查阅合同文本和职代会记录"}, today)
+            record_visit(
+                visit,
+                user,
+                {
+                    "status": "done",
+                    "done_on": visit.planned_on,
+                    "people_met": "企业负责人、企业工会主席",
+                    "notes": "了解整改进展，查阅合同文本和职代会记录",
+                },
+                today,
+            )
             done += 1
         else:
-            record_visit(visit, user, {"status": "missed", "reason": "企业停工检修，负责人不在"}, today)
+            record_visit(
+                visit, user, {"status": "missed", "reason": "企业停工检修，负责人不在"}, today
+            )
             missed += 1
-    planned = db.session.scalar(select(func.count(Visit.id)).where(Visit.quarter == str(quarter))) or 0
+    planned = (
+        db.session.scalar(select(func.count(Visit.id)).where(Visit.quarter == str(quarter))) or 0
+    )
     return {f"{quarter} 走访计划": planned, "已走访": done, "未走访": missed}

@@ -51,7 +51,14 @@ def visits_calendar(name: str, visits: Iterable[CalendarVisit], stamp: datetime)
         event.add("location", v.location)
         event.add("description", v.description)
         event.add("sequence", v.sequence)
-        event.add("status", "CANCELLED" if v.status == "cancelled" else "CONFIRMED" if v.status in ("confirmed", "done") else "TENTATIVE")
+        event.add(
+            "status",
+            "CANCELLED"
+            if v.status == "cancelled"
+            else "CONFIRMED"
+            if v.status in ("confirmed", "done")
+            else "TENTATIVE",
+        )
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()

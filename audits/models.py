@@ -213,7 +213,10 @@ class Visit(Base):
     enterprise with an open finding, or the city's on-site supervision of a lagging county."""
 
     __tablename__ = "visit"
-    __table_args__ = (UniqueConstraint("quarter", "task_key"), Index("ix_visit_visitor_day", "visitor_id", "planned_on"))
+    __table_args__ = (
+        UniqueConstraint("quarter", "task_key"),
+        Index("ix_visit_visitor_day", "visitor_id", "planned_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quarter: Mapped[str] = mapped_column(String(6))  # 2026Q4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,13 +27,13 @@ from audits.services import (
 from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
-from bargaining.queries import counties_for, page
-from bargaining.views import _disposition, _page_number, _xlsx
+from bargaining.queries import counties_for
 from core import audit_log
 from core.auth import ALL_ROLES, allow, ensure_county, ensure_object
 from core.clock import local_today
 from core.db import db, utcnow
 from core.models import Role, StoredFile
+from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
 bp = Blueprint("audits", __name__)
@@ -93,7 +93,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
     sizes = rounds.county_sizes(round_)
     counties = counties_for(current_user)
     visible = {c.code for c in counties}
-    rows, total = page(queries.round_picks(round_, current_user), _page_number(), 100)
+    rows, total = paginate(queries.round_picks(round_, current_user), page_number(), 100)
     return render_template(
         "audits/round.html",
         round=round_,
@@ -101,7 +101,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
         all_counties=current_user.sees_all_counties,
         picks=rows,
         total=total,
-        page=_page_number(),
+        page=page_number(),
         page_size=100,
     )
 
@@ -121,14 +121,7 @@ def round_verify(month: str):  # type: ignore[no-untyped-def]
 @allow(Role.CITY, Role.ADMIN)
 def round_population(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
-    return Response(
-        rounds.population_of(round_),
-        mimetype="text/plain",
-        headers={
-            "Content-Disposition": _disposition(f"population-{month}.txt"),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(rounds.population_of(round_), f"population-{month}.txt", "text/plain")
 
 
 @bp.route("/sampling/<month>/picks.xlsx")
@@ -162,7 +155,9 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
         "指导员",
         "状态",
     )
-    return _xlsx(table_workbook(f"抽中合同{month}", headers, rows), f"抽中合同-{month}.xlsx")
+    return xlsx_response(
+        table_workbook(f"抽中合同{month}", headers, rows), f"抽中合同-{month}.xlsx"
+    )
 
 
 # ---------------------------------------------------------------------------- audits
@@ -186,25 +181,11 @@ def audits():  # type: ignore[no-untyped-def]
         mine=current_user.role == Role.INSPECTOR and a.get("all") != "1",
         month=a.get("month", ""),
     )
-    stmt = queries.audits_query(current_user, filters)
-    if a.get("export") == "xlsx":
-        rows = (
-            (
-                audit.id,
-                month or "",
-                county,
-                c.number,
-                v.public_id,
-                v.name,
-                username or "未分配",
-                audit.due_on,
-                "已完成" if audit.status == "done" else "待抽查",
-                audit.verdict or "",
-                audit.completed_on,
-            )
-            for audit, v, c, county, month, username in db.session.execute(stmt)
-        )
-        headers = (
+    return listing(
+        queries.audits_query(current_user, filters),
+        "audits/audits.html",
+        export_title="抽查任务",
+        headers=(
             "编号",
             "抽查月份",
             "县(市、区)",
@@ -216,17 +197,20 @@ def audits():  # type: ignore[no-untyped-def]
             "状态",
             "结论",
             "完成日期",
-        )
-        return _xlsx(
-            table_workbook("抽查任务", headers, rows), f"抽查任务-{local_today().isoformat()}.xlsx"
-        )
-    rows, total = page(stmt, _page_number())
-    return render_template(
-        "audits/audits.html",
-        rows=rows,
-        total=total,
-        page=_page_number(),
-        page_size=50,
+        ),
+        export_row=lambda r: (
+            r[0].id,
+            r[4] or "",
+            r[3],
+            r[2].number,
+            r[1].public_id,
+            r[1].name,
+            r[5] or "未分配",
+            r[0].due_on,
+            "已完成" if r[0].status == "done" else "待抽查",
+            r[0].verdict or "",
+            r[0].completed_on,
+        ),
         filters=filters,
         counties=counties_for(current_user),
         today=local_today(),
@@ -320,24 +304,11 @@ def rectifications():  # type: ignore[no-untyped-def]
     filters = queries.RectificationFilters(
         status=request.args.get("status", ""), county=request.args.get("county", "")
     )
-    stmt = queries.rectifications_query(current_user, filters, today)
-    if request.args.get("export") == "xlsx":
-        rows = (
-            (
-                r.id,
-                county,
-                ent or "",
-                f.check_code,
-                checklist.SEVERITY_LABELS.get(f.severity, f.severity),
-                f.description,
-                f.created_on,
-                r.deadline,
-                rules.status_label(r.status, r.deadline, today),
-                r.resolved_on,
-            )
-            for r, f, county, ent in db.session.execute(stmt)
-        )
-        headers = (
+    return listing(
+        queries.rectifications_query(current_user, filters, today),
+        "audits/rectifications.html",
+        export_title="整改任务",
+        headers=(
             "编号",
             "县(市、区)",
             "企业",
@@ -348,17 +319,19 @@ def rectifications():  # type: ignore[no-untyped-def]
             "整改期限",
             "状态",
             "完成日期",
-        )
-        return _xlsx(
-            table_workbook("整改任务", headers, rows), f"整改任务-{today.isoformat()}.xlsx"
-        )
-    rows, total = page(stmt, _page_number())
-    return render_template(
-        "audits/rectifications.html",
-        rows=rows,
-        total=total,
-        page=_page_number(),
-        page_size=50,
+        ),
+        export_row=lambda r: (
+            r[0].id,
+            r[2],
+            r[3] or "",
+            r[1].check_code,
+            checklist.SEVERITY_LABELS.get(r[1].severity, r[1].severity),
+            r[1].description,
+            r[1].created_on,
+            r[0].deadline,
+            rules.status_label(r[0].status, r[0].deadline, today),
+            r[0].resolved_on,
+        ),
         filters=filters,
         counties=counties_for(current_user),
         today=today,
@@ -434,25 +407,11 @@ def _interview_or_404(interview_id: int) -> Interview:
 @bp.route("/interviews")
 @allow(*STAFF)
 def interviews():  # type: ignore[no-untyped-def]
-    stmt = queries.interviews_query(current_user)
-    if request.args.get("export") == "xlsx":
-        rows = (
-            (
-                i.id,
-                escalation.LEVEL_LABELS[i.level],
-                county,
-                ent or "",
-                i.reason,
-                i.triggered_on,
-                "已约谈" if i.status == "held" else "待约谈",
-                i.held_on,
-                i.participants,
-                i.commitments,
-                i.follow_up_on,
-            )
-            for i, county, ent in db.session.execute(stmt)
-        )
-        headers = (
+    return listing(
+        queries.interviews_query(current_user),
+        "audits/interviews.html",
+        export_title="约谈记录",
+        headers=(
             "编号",
             "层级",
             "县(市、区)",
@@ -464,17 +423,20 @@ def interviews():  # type: ignore[no-untyped-def]
             "参加人员",
             "整改承诺",
             "跟进日期",
-        )
-        return _xlsx(
-            table_workbook("约谈记录", headers, rows), f"约谈记录-{local_today().isoformat()}.xlsx"
-        )
-    rows, total = page(stmt, _page_number())
-    return render_template(
-        "audits/interviews.html",
-        rows=rows,
-        total=total,
-        page=_page_number(),
-        page_size=50,
+        ),
+        export_row=lambda r: (
+            r[0].id,
+            escalation.LEVEL_LABELS[r[0].level],
+            r[1],
+            r[2] or "",
+            r[0].reason,
+            r[0].triggered_on,
+            "已约谈" if r[0].status == "held" else "待约谈",
+            r[0].held_on,
+            r[0].participants,
+            r[0].commitments,
+            r[0].follow_up_on,
+        ),
         levels=escalation.LEVEL_LABELS,
     )
 
@@ -562,14 +524,7 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
     stored = db.session.get(StoredFile, evidence.sha256)
     if stored is None:
         abort(404)
-    return Response(
-        stored.data,
-        mimetype="application/octet-stream",
-        headers={
-            "Content-Disposition": _disposition(evidence.filename),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(stored.data, evidence.filename)
 
 
 # ---------------------------------------------------------------------------- home
@@ -581,7 +536,9 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     from audits.visit_service import upcoming_and_missed  # noqa: PLC0415 (visits build on audits)
 
     today = local_today()
-    upcoming, missed = upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
+    upcoming, missed = (
+        upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
+    )
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),
         "today": today,

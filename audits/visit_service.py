@@ -25,10 +25,18 @@ from core.models import Role, User
 
 KEPT = ("done", "confirmed", "missed")
 STATUS_LABELS = {
-    "planned": "已计划", "confirmed": "已确认", "done": "已走访", "missed": "未走访",
-    "rescheduled": "已改期", "cancelled": "已取消",
+    "planned": "已计划",
+    "confirmed": "已确认",
+    "done": "已走访",
+    "missed": "未走访",
+    "rescheduled": "已改期",
+    "cancelled": "已取消",
 }
-KIND_LABELS = {"county": "市级走访县(市、区)", "enterprise": "走访企业（有未整改问题）", "supervision": "现场督导"}
+KIND_LABELS = {
+    "county": "市级走访县(市、区)",
+    "enterprise": "走访企业（有未整改问题）",
+    "supervision": "现场督导",
+}
 
 
 # ---------------------------------------------------------------------------- calendar
@@ -39,13 +47,25 @@ def seed_calendar() -> int:
     import chinese_calendar  # noqa: PLC0415 (only needed when seeding)
 
     known = set(db.session.scalars(select(CalendarYear.year)))
-    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    years = {d.year for d in chinese_calendar.holidays} | {
+        d.year for d in chinese_calendar.workdays
+    }
     added = 0
     for year in sorted(years - known):
-        for day in sorted(d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5):
-            db.session.merge(CalendarDay(day=day, workday=False, name=str(chinese_calendar.holidays[day])))
-        for day in sorted(d for d in chinese_calendar.workdays if d.year == year and d.weekday() >= 5):
-            db.session.merge(CalendarDay(day=day, workday=True, name=f"{chinese_calendar.workdays[day]} 调休上班"))
+        for day in sorted(
+            d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5
+        ):
+            db.session.merge(
+                CalendarDay(day=day, workday=False, name=str(chinese_calendar.holidays[day]))
+            )
+        for day in sorted(
+            d for d in chinese_calendar.workdays if d.year == year and d.weekday() >= 5
+        ):
+            db.session.merge(
+                CalendarDay(
+                    day=day, workday=True, name=f"{chinese_calendar.workdays[day]} 调休上班"
+                )
+            )
         db.session.add(CalendarYear(year=year, source="chinese-calendar"))
         added += 1
     db.session.flush()
@@ -63,7 +83,9 @@ def quarter_days(quarter: visits.Quarter, from_day: date | None = None) -> Quart
     known = db.session.get(CalendarYear, quarter.year) is not None
     exceptions = {
         c.day: c.workday
-        for c in db.session.scalars(select(CalendarDay).where(CalendarDay.day.between(quarter.start, quarter.end)))
+        for c in db.session.scalars(
+            select(CalendarDay).where(CalendarDay.day.between(quarter.start, quarter.end))
+        )
     }
     return QuarterDays(visits.working_days(start, quarter.end, exceptions if known else {}), known)
 
@@ -81,18 +103,35 @@ class PlanResult:
     known_calendar: bool
 
 
-def plan_tasks(quarter: visits.Quarter, today: date, lagging_county_ids: Iterable[int]) -> list[visits.Task]:
+def plan_tasks(
+    quarter: visits.Quarter, today: date, lagging_county_ids: Iterable[int]
+) -> list[visits.Task]:
     counties = list(db.session.scalars(select(County).order_by(County.sort_order)))
-    city = [u.id for u in db.session.scalars(select(User).where(User.role == Role.CITY, User.active).order_by(User.id))]
+    city = [
+        u.id
+        for u in db.session.scalars(
+            select(User).where(User.role == Role.CITY, User.active).order_by(User.id)
+        )
+    ]
     inspectors: dict[int, list[int]] = defaultdict(list)
-    for u in db.session.scalars(select(User).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)):
+    for u in db.session.scalars(
+        select(User).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)
+    ):
         inspectors[u.county_id].append(u.id)
     tasks = [visits.Task(f"county-{c.code}", "county", c.id, tuple(city)) for c in counties]
     lagging = set(lagging_county_ids)
-    tasks += [visits.Task(f"supervision-{c.code}", "supervision", c.id, tuple(city)) for c in counties if c.id in lagging]
+    tasks += [
+        visits.Task(f"supervision-{c.code}", "supervision", c.id, tuple(city))
+        for c in counties
+        if c.id in lagging
+    ]
     open_enterprises = db.session.execute(
         select(Rectification.enterprise_id, Rectification.county_id)
-        .where(Rectification.status != rules.RESOLVED, Rectification.enterprise_id.is_not(None), Rectification.created_on <= max(today, quarter.start))
+        .where(
+            Rectification.status != rules.RESOLVED,
+            Rectification.enterprise_id.is_not(None),
+            Rectification.created_on <= max(today, quarter.start),
+        )
         .distinct()
     ).all()
     tasks += [
@@ -102,7 +141,9 @@ def plan_tasks(quarter: visits.Quarter, today: date, lagging_county_ids: Iterabl
     return tasks
 
 
-def schedule_visits(quarter: visits.Quarter, user: User | None, today: date, lagging_county_ids: Iterable[int]) -> PlanResult:
+def schedule_visits(
+    quarter: visits.Quarter, user: User | None, today: date, lagging_county_ids: Iterable[int]
+) -> PlanResult:
     """Make (or remake) the quarter's plan. Done, confirmed and missed visits stay; planned
     ones may move (same row, same calendar UID, SEQUENCE + 1); tasks gone are cancelled."""
     if user is not None and user.role not in (Role.CITY, Role.ADMIN):
@@ -110,7 +151,10 @@ def schedule_visits(quarter: visits.Quarter, user: User | None, today: date, lag
     if quarter.end < today:
         raise ActionRefused(f"{quarter} 已结束，不能再制定计划")
     tasks = plan_tasks(quarter, today, lagging_county_ids)
-    existing = {v.task_key: v for v in db.session.scalars(select(Visit).where(Visit.quarter == str(quarter)))}
+    existing = {
+        v.task_key: v
+        for v in db.session.scalars(select(Visit).where(Visit.quarter == str(quarter)))
+    }
     kept = {k: v for k, v in existing.items() if v.status in KEPT}
     booked = [visits.Booked(k, v.visitor_id, v.planned_on, v.county_id) for k, v in kept.items()]
     todo = [t for t in tasks if t.key not in kept]
@@ -127,20 +171,34 @@ def schedule_visits(quarter: visits.Quarter, user: User | None, today: date, lag
         visit = existing.get(plan.key)
         if visit is None:
             visit = Visit(
-                quarter=str(quarter), kind=task.kind, task_key=task.key, county_id=task.county_id,
-                enterprise_id=task.enterprise_id, visitor_id=plan.visitor_id, planned_on=plan.day, status="planned",
+                quarter=str(quarter),
+                kind=task.kind,
+                task_key=task.key,
+                county_id=task.county_id,
+                enterprise_id=task.enterprise_id,
+                visitor_id=plan.visitor_id,
+                planned_on=plan.day,
+                status="planned",
             )
             db.session.add(visit)
             created += 1
-        elif (visit.planned_on, visit.visitor_id, visit.status) != (plan.day, plan.visitor_id, "planned"):
+        elif (visit.planned_on, visit.visitor_id, visit.status) != (
+            plan.day,
+            plan.visitor_id,
+            "planned",
+        ):
             visit.planned_on, visit.visitor_id, visit.status = plan.day, plan.visitor_id, "planned"
             visit.sequence += 1
             visit.updated_at = now
             moved += 1
         if task.kind == "supervision" and visit.supervision_id is None:
             db.session.flush()
-            supervision = Supervision(county_id=task.county_id, planned_on=plan.day, reason="季度走访计划：推进滞后县(市、区)现场督导",
-                                      created_by_id=user.id if user else None)
+            supervision = Supervision(
+                county_id=task.county_id,
+                planned_on=plan.day,
+                reason="季度走访计划：推进滞后县(市、区)现场督导",
+                created_by_id=user.id if user else None,
+            )
             db.session.add(supervision)
             db.session.flush()
             visit.supervision_id = supervision.id
@@ -154,7 +212,9 @@ def schedule_visits(quarter: visits.Quarter, user: User | None, today: date, lag
             cancelled += 1
     db.session.flush()
     result = PlanResult(str(quarter), created, moved, len(kept), cancelled, calendar.known)
-    audit_log.record(user, "schedule_visits", "quarter", None, after=result.__dict__, summary=str(quarter))
+    audit_log.record(
+        user, "schedule_visits", "quarter", None, after=result.__dict__, summary=str(quarter)
+    )
     return result
 
 
@@ -162,12 +222,24 @@ def schedule_visits(quarter: visits.Quarter, user: User | None, today: date, lag
 
 
 def may_record_visit(user: User, visit: Visit) -> bool:
-    return user.id == visit.visitor_id or (user.role == Role.CITY and visit.kind != "enterprise") or (
-        user.role == Role.INSPECTOR and visit.kind == "enterprise" and user.county_id == visit.county_id
+    return (
+        user.id == visit.visitor_id
+        or (user.role == Role.CITY and visit.kind != "enterprise")
+        or (
+            user.role == Role.INSPECTOR
+            and visit.kind == "enterprise"
+            and user.county_id == visit.county_id
+        )
     )
 
 
-def record_visit(visit: Visit, user: User, fields: Mapping[str, Any], today: date, files: Iterable[tuple[str, bytes]] = ()) -> list[int]:
+def record_visit(
+    visit: Visit,
+    user: User,
+    fields: Mapping[str, Any],
+    today: date,
+    files: Iterable[tuple[str, bytes]] = (),
+) -> list[int]:
     """Record what happened: done (people met, notes, new findings), missed or rescheduled."""
     if not may_record_visit(user, visit):
         raise ActionRefused("您不能记录此次走访", 403)
@@ -185,12 +257,22 @@ def record_visit(visit: Visit, user: User, fields: Mapping[str, Any], today: dat
         visit.notes = str(fields.get("notes", "")).strip()
         for problem in fields.get("findings", []):
             severity = problem.get("severity", checklist.MAJOR)
-            if severity not in checklist.SEVERITY_LABELS or not str(problem.get("description", "")).strip():
+            if (
+                severity not in checklist.SEVERITY_LABELS
+                or not str(problem.get("description", "")).strip()
+            ):
                 raise ActionRefused("新发现的问题须写明描述和严重程度")
             finding = open_finding(
-                user, done_on, county_id=visit.county_id, enterprise_id=visit.enterprise_id, contract_id=None,
-                check_code=str(problem.get("check_code") or "V"), severity=severity,
-                description=f"走访发现：{str(problem['description']).strip()}", source="visit", source_id=visit.id,
+                user,
+                done_on,
+                county_id=visit.county_id,
+                enterprise_id=visit.enterprise_id,
+                contract_id=None,
+                check_code=str(problem.get("check_code") or "V"),
+                severity=severity,
+                description=f"走访发现：{str(problem['description']).strip()}",
+                source="visit",
+                source_id=visit.id,
             )
             new_findings.append(finding.id)
     elif status == "missed":
@@ -218,7 +300,14 @@ def record_visit(visit: Visit, user: User, fields: Mapping[str, Any], today: dat
     for filename, data in files:
         add_evidence("visit", visit.id, filename, data, user)
     db.session.flush()
-    audit_log.record(user, "record_visit", "visit", visit.id, before=before, after={"status": visit.status, "findings": new_findings})
+    audit_log.record(
+        user,
+        "record_visit",
+        "visit",
+        visit.id,
+        before=before,
+        after={"status": visit.status, "findings": new_findings},
+    )
     return new_findings
 
 
@@ -229,14 +318,27 @@ def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
     rows = list(rows)
     ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
-    enterprises = {e.id: e.name for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}
+    enterprises = (
+        {
+            e.id: e.name
+            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
+        }
+        if ent_ids
+        else {}
+    )
     items = []
     for v in rows:
         place = enterprises.get(v.enterprise_id, "") if v.enterprise_id else counties[v.county_id]
         items.append(
             ics.CalendarVisit(
-                v.quarter, v.task_key, v.planned_on, f"{KIND_LABELS[v.kind]}：{place}", f"{counties[v.county_id]} {place}".strip(),
-                f"{v.quarter} 每季度全覆盖实地走访督查（{STATUS_LABELS[v.status]}）{v.reason}", v.status, v.sequence,
+                v.quarter,
+                v.task_key,
+                v.planned_on,
+                f"{KIND_LABELS[v.kind]}：{place}",
+                f"{counties[v.county_id]} {place}".strip(),
+                f"{v.quarter} 每季度全覆盖实地走访督查（{STATUS_LABELS[v.status]}）{v.reason}",
+                v.status,
+                v.sequence,
             )
         )
     return ics.visits_calendar(name, items, now)
@@ -245,7 +347,9 @@ def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
 def coverage(quarter: str) -> dict[int, dict[str, int]]:
     """Per county: visits planned (not cancelled), done, missed — for 走访覆盖率."""
     result: dict[int, dict[str, int]] = defaultdict(lambda: {"planned": 0, "done": 0, "missed": 0})
-    for county_id, status in db.session.execute(select(Visit.county_id, Visit.status).where(Visit.quarter == quarter)):
+    for county_id, status in db.session.execute(
+        select(Visit.county_id, Visit.status).where(Visit.quarter == quarter)
+    ):
         if status == "cancelled":
             continue
         result[county_id]["planned"] += 1
@@ -255,7 +359,11 @@ def coverage(quarter: str) -> dict[int, dict[str, int]]:
 
 
 def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
-    stmt = select(User.username, Visit.status).join(User, User.id == Visit.visitor_id).where(Visit.quarter == quarter)
+    stmt = (
+        select(User.username, Visit.status)
+        .join(User, User.id == Visit.visitor_id)
+        .where(Visit.quarter == quarter)
+    )
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for username, status in db.session.execute(stmt):
         if status == "cancelled":
@@ -282,19 +390,23 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
             .order_by(Visit.planned_on)
         )
     )
-    scope = Visit.county_id == user.county_id if user.role == Role.INSPECTOR else Visit.kind != "enterprise"
+    scope = (
+        Visit.county_id == user.county_id
+        if user.role == Role.INSPECTOR
+        else Visit.kind != "enterprise"
+    )
     missed = list(
         db.session.scalars(
             select(Visit)
             .where(scope)
-            .where((Visit.status == "missed") | (Visit.status.in_(open_states) & (Visit.planned_on < today)))
+            .where(
+                (Visit.status == "missed")
+                | (Visit.status.in_(open_states) & (Visit.planned_on < today))
+            )
             .order_by(Visit.planned_on)
         )
     )
     return upcoming, missed
-
-
-
 
 
 def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
@@ -308,8 +420,15 @@ def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> 
     before = db.session.get(CalendarDay, day)
     db.session.merge(CalendarDay(day=day, workday=workday, name=name.strip()))
     db.session.flush()
-    audit_log.record(user, "set_calendar_day", "calendar", day.year, before={"workday": before.workday} if before else None,
-                     after={"day": day, "workday": workday, "name": name}, summary=day.isoformat())
+    audit_log.record(
+        user,
+        "set_calendar_day",
+        "calendar",
+        day.year,
+        before={"workday": before.workday} if before else None,
+        after={"day": day, "workday": workday, "name": name},
+        summary=day.isoformat(),
+    )
 
 
 def mark_year_complete(year: int, user: User | None) -> None:

@@ -34,12 +34,12 @@ from audits.visit_service import (
 )
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
-from bargaining.views import _disposition
 from core import audit_log
 from core.auth import allow, ensure_county
 from core.clock import local_today
 from core.db import db, utcnow
 from core.models import Role, User
+from core.web import download
 
 bp = Blueprint("visits", __name__)
 STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
@@ -64,16 +64,37 @@ def plan():  # type: ignore[no-untyped-def]
     rows = list(db.session.scalars(stmt))
     counties = {c.id: c for c in db.session.scalars(select(County).order_by(County.sort_order))}
     ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
-    enterprises = {e.id: e.name for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}
-    users = {u.id: u.username for u in db.session.scalars(select(User).where(User.role.in_((Role.CITY, Role.INSPECTOR))))}
+    enterprises = (
+        {
+            e.id: e.name
+            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
+        }
+        if ent_ids
+        else {}
+    )
+    users = {
+        u.id: u.username
+        for u in db.session.scalars(select(User).where(User.role.in_((Role.CITY, Role.INSPECTOR))))
+    }
     cov = coverage(str(quarter))
     if not current_user.sees_all_counties:
         cov = {cid: c for cid, c in cov.items() if cid == current_user.county_id}
     return render_template(
-        "audits/visits.html", quarter=quarter, visits=rows, counties=counties, enterprises=enterprises, users=users,
-        coverage=cov, by_visitor=coverage_by_visitor(str(quarter)) if current_user.sees_all_counties else [],
-        known=quarter_days(quarter).known, kinds=KIND_LABELS, statuses=STATUS_LABELS, today=local_today(),
-        next_quarter=visits.Quarter.of(date(quarter.end.year + (quarter.q == 4), (quarter.end.month % 12) + 1, 1)),
+        "audits/visits.html",
+        quarter=quarter,
+        visits=rows,
+        counties=counties,
+        enterprises=enterprises,
+        users=users,
+        coverage=cov,
+        by_visitor=coverage_by_visitor(str(quarter)) if current_user.sees_all_counties else [],
+        known=quarter_days(quarter).known,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        today=local_today(),
+        next_quarter=visits.Quarter.of(
+            date(quarter.end.year + (quarter.q == 4), (quarter.end.month % 12) + 1, 1)
+        ),
     )
 
 
@@ -90,7 +111,10 @@ def make_plan():  # type: ignore[no-untyped-def]
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("visits.plan", quarter=str(quarter)))
-    flash(f"{quarter} 走访计划已生成：新增 {result.created}，调整 {result.moved}，保留 {result.kept}，取消 {result.cancelled}", "success")
+    flash(
+        f"{quarter} 走访计划已生成：新增 {result.created}，调整 {result.moved}，保留 {result.kept}，取消 {result.cancelled}",
+        "success",
+    )
     if not result.known_calendar:
         flash(f"{quarter.year} 年法定节假日尚未录入，本计划暂按周一至周五安排", "warning")
     return redirect(url_for("visits.plan", quarter=str(quarter)))
@@ -120,11 +144,19 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
                 "reason": request.form.get("reason", ""),
                 "findings": [
                     {"description": d, "severity": s}
-                    for d, s in zip(request.form.getlist("finding_description"), request.form.getlist("finding_severity"), strict=False)
+                    for d, s in zip(
+                        request.form.getlist("finding_description"),
+                        request.form.getlist("finding_severity"),
+                        strict=False,
+                    )
                     if d.strip()
                 ],
             }
-            files = [(f.filename, f.read()) for f in request.files.getlist("evidence") if f and f.filename]
+            files = [
+                (f.filename, f.read())
+                for f in request.files.getlist("evidence")
+                if f and f.filename
+            ]
             new = record_visit(visit, current_user, fields, today, files)
             db.session.commit()
         except ActionRefused as exc:
@@ -149,36 +181,56 @@ def _form_date(name: str) -> date | None:
 def _render(visit: Visit, today: date) -> str:
     from audits.models import Finding  # noqa: PLC0415
 
-    findings = list(db.session.scalars(select(Finding).where(Finding.source == "visit", Finding.source_id == visit.id)))
+    findings = list(
+        db.session.scalars(
+            select(Finding).where(Finding.source == "visit", Finding.source_id == visit.id)
+        )
+    )
     return render_template(
-        "audits/visit.html", v=visit, county=db.session.get(County, visit.county_id),
+        "audits/visit.html",
+        v=visit,
+        county=db.session.get(County, visit.county_id),
         ent=db.session.get(Enterprise, visit.enterprise_id) if visit.enterprise_id else None,
-        visitor=db.session.get(User, visit.visitor_id), kinds=KIND_LABELS, statuses=STATUS_LABELS,
-        editable=may_record_visit(current_user, visit), findings=findings, severities=checklist.SEVERITY_LABELS,
-        supervision=db.session.get(Supervision, visit.supervision_id) if visit.supervision_id else None,
-        evidence=evidence_of("visit", visit.id), history=audit_log.history("visit", visit.id), today=today,
+        visitor=db.session.get(User, visit.visitor_id),
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        editable=may_record_visit(current_user, visit),
+        findings=findings,
+        severities=checklist.SEVERITY_LABELS,
+        supervision=db.session.get(Supervision, visit.supervision_id)
+        if visit.supervision_id
+        else None,
+        evidence=evidence_of("visit", visit.id),
+        history=audit_log.history("visit", visit.id),
+        today=today,
     )
 
 
 def _ics(name: str, rows: list[Visit], filename: str) -> Response:
-    return Response(
-        calendar_bytes(name, rows, utcnow()),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": _disposition(filename)},
-    )
+    return download(calendar_bytes(name, rows, utcnow()), filename, "text/calendar")
 
 
 @bp.route("/visits/<quarter>/mine.ics")
 @allow(Role.INSPECTOR, Role.CITY)
 def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
     q = _quarter(quarter)
-    rows = list(db.session.scalars(select(Visit).where(Visit.quarter == str(q), Visit.visitor_id == current_user.id).order_by(Visit.planned_on)))
-    return _ics(f"{q} 我的走访 {current_user.username}", rows, f"visits-{q}-{current_user.username}.ics")
+    rows = list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.quarter == str(q), Visit.visitor_id == current_user.id)
+            .order_by(Visit.planned_on)
+        )
+    )
+    return _ics(
+        f"{q} 我的走访 {current_user.username}", rows, f"visits-{q}-{current_user.username}.ics"
+    )
 
 
 @bp.route("/visits/<quarter>/city.ics")
 @allow(Role.CITY, Role.ADMIN)
 def city_calendar(quarter: str):  # type: ignore[no-untyped-def]
     q = _quarter(quarter)
-    rows = list(db.session.scalars(select(Visit).where(Visit.quarter == str(q)).order_by(Visit.planned_on)))
+    rows = list(
+        db.session.scalars(select(Visit).where(Visit.quarter == str(q)).order_by(Visit.planned_on))
+    )
     return _ics(f"{q} 全市走访督查", rows, f"visits-{q}-city.ics")

@@ -91,7 +91,12 @@ class Planned:
     day: date
 
 
-def plan_visits(tasks: Sequence[Task], days: Sequence[date], booked: Iterable[Booked] = (), per_day: int = PER_DAY) -> list[Planned]:
+def plan_visits(
+    tasks: Sequence[Task],
+    days: Sequence[date],
+    booked: Iterable[Booked] = (),
+    per_day: int = PER_DAY,
+) -> list[Planned]:
     """Give every task a visitor and a working day, evenly and within the limits."""
     if not days:
         raise PlanProblem("本季度剩余时间内没有工作日，无法安排走访")
@@ -112,19 +117,28 @@ def plan_visits(tasks: Sequence[Task], days: Sequence[date], booked: Iterable[Bo
     for visitor, own in sorted(mine.items()):
         n = len(own)
         if n > per_day * len(days):
-            raise PlanProblem(f"工作日不足：一人需走访 {n} 次，本季度最多可安排 {per_day * len(days)} 次")
+            raise PlanProblem(
+                f"工作日不足：一人需走访 {n} 次，本季度最多可安排 {per_day * len(days)} 次"
+            )
         for i, task in enumerate(own):
             ideal = min(len(days) - 1, int((i + 0.5) * len(days) / n))
             day = _nearest_free_day(days, ideal, visitor, task.county_id, occupied, per_day)
             if day is None:
-                raise PlanProblem(f"工作日不足，无法为 {task.key} 安排走访（每人每天最多 {per_day} 次）")
+                raise PlanProblem(
+                    f"工作日不足，无法为 {task.key} 安排走访（每人每天最多 {per_day} 次）"
+                )
             occupied[(visitor, day)].append(task.county_id)
             plans.append(Planned(task.key, visitor, day))
     return plans
 
 
 def _nearest_free_day(
-    days: Sequence[date], ideal: int, visitor: int, county_id: int, occupied: Mapping[tuple[int, date], list[int]], per_day: int
+    days: Sequence[date],
+    ideal: int,
+    visitor: int,
+    county_id: int,
+    occupied: Mapping[tuple[int, date], list[int]],
+    per_day: int,
 ) -> date | None:
     for offset in range(len(days)):
         for index in (ideal + offset, ideal - offset) if offset else (ideal,):

@@ -166,9 +166,15 @@ def _contract_row(
     filed_on = today - timedelta(days=rng.randint(1, 300))
     # half the contracts were signed long before they reached this register (paper filings
     # entered later), so the history of the rate grows over two years, not ten months
-    signed_on = filed_on - timedelta(days=rng.randint(0, 20) if rng.random() < 0.5 else rng.randint(120, 640))
+    signed_on = filed_on - timedelta(
+        days=rng.randint(0, 20) if rng.random() < 0.5 else rng.randint(120, 640)
+    )
     effective_on = signed_on + timedelta(days=rng.randint(0, 15))
-    years = (rng.choice((1, 2, 3, 3, 3)) if signed_on > filed_on - timedelta(days=100) else 3) if rng.random() > 0.03 else 5
+    years = (
+        (rng.choice((1, 2, 3, 3, 3)) if signed_on > filed_on - timedelta(days=100) else 3)
+        if rng.random() > 0.03
+        else 5
+    )
     expires_on = add_years(effective_on, years) - timedelta(days=1)
     total = rng.randint(20, 120)
     present = total if rng.random() > 0.05 else total // 2

@@ -21,8 +21,7 @@ from bargaining.models import (
 )
 from core.db import db
 from core.models import Role, User
-
-PAGE_SIZE = 50
+from core.web import PAGE_SIZE, paginate  # noqa: F401 (re-exported)
 
 
 def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:
@@ -147,12 +146,6 @@ def filings_query(user: User, f: FilingFilters) -> Select[Any]:
             )
         )
     return stmt.order_by(ContractVersion.filed_on.desc(), Contract.id.desc())
-
-
-def page(stmt: Select[Any], number: int, size: int = PAGE_SIZE) -> tuple[list[Any], int]:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = list(db.session.execute(stmt.limit(size).offset(max(0, number - 1) * size)))
-    return rows, total
 
 
 @dataclass

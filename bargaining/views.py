@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -49,28 +48,10 @@ from core.clock import local_today
 from core.db import db
 from core.models import Role, StoredFile
 from core.spreadsheet import FileRejected, read_workbook
-from core.xlsx import XLSX_MIME, table_workbook
+from core.web import download, listing, page_number, paginate, xlsx_response
 
 bp = Blueprint("bargaining", __name__)
 READERS = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
-
-
-def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        mimetype=XLSX_MIME,
-        headers={
-            "Content-Disposition": _disposition(filename),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def _disposition(filename: str) -> str:
-    from urllib.parse import quote
-
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download.xlsx"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _arg_date(name: str) -> date | None:
@@ -84,26 +65,19 @@ def _arg_date(name: str) -> date | None:
         return None
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 # ---------------------------------------------------------------------------- templates
 
 
 @bp.route("/filings/template.xlsx")
 @public
 def filing_template():  # type: ignore[no-untyped-def]
-    return _xlsx(template_bytes(registry=False), "集体合同备案模板.xlsx")
+    return xlsx_response(template_bytes(registry=False), "集体合同备案模板.xlsx")
 
 
 @bp.route("/registry/template.xlsx")
 @public
 def registry_template():  # type: ignore[no-untyped-def]
-    return _xlsx(template_bytes(registry=True), "企业名录模板.xlsx")
+    return xlsx_response(template_bytes(registry=True), "企业名录模板.xlsx")
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -190,12 +164,12 @@ def _render_upload(upload: Upload) -> str:
 @allow(*ALL_ROLES)
 def uploads():  # type: ignore[no-untyped-def]
     kind = request.args.get("kind") or None
-    rows, total = queries.page(queries.uploads_query(current_user, kind), _page_number())
+    rows, total = paginate(queries.uploads_query(current_user, kind), page_number())
     return render_template(
         "bargaining/uploads.html",
         rows=rows,
         total=total,
-        page=_page_number(),
+        page=page_number(),
         page_size=queries.PAGE_SIZE,
     )
 
@@ -213,15 +187,7 @@ def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
     stored = db.session.get(StoredFile, upload.sha256)
     if stored is None:
         abort(404)
-    # always a download, never rendered inline (an uploaded file could be HTML)
-    return Response(
-        stored.data,
-        mimetype="application/octet-stream",
-        headers={
-            "Content-Disposition": _disposition(upload.filename),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(stored.data, upload.filename)
 
 
 @bp.route("/uploads/<int:upload_id>/marked.xlsx")
@@ -237,7 +203,7 @@ def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     errors = [error_from_dict(e) for e in upload.errors or []]
     stem = upload.filename.rsplit(".", 1)[0]
-    return _xlsx(marked_workbook(book.sheets, errors), f"{stem}-错误标注.xlsx")
+    return xlsx_response(marked_workbook(book.sheets, errors), f"{stem}-错误标注.xlsx")
 
 
 # ---------------------------------------------------------------------------- filings
@@ -286,49 +252,43 @@ FILING_EXPORT_HEADERS = (
 @allow(*ALL_ROLES)
 def filings():  # type: ignore[no-untyped-def]
     filters = _filing_filters()
-    stmt = queries.filings_query(current_user, filters)
-    if request.args.get("export") == "xlsx":
-        rows = (
-            (
-                c.number,
-                v.version_no,
-                v.public_id,
-                c.level,
-                v.contract_type,
-                v.name,
-                uscc or "",
-                county_name,
-                v.industry,
-                v.signed_on,
-                v.effective_on,
-                v.expires_on,
-                v.submitted_on,
-                v.filed_on,
-                v.platform_entered_on,
-                v.workers_covered,
-                v.lowest_wage,
-                v.raise_pct,
-                n_items,
-                n_flags,
-            )
-            for c, v, county_name, uscc, n_items, n_flags in db.session.execute(stmt)
-        )
-        return _xlsx(
-            table_workbook("备案合同", FILING_EXPORT_HEADERS, rows),
-            f"备案合同-{local_today().isoformat()}.xlsx",
-        )
-    rows, total = queries.page(stmt, _page_number())
-    return render_template(
+    return listing(
+        queries.filings_query(current_user, filters),
         "bargaining/filings.html",
-        rows=rows,
-        total=total,
-        page=_page_number(),
-        page_size=queries.PAGE_SIZE,
+        export_title="备案合同",
+        headers=FILING_EXPORT_HEADERS,
+        export_row=_filing_export_row,
         filters=filters,
         counties=queries.counties_for(current_user),
         levels=LEVELS,
         types=CONTRACT_TYPES,
         flag_titles=FLAG_TITLES,
+    )
+
+
+def _filing_export_row(row: Any) -> tuple[Any, ...]:
+    c, v, county_name, uscc, n_items, n_flags = row
+    return (
+        c.number,
+        v.version_no,
+        v.public_id,
+        c.level,
+        v.contract_type,
+        v.name,
+        uscc or "",
+        county_name,
+        v.industry,
+        v.signed_on,
+        v.effective_on,
+        v.expires_on,
+        v.submitted_on,
+        v.filed_on,
+        v.platform_entered_on,
+        v.workers_covered,
+        v.lowest_wage,
+        v.raise_pct,
+        n_items,
+        n_flags,
     )
 
 
@@ -389,23 +349,21 @@ REGISTRY_EXPORT_HEADERS = (
 @allow(*READERS)
 def registry():  # type: ignore[no-untyped-def]
     filters = _registry_filters()
-    stmt = queries.registry_query(current_user, filters)
-    if request.args.get("export") == "xlsx":
-        rows = (
-            (e.uscc, e.name, county_name, e.industry, e.has_union, e.above_scale, e.employees, n)
-            for e, county_name, n in db.session.execute(stmt)
-        )
-        return _xlsx(
-            table_workbook("企业名录", REGISTRY_EXPORT_HEADERS, rows),
-            f"企业名录-{local_today().isoformat()}.xlsx",
-        )
-    rows, total = queries.page(stmt, _page_number())
-    return render_template(
+    return listing(
+        queries.registry_query(current_user, filters),
         "bargaining/registry.html",
-        rows=rows,
-        total=total,
-        page=_page_number(),
-        page_size=queries.PAGE_SIZE,
+        export_title="企业名录",
+        headers=REGISTRY_EXPORT_HEADERS,
+        export_row=lambda r: (
+            r[0].uscc,
+            r[0].name,
+            r[1],
+            r[0].industry,
+            r[0].has_union,
+            r[0].above_scale,
+            r[0].employees,
+            r[2],
+        ),
         filters=filters,
         counties=queries.counties_for(current_user),
     )
@@ -435,7 +393,7 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]]:
         context.update(ent=ent, own=queries.own_contracts(ent.id) if ent else [])
     else:
         context["summary"] = queries.county_summary(user, today)
-    recent, _ = queries.page(queries.uploads_query(user), 1, size=8)
+    recent, _ = paginate(queries.uploads_query(user), 1, size=8)
     context["recent_uploads"] = recent
     return "bargaining/home_section.html", context
 

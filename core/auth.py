@@ -152,7 +152,11 @@ def new_api_token(user: User, name: str) -> str:
     from core.models import ApiToken  # noqa: PLC0415
 
     token = "jt_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_sha256=hashlib.sha256(token.encode()).hexdigest()))
+    db.session.add(
+        ApiToken(
+            user_id=user.id, name=name, token_sha256=hashlib.sha256(token.encode()).hexdigest()
+        )
+    )
     db.session.flush()
     return token
 
@@ -167,7 +171,9 @@ def user_for_token(header: str | None) -> User | None:
     if not header or not header.startswith("Bearer "):
         return None
     digest = hashlib.sha256(header.removeprefix("Bearer ").strip().encode()).hexdigest()
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest, ApiToken.active)).first()
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_sha256 == digest, ApiToken.active)
+    ).first()
     if token is None:
         return None
     user = db.session.get(User, token.user_id)
@@ -185,7 +191,9 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
 
             user = user_for_token(request.headers.get("Authorization"))
             if user is None:
-                return jsonify({"error": "需要有效的 API 令牌（Authorization: Bearer …）", "status": 401}), 401
+                return jsonify(
+                    {"error": "需要有效的 API 令牌（Authorization: Bearer …）", "status": 401}
+                ), 401
             if user.role not in allowed:
                 return jsonify({"error": "您的角色无权调用此接口", "status": 403}), 403
             g.api_user = user

@@ -13,12 +13,12 @@ from audits import rectification_rules as rules
 from audits.models import Supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
-from bargaining.views import _page_number, _xlsx
 from core import audit_log
 from core.auth import allow, ensure_county
 from core.clock import local_today
 from core.db import db
 from core.models import Role
+from core.web import page_number, xlsx_response
 from core.xlsx import table_workbook
 from reports import queries, review
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard
@@ -65,7 +65,7 @@ def city():  # type: ignore[no-untyped-def]
     data = city_dashboard(day, with_charts=not export)
     if export:
         headers = [label + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
-        return _xlsx(
+        return xlsx_response(
             table_workbook(
                 f"全市看板{day.isoformat()}", headers, _export_rows(data.rows, data.total)
             ),
@@ -132,7 +132,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
             (e.uscc, e.name, e.industry, "是" if has else "否", n, missing, " ".join(codes))
             for e, n, missing, has, codes in ent_rows
         ]
-        return _xlsx(
+        return xlsx_response(
             table_workbook(f"{county.name}企业", headers, rows),
             f"{county.name}-企业拓展情况-{day.isoformat()}.xlsx",
         )
@@ -149,18 +149,18 @@ def county(code: str):  # type: ignore[no-untyped-def]
             )
             for r, f, name in overdue
         ]
-        return _xlsx(
+        return xlsx_response(
             table_workbook(f"{county.name}逾期整改", headers, rows),
             f"{county.name}-逾期整改-{day.isoformat()}.xlsx",
         )
     if export == "xlsx":
         headers = [label + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
-        return _xlsx(
+        return xlsx_response(
             table_workbook(county.name, headers, _export_rows([row], row)[:1]),
             f"{county.name}-看板-{day.isoformat()}.xlsx",
         )
     size = 100
-    page = _page_number()
+    page = page_number()
     history = queries.snapshot_history(day).get(county.id, [])
     target = next(t for t in data.targets if t.county == county.code)
     from reports import charts
@@ -287,7 +287,7 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
         flash(exc.message, "danger")
         return redirect(url_for("reports.review_page"))
     if request.args.get("export") == "xlsx":
-        return _xlsx(review.review_workbook(period), f"半年复盘讲评-{period}.xlsx")
+        return xlsx_response(review.review_workbook(period), f"半年复盘讲评-{period}.xlsx")
     return render_template(
         "reports/review.html",
         r=review.build_review(period),
