@@ -63,6 +63,14 @@ def daily_escalation(today: date) -> EscalationResult:
         return EscalationResult(0, 0, 0)
 
 
+def stale_uploads_job() -> int:
+    from bargaining.services import fail_stale_uploads  # noqa: PLC0415
+
+    count = fail_stale_uploads(utcnow())
+    db.session.commit()
+    return count
+
+
 def register_jobs(app: Flask) -> None:
     """What `flask scheduler` runs (core.scheduler), Asia/Shanghai time."""
     jobs = app.extensions.setdefault("scheduled_jobs", [])
@@ -83,3 +91,5 @@ def register_jobs(app: Flask) -> None:
     app.extensions.setdefault("startup_jobs", []).append(
         ("sample_catch_up", lambda: catch_up(local_today()))
     )
+    jobs.append(("stale_uploads", {"trigger": "interval", "minutes": 10}, stale_uploads_job))
+    app.extensions["startup_jobs"].append(("stale_uploads", stale_uploads_job))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -343,3 +343,24 @@ def apply_registry(
     db.session.flush()
     db.session.expire_all()
     return {"created": len(created), "updated": len(updates), "unchanged": unchanged}
+
+
+def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Uploads still 'processing' long after they began died with their process (a killed
+    worker): the import rolled back, so nothing of them was stored; say so on the record."""
+    stale = db.session.scalars(
+        select(Upload).where(Upload.status == "processing", Upload.created_at < now - older_than)
+    ).all()
+    for upload in stale:
+        upload.status = "failed"
+        upload.message = "处理过程中断（服务进程退出），未导入任何数据；原文件已保存，请重新上传"
+        audit_log.record(
+            None,
+            "upload_failed",
+            "upload",
+            upload.id,
+            before={"status": "processing"},
+            after={"status": "failed"},
+        )
+    db.session.flush()
+    return len(stale)
