@@ -105,18 +105,19 @@ def parse_population(text: str) -> list[Member]:
 def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:
     """The picks of every county, county by county, each in ticket order."""
     prefix = hashlib.sha256(f"{seed},".encode())
-    by_county: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    # one string per member, ticket (64 hex characters) then id: sorts as (ticket, id) would
+    by_county: dict[str, list[str]] = defaultdict(list)
     for m in members:
         h = prefix.copy()
         h.update(m.public_id.encode())
-        by_county[m.county].append((h.hexdigest(), m.public_id))
+        by_county[m.county].append(h.hexdigest() + m.public_id)
     picks: list[Pick] = []
     for county in sorted(by_county):
-        tickets = by_county[county]
-        k = sample_size(len(tickets), rate)
-        tickets.sort()
+        keyed = by_county[county]
+        k = sample_size(len(keyed), rate)
+        keyed.sort()
         picks.extend(
-            Pick(county, pid, t, rank) for rank, (t, pid) in enumerate(tickets[:k], start=1)
+            Pick(county, key[64:], key[:64], rank) for rank, key in enumerate(keyed[:k], start=1)
         )
     return picks
 

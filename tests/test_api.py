@@ -32,9 +32,20 @@ def tokens(app):  # type: ignore[no-untyped-def]
     clerk = make_user("clerk", Role.ENTERPRISE, enterprise=wy)
     city = make_user("city", Role.CITY)
     today = date(2026, 11, 25)
-    run_upload(insp_wy, "filings", "wy.xlsx", filing_workbook([contract_row(wy, 合同编号="WY-A")]), today)
-    run_upload(insp_yw, "filings", "yw.xlsx", filing_workbook([contract_row(yw, 合同编号="YW-A", **{"县(市、区)": "YW"})]), today)
-    result = {name: new_api_token(user, name) for name, user in (("insp", insp_wy), ("clerk", clerk), ("city", city))}
+    run_upload(
+        insp_wy, "filings", "wy.xlsx", filing_workbook([contract_row(wy, 合同编号="WY-A")]), today
+    )
+    run_upload(
+        insp_yw,
+        "filings",
+        "yw.xlsx",
+        filing_workbook([contract_row(yw, 合同编号="YW-A", **{"县(市、区)": "YW"})]),
+        today,
+    )
+    result = {
+        name: new_api_token(user, name)
+        for name, user in (("insp", insp_wy), ("clerk", clerk), ("city", city))
+    }
     db.session.commit()
     return result
 
@@ -73,11 +84,17 @@ def test_every_list_matches_its_schema(client, tokens):  # type: ignore[no-untyp
 
 
 def test_scoping_matches_the_ui(client, tokens):  # type: ignore[no-untyped-def]
-    numbers = lambda token: {c["number"] for c in _get(client, "/api/v1/contracts", token).get_json()["items"]}  # noqa: E731
+    def numbers(token: str) -> set[str]:
+        return {c["number"] for c in _get(client, "/api/v1/contracts", token).get_json()["items"]}
+
     assert numbers(tokens["city"]) == {"WY-A", "YW-A"}
     assert numbers(tokens["insp"]) == {"WY-A"}
     assert numbers(tokens["clerk"]) == {"WY-A"}
-    yw_id = next(c["id"] for c in _get(client, "/api/v1/contracts", tokens["city"]).get_json()["items"] if c["number"] == "YW-A")
+    yw_id = next(
+        c["id"]
+        for c in _get(client, "/api/v1/contracts", tokens["city"]).get_json()["items"]
+        if c["number"] == "YW-A"
+    )
     assert _get(client, f"/api/v1/contracts/{yw_id}", tokens["insp"]).status_code == 404
     assert _get(client, "/api/v1/audits", tokens["clerk"]).status_code == 403
     counties = _get(client, "/api/v1/counties", tokens["insp"]).get_json()["items"]

@@ -132,7 +132,7 @@ def world(app):  # type: ignore[no-untyped-def]
     )
     db.session.commit()
     draw_month_once(rounds.Month(2026, 10), "123456789", None, datetime.now(UTC))
-    for county, (ent, insp) in data.items():
+    for ent, insp in data.values():
         audit = db.session.scalars(select(Audit).where(Audit.county_id == ent.county_id)).one()
         checks = {f"C{i}": ("pass", "") for i in range(1, 10)} | {"C6": ("fail", "未录入平台")}
         save_audit(

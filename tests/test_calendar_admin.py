@@ -12,10 +12,18 @@ def test_entering_2027_holidays_changes_the_working_days(runner):  # type: ignor
     q1 = Quarter(2027, 1)
     before = quarter_days(q1)
     assert not before.known and date(2027, 1, 1) in before.days  # a Friday, weekdays only
-    assert runner.invoke(args=["calendar-day", "2027-01-01", "--holiday", "--name", "元旦"]).exit_code == 0
+    assert (
+        runner.invoke(args=["calendar-day", "2027-01-01", "--holiday", "--name", "元旦"]).exit_code
+        == 0
+    )
     bad = runner.invoke(args=["calendar-day", "2027-01-02", "--holiday"])
     assert bad.exit_code == 1 and "周末" in bad.stderr
-    assert runner.invoke(args=["calendar-day", "2027-02-07", "--workday", "--name", "春节调休"]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["calendar-day", "2027-02-07", "--workday", "--name", "春节调休"]
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(args=["calendar-year", "2027"]).exit_code == 0
     after = quarter_days(q1)
     assert after.known
@@ -26,4 +34,6 @@ def test_entering_2027_holidays_changes_the_working_days(runner):  # type: ignor
 def test_a_known_year_comes_from_chinese_calendar(app):  # type: ignore[no-untyped-def]
     q4 = quarter_days(Quarter(2026, 4))
     assert q4.known
-    assert date(2026, 10, 1) not in q4.days and date(2026, 10, 10) in q4.days  # 国庆 off, 调休 Saturday on
+    assert (
+        date(2026, 10, 1) not in q4.days and date(2026, 10, 10) in q4.days
+    )  # 国庆 off, 调休 Saturday on

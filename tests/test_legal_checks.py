@@ -82,7 +82,9 @@ def test_every_flag_code_has_a_chinese_title():
 
 def test_votes_exactly_half_of_all_delegates_is_not_flagged():
     # SPEC §4 flags "fewer than half"; 半数以上 includes exactly half (Civil Code Art. 1259)
-    assert ART36_VOTES not in codes(replace(CLEAN, delegates_total=30, delegates_present=30, votes_for=15))
+    assert ART36_VOTES not in codes(
+        replace(CLEAN, delegates_total=30, delegates_present=30, votes_for=15)
+    )
 
 
 def test_votes_one_short_of_half_is_flagged_with_the_numbers():

@@ -14,7 +14,12 @@ from core.scheduler import build_scheduler, run_startup_jobs
 def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-def]
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"monthly_sample_draw", "daily_escalation", "monthly_target_snapshot", "stale_uploads"}
+    assert set(jobs) == {
+        "monthly_sample_draw",
+        "daily_escalation",
+        "monthly_target_snapshot",
+        "stale_uploads",
+    }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
     draw_next = jobs["monthly_sample_draw"].trigger.get_next_fire_time(None, after)

@@ -31,7 +31,9 @@ def test_upload_a_broken_then_a_good_workbook(page, app, tmp_path):  # type: ign
     db.session.commit()
     _login(page, "insp-WY")
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(filing_workbook([contract_row(ent, 合同编号="B-1", 签订日期="2026年2月30日")]))
+    broken.write_bytes(
+        filing_workbook([contract_row(ent, 合同编号="B-1", 签订日期="2026年2月30日")])
+    )
     page.goto(page.base + "/filings/upload")
     page.set_input_files("#upload-form input[type=file]", str(broken))
     page.click("#upload-form button[type=submit]")
@@ -56,7 +58,13 @@ def test_dashboard_charts_render_without_console_errors(page, app):  # type: ign
     ents = [make_enterprise("WY") for _ in range(3)]
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("city", Role.CITY)
-    run_upload(insp, "filings", "a.xlsx", filing_workbook([contract_row(e) for e in ents]), date(2026, 11, 25))
+    run_upload(
+        insp,
+        "filings",
+        "a.xlsx",
+        filing_workbook([contract_row(e) for e in ents]),
+        date(2026, 11, 25),
+    )
     backfill_snapshots(date(2026, 11, 25))
     db.session.commit()
     _login(page, "city")
@@ -76,7 +84,10 @@ def test_audit_a_pick_in_the_browser(page, app):  # type: ignore[no-untyped-def]
     db.session.commit()
     draw_month_once(rounds.Month(2026, 10), "42424242", None, datetime.now(UTC))
     audit = db.session.scalars(select(Audit)).one()
-    assert audit.inspector_id == db.session.scalars(select(User.id).where(User.username == "insp-WY")).one()
+    assert (
+        audit.inspector_id
+        == db.session.scalars(select(User.id).where(User.username == "insp-WY")).one()
+    )
     _login(page, "insp-WY")
     page.goto(page.base + f"/audits/{audit.id}")
     for i in range(1, 10):
