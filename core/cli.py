@@ -37,6 +37,8 @@ def acting_user(username: str) -> User:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("scheduler")
@@ -47,3 +49,62 @@ def scheduler_command() -> None:
     from core.scheduler import run_scheduler
 
     run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("backup")
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+def backup_command(output: str) -> None:
+    """Copy the whole database (uploaded originals included) to FILE.
+
+    SQLite: an online, consistent copy (sqlite3 backup API). PostgreSQL: runs pg_dump -Fc
+    (restore with pg_restore -d DB FILE).
+    """
+    import shutil
+    import sqlite3
+    import subprocess
+
+    from flask import current_app
+
+    url = current_app.config["DATABASE_URL"]
+    engine = db.engine
+    assert engine is not None
+    if engine.dialect.name == "sqlite":
+        source = sqlite3.connect(engine.url.database or "")
+        target = sqlite3.connect(output)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    else:
+        if shutil.which("pg_dump") is None:
+            fail("找不到 pg_dump，请安装 PostgreSQL 客户端")
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        result = subprocess.run(["pg_dump", "-Fc", "-f", output, plain], capture_output=True, text=True)
+        if result.returncode != 0:
+            fail(f"pg_dump 失败：{result.stderr.strip()}")
+    click.echo(f"已备份到 {output}")
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm that the current data is replaced.")
+def restore_command(backup: str, yes: bool) -> None:
+    """Replace the database with BACKUP (SQLite file from `flask backup`; for PostgreSQL use
+    pg_restore --clean -d DB BACKUP)."""
+    import sqlite3
+
+    engine = db.engine
+    assert engine is not None
+    if engine.dialect.name != "sqlite":
+        fail("PostgreSQL：请使用 pg_restore --clean --if-exists -d <数据库> <备份文件>")
+    if not yes:
+        fail("恢复会覆盖当前全部数据，确认请加 --yes")
+    db.session.remove()
+    engine.dispose()
+    source = sqlite3.connect(backup)
+    target = sqlite3.connect(engine.url.database or "")
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    click.echo(f"已从 {backup} 恢复")
