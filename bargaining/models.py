@@ -71,7 +71,7 @@ class Enterprise(Base):
     has_union: Mapped[bool] = mapped_column(default=False)
     above_scale: Mapped[bool] = mapped_column(default=False)
     employees: Mapped[int | None]
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: the registry upload that last changed this row (no FK: upload → user → enterprise would cycle)
     upload_id: Mapped[int | None]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -103,7 +104,26 @@ def _values(
     }
 
 
+_cache: dict[tuple[Any, ...], Dashboard] = {}
+_cache_lock = threading.Lock()
+
+
 def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
+    """The dashboard for ``day``, computed once per change of the data (see change_stamp)."""
+    key = (queries.change_stamp(), day, with_charts)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    dashboard = _build_city_dashboard(day, with_charts)
+    with _cache_lock:
+        if len(_cache) > 32:
+            _cache.clear()
+        _cache[key] = dashboard
+    return dashboard
+
+
+def _build_city_dashboard(day: date, with_charts: bool) -> Dashboard:
     target_rows = queries.county_targets(day)
     register = queries.load_register()
     counts = queries.counts_on(register, day)

@@ -28,6 +28,7 @@ from bargaining.models import (
     Enterprise,
 )
 from core.db import db
+from core.models import AuditLog
 from reports import targets
 from reports.models import CountySnapshot
 
@@ -47,7 +48,7 @@ _lock = threading.Lock()
 def _stamp() -> tuple[Any, ...]:
     row = db.session.execute(
         select(
-            select(func.count(Enterprise.id)).scalar_subquery(),
+            select(func.max(Enterprise.id)).scalar_subquery(),
             select(func.max(Enterprise.updated_at)).scalar_subquery(),
             select(func.max(ContractVersion.id)).scalar_subquery(),
             select(func.count(BargainingItem.code))
@@ -58,6 +59,18 @@ def _stamp() -> tuple[Any, ...]:
     ).one()
     url = str(db.engine.url) if db.engine is not None else ""
     return (url, *row)
+
+
+def change_stamp() -> tuple[Any, ...]:
+    """Changes anywhere: the register stamp, plus the audit log (every write lands there) and
+    the snapshots (written by the scheduler). One cheap query; cached pages key on it."""
+    row = db.session.execute(
+        select(
+            select(func.max(AuditLog.id)).scalar_subquery(),
+            select(func.max(CountySnapshot.id)).scalar_subquery(),
+        )
+    ).one()
+    return (*_stamp(), *row)
 
 
 def load_register() -> Register:
