@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from bargaining.excel_import import (
     Counties,
@@ -204,6 +204,25 @@ def read_upload(
 # ---------------------------------------------------------------------------- filings
 
 
+IMPORT_LOCK = 7_310_001  # PostgreSQL advisory lock: one import writes the register at a time
+
+
+def serialize_imports(upload: Upload) -> UploadOutcome | None:
+    """Imports run one at a time (on PostgreSQL an advisory lock held to the end of the
+    transaction), and the same file finished by another process meanwhile is not imported
+    again. Reading and validating a workbook happens before, in parallel."""
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    previous = find_imported(upload.kind, upload.sha256)
+    if previous is None or previous.id == upload.id:
+        return None
+    upload.status = "duplicate"
+    upload.duplicate_of_id = previous.id
+    upload.message = f"此文件已由上传记录 #{previous.id} 导入，未重复导入"
+    db.session.flush()
+    return UploadOutcome("duplicate", upload.message, upload, duplicate_of=previous)
+
+
 def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) -> UploadOutcome:
     """Validate the workbook and, only when it has no error at all, file every contract in it."""
     book = read_upload(
@@ -233,6 +252,9 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
             422,
             result.truncated,
         )
+    duplicate = serialize_imports(upload)
+    if duplicate is not None:
+        return duplicate
     counts = file_contracts(result.rows, user, upload, today)
     upload.status = "imported"
     upload.counts = counts
@@ -265,6 +287,9 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
             422,
             result.truncated,
         )
+    duplicate = serialize_imports(upload)
+    if duplicate is not None:
+        return duplicate
     counts = apply_registry(result.rows, user, upload)
     upload.status = "imported"
     upload.counts = counts
