@@ -66,6 +66,10 @@ def _date_arg() -> date:
     if not text:
         return local_today()
     try:
+        return date.fromisoformat(text)  # any ISO date, as the OpenAPI document promises
+    except ValueError:
+        pass
+    try:
         return parse_date(text)
     except CellProblem as exc:
         _bad(exc.message)
