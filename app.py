@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from reports import jobs as reports_jobs
     from reports import views as reports_views
 
+    app.url_map.converters["int"] = errors.BoundedInt  # ids beyond the database's integers are 404
     db.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)

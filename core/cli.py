@@ -79,7 +79,9 @@ def backup_command(output: str) -> None:
         if shutil.which("pg_dump") is None:
             fail("找不到 pg_dump，请安装 PostgreSQL 客户端")
         plain = url.replace("postgresql+psycopg://", "postgresql://")
-        result = subprocess.run(["pg_dump", "-Fc", "-f", output, plain], capture_output=True, text=True)
+        result = subprocess.run(
+            ["pg_dump", "-Fc", "-f", output, plain], capture_output=True, text=True
+        )
         if result.returncode != 0:
             fail(f"pg_dump 失败：{result.stderr.strip()}")
     click.echo(f"已备份到 {output}")

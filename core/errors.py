@@ -5,6 +5,18 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` that never matches numbers beyond a database integer (a 404, not a 500)."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 MESSAGES = {
     400: "请求有误",
