@@ -311,10 +311,10 @@ def test_dashboard_serves_plotly_locally_without_cdn(city, client):  # type: ign
     client = _as(client, "city")
     for url in ("/dashboard?date=2026-11-25", "/dashboard/WY?date=2026-11-25"):
         html = client.get(url).get_data(as_text=True)
-        assert "/static/js/plotly.min.js" in html
+        assert "/static/js/plotly-basic.min.js" in html
         assert "cdn" not in html.lower()
         assert not re.search(r"<script[^>]+src=\"https?://", html)
-    script = client.get("/static/js/plotly.min.js")
+    script = client.get("/static/js/plotly-basic.min.js")
     assert script.status_code == 200 and len(script.data) > 100_000
     script.close()
 
