@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -448,11 +448,11 @@ def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
             fields = {
-                "held_on": _form_date("held_on"),
+                "held_on": form_date("held_on"),
                 "participants": request.form.get("participants", ""),
                 "minutes": request.form.get("minutes", ""),
                 "commitments": request.form.get("commitments", ""),
-                "follow_up_on": _form_date("follow_up_on"),
+                "follow_up_on": form_date("follow_up_on"),
             }
             record_interview(interview, current_user, fields, local_today())
             db.session.commit()
@@ -465,7 +465,8 @@ def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
     return _render_interview(interview)
 
 
-def _form_date(name: str):  # type: ignore[no-untyped-def]
+def form_date(name: str) -> date | None:
+    """A date typed in a form field, or None; a bad one is an ActionRefused (Chinese message)."""
     value = request.form.get(name, "").strip()
     if not value:
         return None

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from audits import checklist, visits
 from audits.models import Supervision, Visit
 from audits.services import ActionRefused, evidence_of
+from audits.views import form_date
 from audits.visit_service import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -32,7 +33,6 @@ from audits.visit_service import (
     record_visit,
     schedule_visits,
 )
-from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
 from core.auth import allow, ensure_county
@@ -137,8 +137,8 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
         try:
             fields = {
                 "status": request.form.get("status"),
-                "done_on": _form_date("done_on"),
-                "planned_on": _form_date("planned_on"),
+                "done_on": form_date("done_on"),
+                "planned_on": form_date("planned_on"),
                 "people_met": request.form.get("people_met", ""),
                 "notes": request.form.get("notes", ""),
                 "reason": request.form.get("reason", ""),
@@ -166,16 +166,6 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
         flash(f"走访记录已保存{f'，新发现问题 {len(new)} 项已转入整改' if new else ''}", "success")
         return redirect(url_for("visits.detail", visit_id=visit.id))
     return _render(visit, today)
-
-
-def _form_date(name: str) -> date | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except CellProblem as exc:
-        raise ActionRefused(exc.message) from exc
 
 
 def _render(visit: Visit, today: date) -> str:

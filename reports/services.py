@@ -10,18 +10,14 @@ from sqlalchemy import select
 
 from audits.models import Supervision
 from audits.rounds import Month
+from audits.services import ActionRefused
 from core import audit_log
 from core.db import db
 from core.models import Role, User
 from reports import queries, targets
 from reports.models import CountySnapshot
 
-
-class SupervisionRefused(ValueError):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+SupervisionRefused = ActionRefused  # the same user-error type as the rest of the loop
 
 
 def take_snapshot(day: date, backfilled: bool = False) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.models import Supervision
+from audits.views import form_date
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
@@ -237,11 +238,11 @@ def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
             fields = {
-                "held_on": _form_date("held_on"),
+                "held_on": form_date("held_on"),
                 "participants": request.form.get("participants", ""),
                 "problems": request.form.get("problems", ""),
                 "measures": request.form.get("measures", ""),
-                "follow_up_on": _form_date("follow_up_on"),
+                "follow_up_on": form_date("follow_up_on"),
             }
             record_supervision(supervision, current_user, fields, local_today())
             db.session.commit()
@@ -252,16 +253,6 @@ def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
         flash("督导记录已保存", "success")
         return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
     return _render_supervision(supervision)
-
-
-def _form_date(name: str) -> date | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except CellProblem as exc:
-        raise SupervisionRefused(exc.message) from exc
 
 
 def _render_supervision(supervision: Supervision) -> str:
