@@ -28,7 +28,7 @@ from audits.models import (
 from bargaining.models import Contract, ContractVersion
 from core import audit_log
 from core.db import db, utcnow
-from core.models import Role, StoredFile, User
+from core.models import Role, User, keep_file
 from core.settings import get_setting
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -211,9 +211,7 @@ def add_evidence(
     if len(data) > MAX_EVIDENCE_BYTES:
         raise ActionRefused("证明材料不能超过 20 MB", 413)
     sha = hashlib.sha256(data).hexdigest()
-    if db.session.get(StoredFile, sha) is None:
-        db.session.add(StoredFile(sha256=sha, size=len(data), data=data))
-        db.session.flush()
+    keep_file(db.session, sha, data)
     evidence = Evidence(
         owner_type=owner_type,
         owner_id=owner_id,

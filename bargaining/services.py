@@ -37,7 +37,7 @@ from bargaining.models import (
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
 from core.db import db, utcnow
-from core.models import Role, StoredFile, User
+from core.models import Role, User, keep_file
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
 
@@ -104,9 +104,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
             f"文件大小 {len(data) / 1048576:.1f} MB，超过 {limits.max_bytes // 1048576} MB 上限",
             http_status=413,
         )
-    if db.session.get(StoredFile, sha) is None:
-        db.session.add(StoredFile(sha256=sha, size=len(data), data=data))
-        db.session.flush()
+    keep_file(db.session, sha, data)
     upload = Upload(
         kind=kind,
         filename=(filename or "upload.xlsx")[:255],

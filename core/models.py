@@ -111,3 +111,18 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def keep_file(session: Any, sha256: str, data: bytes) -> None:
+    """Store an original once by its SHA-256, even when two processes store it at once."""
+    if session.get(StoredFile, sha256) is not None:
+        return
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # noqa: PLC0415
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # noqa: PLC0415
+    stmt = dialect_insert(StoredFile).values(
+        sha256=sha256, size=len(data), data=data, created_at=utcnow()
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
