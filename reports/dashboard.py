@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from audits import rectification_rules as rules
 from audits.visit_service import coverage
 from audits.visits import Quarter
@@ -44,6 +46,15 @@ PERCENT_KEYS = {
     "on_time_rate",
     "visit_coverage",
 }
+
+
+def kpi_text(key: str, value: Any) -> Markup:
+    """One KPI cell as shown: percentages to one decimal (the gap signed), counts grouped."""
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    if key in PERCENT_KEYS:
+        return Markup(f"{value * 100:+.1f}%" if key == "gap" else f"{value * 100:.1f}%")
+    return Markup(f"{value:,}" if isinstance(value, int) else escape(str(value)))
 
 
 def ratio(part: int, whole: int) -> float | None:

@@ -22,11 +22,12 @@ from core.models import Role
 from core.web import page_number, xlsx_response
 from core.xlsx import table_workbook
 from reports import queries, review
-from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard
+from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard, kpi_text
 from reports.services import SupervisionRefused, plan_supervision, record_supervision
 from reports.targets import expansion_items_by_enterprise
 
 bp = Blueprint("reports", __name__)
+bp.add_app_template_global(kpi_text)
 LEADERS = (Role.CITY, Role.ADMIN)
 
 
