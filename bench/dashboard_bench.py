@@ -58,7 +58,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -69,13 +68,13 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
+
+from fresh_db import postgres_database, sqlite_database  # noqa: E402
 
 from app import create_app  # noqa: E402
 from audits import rounds  # noqa: E402
@@ -890,32 +889,13 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, day: date) -> 
 
 
 def run_sqlite(args: argparse.Namespace, day: date) -> BackendResult:
-    folder = tempfile.mkdtemp(prefix="bench_dash_")
-    try:
-        return run_backend("SQLite", f"sqlite:///{folder}/bench.sqlite", args, day)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with sqlite_database("bench_dash") as url:
+        return run_backend("SQLite", url, args, day)
 
 
 def run_postgres(args: argparse.Namespace, day: date) -> BackendResult:
-    url = make_url(args.pg_url)
-    name = f"bench_dash_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        raise SystemExit(
-            f"PostgreSQL at {args.pg_url} is not usable ({exc.orig}); try --skip-pg"
-        ) from exc
-    try:
-        bench_url = url.set(database=name).render_as_string(hide_password=False)
-        return run_backend("PostgreSQL", bench_url, args, day)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(args.pg_url, "bench_dash") as url:
+        return run_backend("PostgreSQL", url, args, day)
 
 
 # ----------------------------------------------------------------------------- output

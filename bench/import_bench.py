@@ -22,9 +22,7 @@ import argparse
 import cProfile
 import io
 import pstats
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
+
+from fresh_db import postgres_database, sqlite_database  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bargaining import services  # noqa: E402
@@ -361,32 +359,13 @@ def run_one(
 
 
 def run_sqlite(plan: Plan, ents: list[Ent], data: bytes, profile: bool) -> RunResult:
-    folder = tempfile.mkdtemp(prefix="bench_import_")
-    try:
-        return run_one("SQLite", f"sqlite:///{folder}/bench.sqlite", plan, ents, data, profile)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with sqlite_database("bench_import") as url:
+        return run_one("SQLite", url, plan, ents, data, profile)
 
 
 def run_postgres(pg_url: str, plan: Plan, ents: list[Ent], data: bytes, profile: bool) -> RunResult:
-    url = make_url(pg_url)
-    name = f"bench_import_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        raise SystemExit(
-            f"PostgreSQL at {pg_url} is not usable ({exc.orig}); try --skip-pg"
-        ) from exc
-    try:
-        bench_url = url.set(database=name).render_as_string(hide_password=False)
-        return run_one("PostgreSQL", bench_url, plan, ents, data, profile)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(pg_url, "bench_import") as url:
+        return run_one("PostgreSQL", url, plan, ents, data, profile)
 
 
 # ----------------------------------------------------------------------------- baseline

@@ -31,11 +31,8 @@ import cProfile
 import gzip
 import io
 import pstats
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,13 +42,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Table, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
+
+from fresh_db import postgres_database, sqlite_database  # noqa: E402
 
 from app import create_app  # noqa: E402
 from audits import rounds, sampling  # noqa: E402
@@ -402,32 +399,13 @@ def run_one(backend: str, url: str, size: int, profile: bool) -> RunResult:
 
 
 def run_sqlite(size: int, profile: bool) -> RunResult:
-    folder = tempfile.mkdtemp(prefix="bench_sampling_")
-    try:
-        return run_one("SQLite", f"sqlite:///{folder}/bench.sqlite", size, profile)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with sqlite_database("bench_sampling") as url:
+        return run_one("SQLite", url, size, profile)
 
 
 def run_postgres(pg_url: str, size: int, profile: bool) -> RunResult:
-    url = make_url(pg_url)
-    name = f"bench_sampling_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        raise SystemExit(
-            f"PostgreSQL at {pg_url} is not usable ({exc.orig}); try --skip-pg"
-        ) from exc
-    try:
-        bench_url = url.set(database=name).render_as_string(hide_password=False)
-        return run_one("PostgreSQL", bench_url, size, profile)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(pg_url, "bench_sampling") as url:
+        return run_one("PostgreSQL", url, size, profile)
 
 
 # ----------------------------------------------------------------------------- consistency
