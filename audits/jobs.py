@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from audits import rounds
 from audits.models import SampleRound
 from audits.services import EscalationResult, escalate
+from bargaining.services import fail_stale_uploads
 from core.clock import local_today
 from core.db import db, utcnow
 from core.models import User
@@ -64,8 +65,6 @@ def daily_escalation(today: date) -> EscalationResult:
 
 
 def stale_uploads_job() -> int:
-    from bargaining.services import fail_stale_uploads  # noqa: PLC0415
-
     count = fail_stale_uploads(utcnow())
     db.session.commit()
     return count

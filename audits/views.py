@@ -24,6 +24,7 @@ from audits.services import (
     record_interview,
     save_audit,
 )
+from audits.visit_service import upcoming_and_missed
 from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
@@ -534,8 +535,6 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     if user.role == Role.ADMIN:
         return None
-    from audits.visit_service import upcoming_and_missed  # noqa: PLC0415 (visits build on audits)
-
     today = local_today()
     upcoming, missed = (
         upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from audits import checklist, visits
-from audits.models import Supervision, Visit
+from audits.models import Finding, Supervision, Visit
 from audits.services import ActionRefused, evidence_of
 from audits.views import form_date
 from audits.visit_service import (
@@ -169,8 +169,6 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
 
 
 def _render(visit: Visit, today: date) -> str:
-    from audits.models import Finding  # noqa: PLC0415
-
     findings = list(
         db.session.scalars(
             select(Finding).where(Finding.source == "visit", Finding.source_id == visit.id)

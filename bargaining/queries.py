@@ -21,7 +21,6 @@ from bargaining.models import (
 )
 from core.db import db
 from core.models import Role, User
-from core.web import PAGE_SIZE, paginate  # noqa: F401 (re-exported)
 
 
 def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:

@@ -48,7 +48,7 @@ from core.clock import local_today
 from core.db import db
 from core.models import Role, StoredFile
 from core.spreadsheet import FileRejected, read_workbook
-from core.web import download, listing, page_number, paginate, xlsx_response
+from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
 
 bp = Blueprint("bargaining", __name__)
 READERS = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
@@ -170,7 +170,7 @@ def uploads():  # type: ignore[no-untyped-def]
         rows=rows,
         total=total,
         page=page_number(),
-        page_size=queries.PAGE_SIZE,
+        page_size=PAGE_SIZE,
     )
 
 

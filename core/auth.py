@@ -7,18 +7,21 @@ a user's scope answer 404, never their data.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
+from sqlalchemy import select
 
 from core.db import db
-from core.models import Role, User
+from core.models import ApiToken, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,11 +149,6 @@ def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) 
 
 def new_api_token(user: User, name: str) -> str:
     """Create a token for ``user``; the plain token is returned once and never stored."""
-    import hashlib  # noqa: PLC0415
-    import secrets  # noqa: PLC0415
-
-    from core.models import ApiToken  # noqa: PLC0415
-
     token = "jt_" + secrets.token_urlsafe(32)
     db.session.add(
         ApiToken(
@@ -162,12 +160,6 @@ def new_api_token(user: User, name: str) -> str:
 
 
 def user_for_token(header: str | None) -> User | None:
-    import hashlib  # noqa: PLC0415
-
-    from sqlalchemy import select  # noqa: PLC0415
-
-    from core.models import ApiToken  # noqa: PLC0415
-
     if not header or not header.startswith("Bearer "):
         return None
     digest = hashlib.sha256(header.removeprefix("Bearer ").strip().encode()).hexdigest()
@@ -187,8 +179,6 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from flask import g, jsonify  # noqa: PLC0415
-
             user = user_for_token(request.headers.get("Authorization"))
             if user is None:
                 return jsonify(

@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 
 from audits import rectification_rules as rules
 from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
+from audits.rounds import county_sizes
 from bargaining.models import (
     BargainingItem,
     Contract,
@@ -221,8 +222,6 @@ def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
         lambda: {"population": 0, "picked": 0, "done": 0, "qualified": 0}
     )
     rounds = list(db.session.scalars(select(SampleRound).where(SampleRound.drawn_at.is_not(None))))
-    from audits.rounds import county_sizes  # noqa: PLC0415 (reads the snapshot text)
-
     codes = dict(db.session.execute(select(County.code, County.id)).all())
     for round_ in rounds:
         if round_.month > f"{day.year:04d}-{day.month:02d}":
