@@ -2,49 +2,89 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.i18n import N_, _
+
+
+class Labels(Mapping[str, str]):
+    """Code -> label, translated when read (like ``_l``), each value a plain ``str``.
+
+    Unlike a dict of lazy strings, a value read is real text: it can go into JSON, Excel, an
+    f-string or a regex as it is. Outside a request (or in Chinese) it is the Chinese msgid.
+    """
+
+    def __init__(self, msgids: Mapping[str, str]) -> None:
+        self.msgids = dict(msgids)
+
+    def __getitem__(self, key: str) -> str:
+        return _(self.msgids[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.msgids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.msgids)
+
+    def __len__(self) -> int:
+        return len(self.msgids)
+
+    def __repr__(self) -> str:
+        return f"Labels({self.msgids!r})"
+
+
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "na"
 RESULTS = (PASS, FAIL, NOT_APPLICABLE)
-RESULT_LABELS = {PASS: "符合", FAIL: "不符合", NOT_APPLICABLE: "不适用"}
+RESULT_LABELS = Labels({PASS: N_("符合"), FAIL: N_("不符合"), NOT_APPLICABLE: N_("不适用")})
 CRITICAL, MAJOR, MINOR = "critical", "major", "minor"
-SEVERITY_LABELS = {CRITICAL: "严重（立行立改）", MAJOR: "较重（限期整改）", MINOR: "一般"}
-QUALIFIED, UNQUALIFIED = "合格", "不合格"
+SEVERITY_LABELS = Labels(
+    {CRITICAL: N_("严重（立行立改）"), MAJOR: N_("较重（限期整改）"), MINOR: N_("一般")}
+)
+#: the verdict is stored in Chinese (audit.verdict) and shown with ``tr``
+QUALIFIED, UNQUALIFIED = N_("合格"), N_("不合格")
 
 
 @dataclass(frozen=True)
 class Check:
     code: str
-    title: str
+    #: the title's msgid (Chinese); :attr:`title` is it in the reader's language
+    title_id: str
     severity: str
     #: pre-audit flags (bargaining.legal_checks) that bear on this item
     flags: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return _(self.title_id)
 
 
 CHECKLIST: tuple[Check, ...] = (
     Check(
         "C1",
-        "经职工代表大会全体代表半数以上通过（第36条）",
+        N_("经职工代表大会全体代表半数以上通过（第36条）"),
         CRITICAL,
         ("ART36_VOTES", "ART36_ATTENDANCE"),
     ),
-    Check("C2", "双方首席代表签字", CRITICAL),
-    Check("C3", "最低工资不低于当地最低工资标准", CRITICAL, ("MIN_WAGE",)),
-    Check("C4", "合同期限在1至3年之间（第38条）", MAJOR, ("ART38_TERM",)),
+    Check("C2", N_("双方首席代表签字"), CRITICAL),
+    Check("C3", N_("最低工资不低于当地最低工资标准"), CRITICAL, ("MIN_WAGE",)),
+    Check("C4", N_("合同期限在1至3年之间（第38条）"), MAJOR, ("ART38_TERM",)),
     Check(
-        "C5", "签订后10日内报送劳动保障行政部门（第42条）", MAJOR, ("ART42_LATE", "ART42_MISSING")
+        "C5",
+        N_("签订后10日内报送劳动保障行政部门（第42条）"),
+        MAJOR,
+        ("ART42_LATE", "ART42_MISSING"),
     ),
     Check(
         "C6",
-        "已录入全国工会集体协商信息化平台（备案一家、录入一家）",
+        N_("已录入全国工会集体协商信息化平台（备案一家、录入一家）"),
         MAJOR,
         ("PLATFORM_LATE", "PLATFORM_MISSING"),
     ),
-    Check("C7", "备案的协商事项与合同文本一致", MAJOR),
-    Check("C8", "年度工资增长幅度和工资标准表述具体", MINOR),
-    Check("C9", "合同已向全体职工公布", MINOR),
+    Check("C7", N_("备案的协商事项与合同文本一致"), MAJOR),
+    Check("C8", N_("年度工资增长幅度和工资标准表述具体"), MINOR),
+    Check("C9", N_("合同已向全体职工公布"), MINOR),
 )
 BY_CODE: dict[str, Check] = {c.code: c for c in CHECKLIST}
 

@@ -14,8 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from audits.checklist import Labels
+from core.i18n import N_, Msg
+
 COUNTY, CITY = "county", "city"
-LEVEL_LABELS = {COUNTY: "县级约谈（约谈企业负责人）", CITY: "市级约谈（约谈县级工会负责人）"}
+LEVEL_LABELS = Labels(
+    {COUNTY: N_("县级约谈（约谈企业负责人）"), CITY: N_("市级约谈（约谈县级工会负责人）")}
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class PlannedInterview:
     county_id: int
     enterprise_id: int | None
     rectification_ids: list[int] = field(default_factory=list)
-    reason: str = ""
+    reason: str = ""  # a Msg: stored (Interview.reason) and shown in the reader's language
 
 
 def plan_escalation(
@@ -58,7 +63,7 @@ def plan_escalation(
                 county_id,
                 enterprise_id,
                 sorted(i.rectification_id for i in group),
-                f"{len(group)} 项整改逾期未完成",
+                Msg("%(n)s 项整改逾期未完成", n=len(group)),
             )
         )
     per_county: dict[int, list[OpenItem]] = defaultdict(list)
@@ -73,12 +78,22 @@ def plan_escalation(
         if not long_overdue and not (many and uncovered):
             continue
         chosen = uncovered if many else long_overdue
-        reasons = []
+        reasons: list[Msg] = []
         if long_overdue:
-            reasons.append(f"{len(long_overdue)} 项整改逾期超过 {city_after_days} 日")
+            reasons.append(
+                Msg(
+                    "%(n)s 项整改逾期超过 %(days)s 日",
+                    n=len(long_overdue),
+                    days=city_after_days,
+                )
+            )
         if many:
             reasons.append(
-                f"本县(市、区)逾期未整改 {len(group)} 项（≥ {county_overdue_threshold} 项）"
+                Msg(
+                    "本县(市、区)逾期未整改 %(n)s 项（≥ %(threshold)s 项）",
+                    n=len(group),
+                    threshold=county_overdue_threshold,
+                )
             )
         plans.append(
             PlannedInterview(
@@ -86,7 +101,9 @@ def plan_escalation(
                 county_id,
                 None,
                 sorted(i.rectification_id for i in chosen),
-                "；".join(reasons),
+                reasons[0]
+                if len(reasons) == 1
+                else Msg("%(first)s；%(second)s", first=reasons[0], second=reasons[1]),
             )
         )
     return plans

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
+from core.i18n import MessageText
 
 
 class SampleRound(Base):
@@ -94,7 +95,7 @@ class Finding(Base):
     source_id: Mapped[int | None]
     check_code: Mapped[str] = mapped_column(String(4))
     severity: Mapped[str] = mapped_column(String(8))  # critical | major | minor
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(MessageText)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
@@ -148,7 +149,7 @@ class Interview(Base):
     level: Mapped[str] = mapped_column(String(8))  # county | city
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(MessageText)
     triggered_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(8), default="planned")  # planned | held
     held_on: Mapped[date | None]
@@ -197,7 +198,7 @@ class Supervision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     planned_on: Mapped[date]
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(MessageText, default="")
     status: Mapped[str] = mapped_column(String(8), default="planned")  # planned | held
     held_on: Mapped[date | None]
     participants: Mapped[str] = mapped_column(Text, default="")
@@ -230,7 +231,7 @@ class Visit(Base):
     planned_on: Mapped[date]
     #: planned | confirmed | done | missed | rescheduled
     status: Mapped[str] = mapped_column(String(12), default="planned")
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(MessageText, default="")
     done_on: Mapped[date | None]
     people_met: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -5,17 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from audits.checklist import Labels
+from core.i18n import N_, _
+
 PENDING, IN_PROGRESS, SUBMITTED, RESOLVED = "pending", "in_progress", "submitted", "resolved"
-STATUS_LABELS = {PENDING: "待整改", IN_PROGRESS: "整改中", SUBMITTED: "待核验", RESOLVED: "已整改"}
-OVERDUE_LABEL = "逾期"
+STATUS_LABELS = Labels(
+    {
+        PENDING: N_("待整改"),
+        IN_PROGRESS: N_("整改中"),
+        SUBMITTED: N_("待核验"),
+        RESOLVED: N_("已整改"),
+    }
+)
+OVERDUE_LABEL = N_("逾期")
 
 START, SUBMIT, VERIFY, SEND_BACK = "start", "submit", "verify", "send_back"
-ACTION_LABELS = {
-    START: "开始整改",
-    SUBMIT: "提交整改情况",
-    VERIFY: "核验通过",
-    SEND_BACK: "退回重改",
-}
+ACTION_LABELS = Labels(
+    {
+        START: N_("开始整改"),
+        SUBMIT: N_("提交整改情况"),
+        VERIFY: N_("核验通过"),
+        SEND_BACK: N_("退回重改"),
+    }
+)
 #: which side acts: the enterprise (or an inspector on its behalf) answers, the inspector verifies
 OWNER_ACTIONS = frozenset({START, SUBMIT})
 INSPECTOR_ACTIONS = frozenset({VERIFY, SEND_BACK})
@@ -42,16 +54,20 @@ class Transition:
 
 
 def next_status(status: str, action: str, note: str = "") -> Transition:
-    """Where ``action`` takes a rectification in ``status``; refused with a Chinese message."""
+    """Where ``action`` takes a rectification in ``status``; refused with a message."""
     if action not in ACTION_LABELS:
-        raise TransitionRefused("未知的操作")
+        raise TransitionRefused(_("未知的操作"))
     target = TRANSITIONS.get((status, action))
     if target is None:
         raise TransitionRefused(
-            f"当前状态为「{STATUS_LABELS.get(status, status)}」，不能执行「{ACTION_LABELS[action]}」"
+            _(
+                "当前状态为「%(status)s」，不能执行「%(action)s」",
+                status=STATUS_LABELS.get(status, status),
+                action=ACTION_LABELS[action],
+            )
         )
     if action in (SUBMIT, SEND_BACK) and not note.strip():
-        raise TransitionRefused("提交整改情况或退回时须填写说明")
+        raise TransitionRefused(_("提交整改情况或退回时须填写说明"))
     return Transition(status, target)
 
 
@@ -62,4 +78,4 @@ def is_overdue(status: str, deadline: date, today: date) -> bool:
 
 def status_label(status: str, deadline: date, today: date) -> str:
     label = STATUS_LABELS.get(status, status)
-    return f"{label}（{OVERDUE_LABEL}）" if is_overdue(status, deadline, today) else label
+    return _("%(status)s（逾期）", status=label) if is_overdue(status, deadline, today) else label

@@ -25,6 +25,7 @@ from core import audit_log
 from core.bulk import bulk_insert
 from core.clock import to_local
 from core.db import db
+from core.i18n import _
 from core.models import Role, User
 from core.settings import get_setting
 
@@ -47,7 +48,9 @@ class Month:
             if not (2000 <= year <= 2100 and 1 <= month <= 12):
                 raise ValueError
         except ValueError as exc:
-            raise RoundProblem(f"月份应写作 YYYY-MM（如 2026-06），不是「{text}」") from exc
+            raise RoundProblem(
+                _("月份应写作 YYYY-MM（如 2026-06），不是「%(text)s」", text=text)
+            ) from exc
         return cls(year, month)
 
     @classmethod
@@ -133,9 +136,11 @@ def round_due_on(now: datetime) -> date:
 def draw_round(month: Month, seed: str | None, user: User | None, now: datetime) -> SampleRound:
     """Draw ``month``: store the round with its seed first, then its picks and their audits."""
     if user is not None and user.role not in (Role.CITY, Role.ADMIN):
-        raise RoundProblem("只有市总工会可以抽取样本")
+        raise RoundProblem(_("只有市总工会可以抽取样本"))
     if month.last >= to_local(now).date():
-        raise RoundProblem(f"{month} 尚未结束，不能抽取（每月1日抽取上月备案的合同）")
+        raise RoundProblem(
+            _("%(month)s 尚未结束，不能抽取（每月1日抽取上月备案的合同）", month=str(month))
+        )
     typed = seed is not None and seed.strip() != ""
     try:
         seed = sampling.check_seed(seed) if typed else sampling.new_seed()
@@ -286,22 +291,30 @@ def verify_round(round_: SampleRound) -> Verification:
     problems: list[str] = []
     text = population_of(round_)
     if sampling.population_sha256(text) != round_.population_sha256:
-        problems.append("总体快照与其 SHA-256 不符")
+        problems.append(_("总体快照与其 SHA-256 不符"))
     members = sampling.parse_population(text)
     if len(members) != round_.population_size:
-        problems.append(f"总体人数 {len(members)} 与记录的 {round_.population_size} 不符")
+        problems.append(
+            _(
+                "总体人数 %(n)s 与记录的 %(recorded)s 不符",
+                n=len(members),
+                recorded=round_.population_size,
+            )
+        )
     recomputed = sampling.draw(round_.seed, members, Fraction(round_.rate))
     expected = [(p.county, p.public_id, p.ticket, p.rank) for p in recomputed]
     actual = stored_picks(round_)
     if expected != actual:
         missing = set(expected) - set(actual)
         extra = set(actual) - set(expected)
-        for county, pid, _, _ in sorted(missing)[:20]:
-            problems.append(f"应抽中但未记录：{county},{pid}")
-        for county, pid, _, _ in sorted(extra)[:20]:
-            problems.append(f"记录为抽中但重新计算未抽中：{county},{pid}")
+        for county, pid, _t, _r in sorted(missing)[:20]:
+            problems.append(_("应抽中但未记录：%(county)s,%(id)s", county=county, id=pid))
+        for county, pid, _t, _r in sorted(extra)[:20]:
+            problems.append(
+                _("记录为抽中但重新计算未抽中：%(county)s,%(id)s", county=county, id=pid)
+            )
         if not missing and not extra:
-            problems.append("抽中顺序与重新计算的不一致")
+            problems.append(_("抽中顺序与重新计算的不一致"))
     return Verification(not problems, problems, recomputed)
 
 
@@ -315,7 +328,7 @@ def round_json(round_: SampleRound) -> dict[str, Any]:
         "population_sha256": round_.population_sha256,
         "population": [{"county": m.county, "contract_id": m.public_id} for m in members],
         "picks": [
-            {"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _ in stored_picks(round_)
+            {"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _r in stored_picks(round_)
         ],
     }
 

@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
 
+from core.i18n import N_, _
+
 SEED_DIGITS = 20
 _SEED_RE = re.compile(r"^[0-9]{6,64}$")
 
-ALGORITHM = (
+#: stored with each round (sample_round.algorithm) in Chinese; shown with ``tr``
+ALGORITHM = N_(
     "总体：该月备案的每个合同版本一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"
     "其 UTF-8 文本的 SHA-256 即总体哈希。"
     '签号：ticket = SHA-256("{种子},{合同公开编号}") 的十六进制小写；'
@@ -57,13 +60,13 @@ class SeedProblem(ValueError):
 
 def new_seed() -> str:
     """A 20-digit decimal seed from the operating system's CSPRNG."""
-    return "".join(secrets.choice("0123456789") for _ in range(SEED_DIGITS))
+    return "".join(secrets.choice("0123456789") for _i in range(SEED_DIGITS))
 
 
 def check_seed(seed: str) -> str:
     seed = seed.strip()
     if not _SEED_RE.match(seed):
-        raise SeedProblem("种子应为 6 至 64 位数字（例如会上掷骰子得到的数字）")
+        raise SeedProblem(_("种子应为 6 至 64 位数字（例如会上掷骰子得到的数字）"))
     return seed
 
 
@@ -71,7 +74,7 @@ def rate_fraction(rate: str | float | Fraction) -> Fraction:
     """The sampling rate as an exact fraction ('0.30' -> 3/10), so that ceil is exact."""
     value = Fraction(str(rate)) if not isinstance(rate, Fraction) else rate
     if not 0 < value <= 1:
-        raise ValueError("抽查比例应在 0 与 1 之间")
+        raise ValueError(_("抽查比例应在 0 与 1 之间"))
     return value
 
 
@@ -97,7 +100,7 @@ def parse_population(text: str) -> list[Member]:
     members = []
     for line in text.splitlines():
         if line:
-            county, _, public_id = line.partition(",")
+            county, _sep, public_id = line.partition(",")
             members.append(Member(county, public_id))
     return members
 

@@ -28,6 +28,7 @@ from audits.models import (
 from bargaining.models import Contract, ContractVersion
 from core import audit_log
 from core.db import db, utcnow
+from core.i18n import Msg, _
 from core.models import Role, User, keep_file
 from core.settings import get_setting
 
@@ -35,7 +36,7 @@ MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
 class ActionRefused(ValueError):
-    """A user error in this domain: the message is shown as is (Chinese)."""
+    """A user error in this domain: the message (translated when raised) is shown as is."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -72,26 +73,39 @@ def save_audit(
     """Record the checklist (code -> (result, note)); completing it opens one finding and one
     rectification per failed item, with its deadline by severity."""
     if not may_audit(user, audit):
-        raise ActionRefused("此抽查任务未分配给您", 403)
+        raise ActionRefused(_("此抽查任务未分配给您"), 403)
     if audit.status == "done":
-        raise ActionRefused("此抽查已完成，不能再修改")
+        raise ActionRefused(_("此抽查已完成，不能再修改"))
     unknown = set(results) - set(checklist.BY_CODE)
     if unknown:
-        raise ActionRefused("未知的检查项：" + "、".join(sorted(unknown)))
-    bad = [code for code, (result, _) in results.items() if result not in checklist.RESULTS]
+        raise ActionRefused(_("未知的检查项：%(codes)s", codes=_("、").join(sorted(unknown))))
+    bad = [code for code, (result, _note) in results.items() if result not in checklist.RESULTS]
     if bad:
-        raise ActionRefused("检查结果只能是 符合 / 不符合 / 不适用：" + "、".join(sorted(bad)))
-    simple = {code: result for code, (result, _) in results.items()}
+        raise ActionRefused(
+            _(
+                "检查结果只能是 符合 / 不符合 / 不适用：%(codes)s",
+                codes=_("、").join(sorted(bad)),
+            )
+        )
+    simple = {code: result for code, (result, _note) in results.items()}
     if complete:
         missing = checklist.missing_results(simple)
         if missing:
-            raise ActionRefused("请填写全部检查项后再完成抽查，未填：" + "、".join(missing))
+            raise ActionRefused(
+                _(
+                    "请填写全部检查项后再完成抽查，未填：%(codes)s",
+                    codes=_("、").join(missing),
+                )
+            )
         failed_without_note = [
             c for c, (r, n) in results.items() if r == checklist.FAIL and not n.strip()
         ]
         if failed_without_note:
             raise ActionRefused(
-                "不符合的检查项须写明问题：" + "、".join(sorted(failed_without_note))
+                _(
+                    "不符合的检查项须写明问题：%(codes)s",
+                    codes=_("、").join(sorted(failed_without_note)),
+                )
             )
     before = {c.code: c.result for c in audit.checks}
     existing = {c.code: c for c in audit.checks}
@@ -140,7 +154,12 @@ def _open_findings(
             contract_id=audit.contract_id,
             check_code=code,
             severity=check.severity,
-            description=f"{code} {check.title}：{note.strip()}",
+            description=Msg(
+                "%(code)s %(title)s：%(note)s",
+                code=code,
+                title=Msg(check.title_id),
+                note=note.strip(),
+            ),
             source="audit",
             source_id=audit.id,
             days=days,
@@ -207,9 +226,9 @@ def add_evidence(
     owner_type: str, owner_id: int, filename: str, data: bytes, user: User, note: str = ""
 ) -> Evidence:
     if not data:
-        raise ActionRefused("文件为空")
+        raise ActionRefused(_("文件为空"))
     if len(data) > MAX_EVIDENCE_BYTES:
-        raise ActionRefused("证明材料不能超过 20 MB", 413)
+        raise ActionRefused(_("证明材料不能超过 20 MB"), 413)
     sha = hashlib.sha256(data).hexdigest()
     keep_file(db.session, sha, data)
     evidence = Evidence(
@@ -257,7 +276,7 @@ def act_on_rectification(
     rect: Rectification, user: User, action: str, note: str, today: date
 ) -> RectificationEvent:
     if not may_act(user, rect, action):
-        raise ActionRefused("您不能对此整改执行该操作", 403)
+        raise ActionRefused(_("您不能对此整改执行该操作"), 403)
     try:
         step = rules.next_status(rect.status, action, note)
     except rules.TransitionRefused as exc:
@@ -364,19 +383,19 @@ def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
     if not may_record_interview(user, interview):
-        raise ActionRefused("您不能记录此约谈", 403)
+        raise ActionRefused(_("您不能记录此约谈"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
-        raise ActionRefused("请填写约谈日期")
+        raise ActionRefused(_("请填写约谈日期"))
     if held_on > today:
-        raise ActionRefused("约谈日期不能晚于今天")
+        raise ActionRefused(_("约谈日期不能晚于今天"))
     participants = str(fields.get("participants", "")).strip()
     minutes = str(fields.get("minutes", "")).strip()
     if not participants or not minutes:
-        raise ActionRefused("请填写参加人员和约谈纪要")
+        raise ActionRefused(_("请填写参加人员和约谈纪要"))
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
-        raise ActionRefused("跟进日期不能早于约谈日期")
+        raise ActionRefused(_("跟进日期不能早于约谈日期"))
     before = {"status": interview.status, "held_on": interview.held_on}
     interview.status = "held"
     interview.held_on = held_on

@@ -33,6 +33,7 @@ from core import audit_log
 from core.auth import ALL_ROLES, allow, ensure_county, ensure_object
 from core.clock import local_today
 from core.db import db, utcnow
+from core.i18n import _, tr
 from core.models import Role, StoredFile
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
@@ -67,14 +68,26 @@ def draw():  # type: ignore[no-untyped-def]
         month = rounds.Month.parse(month_text)
         existing = rounds.get_round(str(month))
         if existing is not None:
-            flash(f"{month} 已于 {existing.drawn_at:%Y-%m-%d} 抽取，每月只抽取一次", "warning")
+            flash(
+                _(
+                    "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
+                    month=str(month),
+                    day=existing.drawn_at.strftime("%Y-%m-%d"),
+                ),
+                "warning",
+            )
             return redirect(url_for("audits.round_detail", month=str(month)))
         round_, fresh = draw_month_once(month, seed, current_user, utcnow())
     except rounds.RoundProblem as exc:
         flash(exc.message, "danger")
         return redirect(url_for("audits.sampling")), 303
     flash(
-        f"{round_.month} 已抽取：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份",
+        _(
+            "%(month)s 已抽取：总体 %(population)s 份，抽中 %(picks)s 份",
+            month=round_.month,
+            population=round_.population_size,
+            picks=round_.pick_count,
+        ),
         "success" if fresh else "info",
     )
     return redirect(url_for("audits.round_detail", month=round_.month))
@@ -112,9 +125,12 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 def round_verify(month: str):  # type: ignore[no-untyped-def]
     result = rounds.verify_round(_round_or_404(month))
     if result.ok:
-        flash("核验通过：由种子和总体快照重新计算的抽中结果与记录完全一致", "success")
+        flash(_("核验通过：由种子和总体快照重新计算的抽中结果与记录完全一致"), "success")
     else:
-        flash("核验发现差异：" + "；".join(result.problems), "danger")
+        flash(
+            _("核验发现差异：%(problems)s", problems="；".join(str(p) for p in result.problems)),
+            "danger",
+        )
     return redirect(url_for("audits.round_detail", month=month))
 
 
@@ -137,7 +153,7 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
             p.public_id,
             v.name,
             p.ticket,
-            "是" if p.late else "",
+            _("是") if p.late else "",
             username or "",
             a.status if a else "",
         )
@@ -146,18 +162,19 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
         )
     )
     headers = (
-        "县(市、区)代码",
-        "县(市、区)",
-        "序号",
-        "合同公开编号",
-        "名称",
-        "签号",
-        "补录",
-        "指导员",
-        "状态",
+        _("县(市、区)代码"),
+        _("县(市、区)"),
+        _("序号"),
+        _("合同公开编号"),
+        _("名称"),
+        _("签号"),
+        _("补录"),
+        _("指导员"),
+        _("状态"),
     )
     return xlsx_response(
-        table_workbook(f"抽中合同{month}", headers, rows), f"抽中合同-{month}.xlsx"
+        table_workbook(_("抽中合同%(month)s", month=month), headers, rows),
+        _("抽中合同-%(month)s.xlsx", month=month),
     )
 
 
@@ -185,19 +202,19 @@ def audits():  # type: ignore[no-untyped-def]
     return listing(
         queries.audits_query(current_user, filters),
         "audits/audits.html",
-        export_title="抽查任务",
+        export_title=_("抽查任务"),
         headers=(
-            "编号",
-            "抽查月份",
-            "县(市、区)",
-            "合同编号",
-            "公开编号",
-            "名称",
-            "指导员",
-            "截止日期",
-            "状态",
-            "结论",
-            "完成日期",
+            _("编号"),
+            _("抽查月份"),
+            _("县(市、区)"),
+            _("合同编号"),
+            _("公开编号"),
+            _("名称"),
+            _("指导员"),
+            _("截止日期"),
+            _("状态"),
+            _("结论"),
+            _("完成日期"),
         ),
         export_row=lambda r: (
             r[0].id,
@@ -206,10 +223,10 @@ def audits():  # type: ignore[no-untyped-def]
             r[2].number,
             r[1].public_id,
             r[1].name,
-            r[5] or "未分配",
+            r[5] or _("未分配"),
             r[0].due_on,
-            "已完成" if r[0].status == "done" else "待抽查",
-            r[0].verdict or "",
+            _("已完成") if r[0].status == "done" else _("待抽查"),
+            tr(r[0].verdict),
             r[0].completed_on,
         ),
         filters=filters,
@@ -248,11 +265,15 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
             return _render_audit(audit, request.form), exc.status
         if complete:
             flash(
-                f"抽查已完成，结论：{audit.verdict}；发现问题 {len(findings)} 项，已生成整改任务",
+                _(
+                    "抽查已完成，结论：%(verdict)s；发现问题 %(n)s 项，已生成整改任务",
+                    verdict=tr(audit.verdict),
+                    n=len(findings),
+                ),
                 "success",
             )
         else:
-            flash("已保存", "success")
+            flash(_("已保存"), "success")
         return redirect(url_for("audits.audit_detail", audit_id=audit.id))
     return _render_audit(audit, None)
 
@@ -308,29 +329,29 @@ def rectifications():  # type: ignore[no-untyped-def]
     return listing(
         queries.rectifications_query(current_user, filters, today),
         "audits/rectifications.html",
-        export_title="整改任务",
+        export_title=_("整改任务"),
         headers=(
-            "编号",
-            "县(市、区)",
-            "企业",
-            "检查项",
-            "严重程度",
-            "问题",
-            "发现日期",
-            "整改期限",
-            "状态",
-            "完成日期",
+            _("编号"),
+            _("县(市、区)"),
+            _("企业"),
+            _("检查项"),
+            _("严重程度"),
+            _("问题"),
+            _("发现日期"),
+            _("整改期限"),
+            _("状态"),
+            _("完成日期"),
         ),
         export_row=lambda r: (
             r[0].id,
             r[2],
             r[3] or "",
             r[1].check_code,
-            checklist.SEVERITY_LABELS.get(r[1].severity, r[1].severity),
-            r[1].description,
+            str(checklist.SEVERITY_LABELS.get(r[1].severity, r[1].severity)),
+            tr(r[1].description),
             r[1].created_on,
             r[0].deadline,
-            rules.status_label(r[0].status, r[0].deadline, today),
+            str(rules.status_label(r[0].status, r[0].deadline, today)),
             r[0].resolved_on,
         ),
         filters=filters,
@@ -360,7 +381,7 @@ def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
             db.session.rollback()
             _refused(exc)
             return _render_rect(db.session.get(Rectification, rect_id), today), exc.status  # type: ignore[arg-type]
-        flash(f"已{rules.ACTION_LABELS.get(action, action)}", "success")
+        flash(_("已%(action)s", action=str(rules.ACTION_LABELS.get(action, action))), "success")
         return redirect(url_for("audits.rectification_detail", rect_id=rect.id))
     return _render_rect(rect, today)
 
@@ -388,7 +409,7 @@ def _render_rect(rect: Rectification, today: Any) -> str:
         checklist=checklist,
         today=today,
         evidence=evidence_of("rectification", rect.id),
-        interviews=[i for _, i in links],
+        interviews=[i for _link, i in links],
         history=audit_log.history("rectification", rect.id),
         staff=current_user.role != Role.ENTERPRISE,
     )
@@ -411,28 +432,28 @@ def interviews():  # type: ignore[no-untyped-def]
     return listing(
         queries.interviews_query(current_user),
         "audits/interviews.html",
-        export_title="约谈记录",
+        export_title=_("约谈记录"),
         headers=(
-            "编号",
-            "层级",
-            "县(市、区)",
-            "企业",
-            "原因",
-            "触发日期",
-            "状态",
-            "约谈日期",
-            "参加人员",
-            "整改承诺",
-            "跟进日期",
+            _("编号"),
+            _("层级"),
+            _("县(市、区)"),
+            _("企业"),
+            _("原因"),
+            _("触发日期"),
+            _("状态"),
+            _("约谈日期"),
+            _("参加人员"),
+            _("整改承诺"),
+            _("跟进日期"),
         ),
         export_row=lambda r: (
             r[0].id,
-            escalation.LEVEL_LABELS[r[0].level],
+            str(escalation.LEVEL_LABELS[r[0].level]),
             r[1],
             r[2] or "",
-            r[0].reason,
+            tr(r[0].reason),
             r[0].triggered_on,
-            "已约谈" if r[0].status == "held" else "待约谈",
+            _("已约谈") if r[0].status == "held" else _("待约谈"),
             r[0].held_on,
             r[0].participants,
             r[0].commitments,
@@ -461,7 +482,7 @@ def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
             db.session.rollback()
             _refused(exc)
             return _render_interview(interview), exc.status
-        flash("约谈记录已保存", "success")
+        flash(_("约谈记录已保存"), "success")
         return redirect(url_for("audits.interview_detail", interview_id=interview.id))
     return _render_interview(interview)
 

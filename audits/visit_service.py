@@ -21,22 +21,27 @@ from audits.services import ActionRefused, add_evidence, open_finding
 from bargaining.models import County, Enterprise
 from core import audit_log
 from core.db import db, utcnow
+from core.i18n import N_, Msg, _, tr
 from core.models import Role, User
 
 KEPT = ("done", "confirmed", "missed")
-STATUS_LABELS = {
-    "planned": "已计划",
-    "confirmed": "已确认",
-    "done": "已走访",
-    "missed": "未走访",
-    "rescheduled": "已改期",
-    "cancelled": "已取消",
-}
-KIND_LABELS = {
-    "county": "市级走访县(市、区)",
-    "enterprise": "走访企业（有未整改问题）",
-    "supervision": "现场督导",
-}
+STATUS_LABELS = checklist.Labels(
+    {
+        "planned": N_("已计划"),
+        "confirmed": N_("已确认"),
+        "done": N_("已走访"),
+        "missed": N_("未走访"),
+        "rescheduled": N_("已改期"),
+        "cancelled": N_("已取消"),
+    }
+)
+KIND_LABELS = checklist.Labels(
+    {
+        "county": N_("市级走访县(市、区)"),
+        "enterprise": N_("走访企业（有未整改问题）"),
+        "supervision": N_("现场督导"),
+    }
+)
 
 
 # ---------------------------------------------------------------------------- calendar
@@ -63,7 +68,9 @@ def seed_calendar() -> int:
         ):
             db.session.merge(
                 CalendarDay(
-                    day=day, workday=True, name=f"{chinese_calendar.workdays[day]} 调休上班"
+                    day=day,
+                    workday=True,
+                    name=f"{chinese_calendar.workdays[day]} 调休上班",  # i18n: data
                 )
             )
         db.session.add(CalendarYear(year=year, source="chinese-calendar"))
@@ -147,9 +154,9 @@ def schedule_visits(
     """Make (or remake) the quarter's plan. Done, confirmed and missed visits stay; planned
     ones may move (same row, same calendar UID, SEQUENCE + 1); tasks gone are cancelled."""
     if user is not None and user.role not in (Role.CITY, Role.ADMIN):
-        raise ActionRefused("只有市总工会可以制定走访计划", 403)
+        raise ActionRefused(_("只有市总工会可以制定走访计划"), 403)
     if quarter.end < today:
-        raise ActionRefused(f"{quarter} 已结束，不能再制定计划")
+        raise ActionRefused(_("%(quarter)s 已结束，不能再制定计划", quarter=str(quarter)))
     tasks = plan_tasks(quarter, today, lagging_county_ids)
     existing = {
         v.task_key: v
@@ -196,7 +203,7 @@ def schedule_visits(
             supervision = Supervision(
                 county_id=task.county_id,
                 planned_on=plan.day,
-                reason="季度走访计划：推进滞后县(市、区)现场督导",
+                reason=Msg("季度走访计划：推进滞后县(市、区)现场督导"),
                 created_by_id=user.id if user else None,
             )
             db.session.add(supervision)
@@ -206,7 +213,7 @@ def schedule_visits(
     task_keys = {t.key for t in tasks}
     for key, visit in existing.items():
         if key not in task_keys and visit.status == "planned":
-            visit.status, visit.reason = "cancelled", "问题已整改，无需走访"
+            visit.status, visit.reason = "cancelled", Msg("问题已整改，无需走访")
             visit.sequence += 1
             visit.updated_at = now
             cancelled += 1
@@ -242,17 +249,17 @@ def record_visit(
 ) -> list[int]:
     """Record what happened: done (people met, notes, new findings), missed or rescheduled."""
     if not may_record_visit(user, visit):
-        raise ActionRefused("您不能记录此次走访", 403)
+        raise ActionRefused(_("您不能记录此次走访"), 403)
     status = fields.get("status")
     before = {"status": visit.status, "planned_on": visit.planned_on}
     new_findings: list[int] = []
     if status == "done":
         done_on = fields.get("done_on") or today
         if done_on > today:
-            raise ActionRefused("走访日期不能晚于今天")
+            raise ActionRefused(_("走访日期不能晚于今天"))
         people = str(fields.get("people_met", "")).strip()
         if not people:
-            raise ActionRefused("请填写见到的人员")
+            raise ActionRefused(_("请填写见到的人员"))
         visit.status, visit.done_on, visit.people_met = "done", done_on, people
         visit.notes = str(fields.get("notes", "")).strip()
         for problem in fields.get("findings", []):
@@ -261,7 +268,7 @@ def record_visit(
                 severity not in checklist.SEVERITY_LABELS
                 or not str(problem.get("description", "")).strip()
             ):
-                raise ActionRefused("新发现的问题须写明描述和严重程度")
+                raise ActionRefused(_("新发现的问题须写明描述和严重程度"))
             finding = open_finding(
                 user,
                 done_on,
@@ -270,7 +277,9 @@ def record_visit(
                 contract_id=None,
                 check_code=str(problem.get("check_code") or "V"),
                 severity=severity,
-                description=f"走访发现：{str(problem['description']).strip()}",
+                description=Msg(
+                    "走访发现：%(description)s", description=str(problem["description"]).strip()
+                ),
                 source="visit",
                 source_id=visit.id,
             )
@@ -278,23 +287,23 @@ def record_visit(
     elif status == "missed":
         reason = str(fields.get("reason", "")).strip()
         if not reason:
-            raise ActionRefused("请填写未走访的原因")
+            raise ActionRefused(_("请填写未走访的原因"))
         visit.status, visit.reason = "missed", reason
     elif status == "rescheduled":
         reason = str(fields.get("reason", "")).strip()
         new_day = fields.get("planned_on")
         if not reason or not isinstance(new_day, date):
-            raise ActionRefused("改期须填写新日期和原因")
+            raise ActionRefused(_("改期须填写新日期和原因"))
         quarter = visits.Quarter.parse(visit.quarter)
         if not quarter.start <= new_day <= quarter.end or new_day < today:
-            raise ActionRefused("新日期须在本季度内且不早于今天")
+            raise ActionRefused(_("新日期须在本季度内且不早于今天"))
         if new_day not in quarter_days(quarter).days:
-            raise ActionRefused("新日期不是工作日")
+            raise ActionRefused(_("新日期不是工作日"))
         visit.status, visit.reason, visit.planned_on = "rescheduled", reason, new_day
     elif status == "confirmed":
         visit.status = "confirmed"
     else:
-        raise ActionRefused("未知的走访状态")
+        raise ActionRefused(_("未知的走访状态"))
     visit.sequence += 1
     visit.updated_at = utcnow()
     for filename, data in files:
@@ -334,9 +343,14 @@ def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
                 v.quarter,
                 v.task_key,
                 v.planned_on,
-                f"{KIND_LABELS[v.kind]}：{place}",
+                _("%(kind)s：%(place)s", kind=KIND_LABELS[v.kind], place=place),
                 f"{counties[v.county_id]} {place}".strip(),
-                f"{v.quarter} 每季度全覆盖实地走访督查（{STATUS_LABELS[v.status]}）{v.reason}",
+                _(
+                    "%(quarter)s 每季度全覆盖实地走访督查（%(status)s）%(reason)s",
+                    quarter=v.quarter,
+                    status=STATUS_LABELS[v.status],
+                    reason=tr(v.reason),
+                ),
                 v.status,
                 v.sequence,
             )
@@ -412,11 +426,21 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
 def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
     """The admin enters the State Council's holiday notice for a year chinese-calendar lacks."""
     if user is not None and user.role != Role.ADMIN:
-        raise ActionRefused("只有系统管理员可以维护节假日", 403)
+        raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if workday and day.weekday() < 5:
-        raise ActionRefused(f"{day.isoformat()} 是工作日（周一至周五），只需录入调休上班的周末")
+        raise ActionRefused(
+            _(
+                "%(day)s 是工作日（周一至周五），只需录入调休上班的周末",
+                day=day.isoformat(),
+            )
+        )
     if not workday and day.weekday() >= 5:
-        raise ActionRefused(f"{day.isoformat()} 是周末，只需录入落在周一至周五的法定节假日")
+        raise ActionRefused(
+            _(
+                "%(day)s 是周末，只需录入落在周一至周五的法定节假日",
+                day=day.isoformat(),
+            )
+        )
     before = db.session.get(CalendarDay, day)
     db.session.merge(CalendarDay(day=day, workday=workday, name=name.strip()))
     db.session.flush()
@@ -433,8 +457,8 @@ def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> 
 
 def mark_year_complete(year: int, user: User | None) -> None:
     if user is not None and user.role != Role.ADMIN:
-        raise ActionRefused("只有系统管理员可以维护节假日", 403)
+        raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if db.session.get(CalendarYear, year) is None:
-        db.session.add(CalendarYear(year=year, source="管理员录入"))
+        db.session.add(CalendarYear(year=year, source="管理员录入"))  # i18n: data
         db.session.flush()
         audit_log.record(user, "calendar_year_complete", "calendar", year, after={"year": year})

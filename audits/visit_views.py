@@ -38,6 +38,7 @@ from core import audit_log
 from core.auth import allow, ensure_county
 from core.clock import local_today
 from core.db import db, utcnow
+from core.i18n import _
 from core.models import Role, User
 from core.web import download
 
@@ -112,11 +113,21 @@ def make_plan():  # type: ignore[no-untyped-def]
         flash(exc.message, "danger")
         return redirect(url_for("visits.plan", quarter=str(quarter)))
     flash(
-        f"{quarter} 走访计划已生成：新增 {result.created}，调整 {result.moved}，保留 {result.kept}，取消 {result.cancelled}",
+        _(
+            "%(quarter)s 走访计划已生成：新增 %(created)s，调整 %(moved)s，保留 %(kept)s，取消 %(cancelled)s",
+            quarter=str(quarter),
+            created=result.created,
+            moved=result.moved,
+            kept=result.kept,
+            cancelled=result.cancelled,
+        ),
         "success",
     )
     if not result.known_calendar:
-        flash(f"{quarter.year} 年法定节假日尚未录入，本计划暂按周一至周五安排", "warning")
+        flash(
+            _("%(year)s 年法定节假日尚未录入，本计划暂按周一至周五安排", year=quarter.year),
+            "warning",
+        )
     return redirect(url_for("visits.plan", quarter=str(quarter)))
 
 
@@ -163,7 +174,12 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
             db.session.rollback()
             flash(exc.message, "danger")
             return _render(visit, today), exc.status
-        flash(f"走访记录已保存{f'，新发现问题 {len(new)} 项已转入整改' if new else ''}", "success")
+        flash(
+            _("走访记录已保存，新发现问题 %(n)s 项已转入整改", n=len(new))
+            if new
+            else _("走访记录已保存"),
+            "success",
+        )
         return redirect(url_for("visits.detail", visit_id=visit.id))
     return _render(visit, today)
 
@@ -210,7 +226,9 @@ def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
         )
     )
     return _ics(
-        f"{q} 我的走访 {current_user.username}", rows, f"visits-{q}-{current_user.username}.ics"
+        _("%(quarter)s 我的走访 %(user)s", quarter=str(q), user=current_user.username),
+        rows,
+        f"visits-{q}-{current_user.username}.ics",
     )
 
 
@@ -221,4 +239,4 @@ def city_calendar(quarter: str):  # type: ignore[no-untyped-def]
     rows = list(
         db.session.scalars(select(Visit).where(Visit.quarter == str(q)).order_by(Visit.planned_on))
     )
-    return _ics(f"{q} 全市走访督查", rows, f"visits-{q}-city.ics")
+    return _ics(_("%(quarter)s 全市走访督查", quarter=str(q)), rows, f"visits-{q}-city.ics")

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.i18n import _
+
 PER_DAY = 3
 
 
@@ -33,7 +35,7 @@ class Quarter:
     def parse(cls, text: str) -> Quarter:
         text = text.strip().upper()
         if len(text) != 6 or text[4] != "Q" or text[5] not in "1234" or not text[:4].isdigit():
-            raise PlanProblem(f"季度应写作 YYYYQn（如 2026Q3），不是「{text}」")
+            raise PlanProblem(_("季度应写作 YYYYQn（如 2026Q3），不是「%(text)s」", text=text))
         return cls(int(text[:4]), int(text[5]))
 
     @classmethod
@@ -99,7 +101,7 @@ def plan_visits(
 ) -> list[Planned]:
     """Give every task a visitor and a working day, evenly and within the limits."""
     if not days:
-        raise PlanProblem("本季度剩余时间内没有工作日，无法安排走访")
+        raise PlanProblem(_("本季度剩余时间内没有工作日，无法安排走访"))
     booked = list(booked)
     load: dict[int, int] = defaultdict(int)
     occupied: dict[tuple[int, date], list[int]] = defaultdict(list)  # (visitor, day) -> counties
@@ -109,7 +111,7 @@ def plan_visits(
     mine: dict[int, list[Task]] = defaultdict(list)
     for task in sorted(tasks, key=lambda t: (t.county_id, t.kind, t.key)):
         if not task.visitors:
-            raise PlanProblem(f"没有可安排的人员：{task.key}")
+            raise PlanProblem(_("没有可安排的人员：%(task)s", task=task.key))
         visitor = min(task.visitors, key=lambda v: (load[v], v))
         load[visitor] += 1
         mine[visitor].append(task)
@@ -118,14 +120,22 @@ def plan_visits(
         n = len(own)
         if n > per_day * len(days):
             raise PlanProblem(
-                f"工作日不足：一人需走访 {n} 次，本季度最多可安排 {per_day * len(days)} 次"
+                _(
+                    "工作日不足：一人需走访 %(n)s 次，本季度最多可安排 %(max)s 次",
+                    n=n,
+                    max=per_day * len(days),
+                )
             )
         for i, task in enumerate(own):
             ideal = min(len(days) - 1, int((i + 0.5) * len(days) / n))
             day = _nearest_free_day(days, ideal, visitor, task.county_id, occupied, per_day)
             if day is None:
                 raise PlanProblem(
-                    f"工作日不足，无法为 {task.key} 安排走访（每人每天最多 {per_day} 次）"
+                    _(
+                        "工作日不足，无法为 %(task)s 安排走访（每人每天最多 %(per_day)s 次）",
+                        task=task.key,
+                        per_day=per_day,
+                    )
                 )
             occupied[(visitor, day)].append(task.county_id)
             plans.append(Planned(task.key, visitor, day))

@@ -13,15 +13,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.i18n import Msg
+
 EXCEL_EPOCH = date(1899, 12, 30)
-_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")  # i18n: data
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _WS = re.compile(r"\s+")
 MIN_YEAR, MAX_YEAR = 1990, 2100
-DATE_FORMATS_HINT = "2026-06-17、2026/6/17、2026.6.17 或 2026年6月17日"
 
 
 class CellProblem(ValueError):
+    """A cell that cannot be parsed; ``message`` is a :class:`~core.i18n.Msg` (stored later)."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -62,59 +65,77 @@ def display(value: Any) -> str:
     return str(value)
 
 
+def _not_a_date() -> Msg:
+    return Msg("不是有效日期，请填写如 2026-06-17、2026/6/17、2026.6.17 或 2026年6月17日")
+
+
 def parse_date(value: Any) -> date:
     if isinstance(value, datetime):
         result = value.date()
     elif isinstance(value, date):
         result = value
     elif isinstance(value, bool):
-        raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+        raise CellProblem(_not_a_date())
     elif isinstance(value, int | float):
         # an Excel serial date whose cell format the reader did not recognise as a date
         if not 10_000 <= value <= 80_000:
-            raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+            raise CellProblem(_not_a_date())
         result = EXCEL_EPOCH + timedelta(days=int(value))
     elif isinstance(value, timedelta):
-        raise CellProblem(f"不是有效日期，请填写如 {DATE_FORMATS_HINT}")
+        raise CellProblem(_not_a_date())
     else:
         text = normalize_text(value)
         match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
         if not match:
-            raise CellProblem(f"不是有效日期「{text}」，请填写如 {DATE_FORMATS_HINT}")
+            raise CellProblem(
+                Msg(
+                    "不是有效日期「%(text)s」，请填写如 2026-06-17、2026/6/17、2026.6.17 或 2026年6月17日",
+                    text=text,
+                )
+            )
         try:
             result = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError as exc:
-            raise CellProblem(f"日期不存在「{text}」（请检查月份和日）") from exc
+            raise CellProblem(Msg("日期不存在「%(text)s」（请检查月份和日）", text=text)) from exc
     if not MIN_YEAR <= result.year <= MAX_YEAR:
-        raise CellProblem(f"日期 {result.isoformat()} 超出合理范围（{MIN_YEAR}—{MAX_YEAR} 年）")
+        raise CellProblem(
+            Msg(
+                "日期 %(date)s 超出合理范围（%(min)s—%(max)s 年）",
+                date=result.isoformat(),
+                min=MIN_YEAR,
+                max=MAX_YEAR,
+            )
+        )
     return result
 
 
 def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise CellProblem("应填写数字")
+        raise CellProblem(Msg("应填写数字"))
     if isinstance(value, int | float):
         return Decimal(str(value))
     text = normalize_text(value).replace(",", "").replace("，", "")
-    text = text.removesuffix("元").removesuffix("%").removesuffix("人").strip()
+    text = text.removesuffix("元").removesuffix("%").removesuffix("人").strip()  # i18n: data
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise CellProblem(f"应填写数字，不是「{normalize_text(value)}」") from exc
+        raise CellProblem(
+            Msg("应填写数字，不是「%(value)s」", value=normalize_text(value))
+        ) from exc
     if not number.is_finite():
-        raise CellProblem(f"应填写数字，不是「{normalize_text(value)}」")
+        raise CellProblem(Msg("应填写数字，不是「%(value)s」", value=normalize_text(value)))
     return number
 
 
 def parse_int(value: Any, minimum: int = 0) -> int:
     number = _as_decimal(value)
     if number != number.to_integral_value():
-        raise CellProblem(f"应填写整数，不是 {display(value)}")
+        raise CellProblem(Msg("应填写整数，不是 %(value)s", value=display(value)))
     result = int(number)
     if result < minimum:
-        raise CellProblem(f"不能小于 {minimum}")
+        raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
     if result > 10_000_000:
-        raise CellProblem("数值过大，请核对")
+        raise CellProblem(Msg("数值过大，请核对"))
     return result
 
 
@@ -123,14 +144,14 @@ def parse_decimal(
 ) -> Decimal:
     number = _as_decimal(value)
     if minimum is not None and number < minimum:
-        raise CellProblem(f"不能小于 {minimum}")
+        raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
     if maximum is not None and number > maximum:
-        raise CellProblem(f"不能大于 {maximum}")
+        raise CellProblem(Msg("不能大于 %(maximum)s", maximum=str(maximum)))
     return number.quantize(Decimal("0.01"))
 
 
-_YES = {"是", "有", "y", "yes", "true", "1", "√", "已建会", "规上"}
-_NO = {"否", "无", "n", "no", "false", "0", "×", "未建会"}
+_YES = {"是", "有", "y", "yes", "true", "1", "√", "已建会", "规上"}  # i18n: data
+_NO = {"否", "无", "n", "no", "false", "0", "×", "未建会"}  # i18n: data
 
 
 def parse_bool(value: Any) -> bool:
@@ -141,7 +162,14 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in _NO:
         return False
-    raise CellProblem(f"请填写「是」或「否」，不是「{normalize_text(value)}」")
+    raise CellProblem(
+        Msg(
+            "请填写「%(yes)s」或「%(no)s」，不是「%(value)s」",
+            yes="是",  # i18n: data
+            no="否",  # i18n: data
+            value=normalize_text(value),
+        )
+    )
 
 
 def is_blank(value: Any) -> bool:

@@ -35,10 +35,11 @@ from bargaining.sheets import (
     match_header,
 )
 from bargaining.uscc import uscc_problem
+from core.i18n import N_, Msg
 from core.spreadsheet import Workbook
 
 MAX_ERRORS = 5_000
-FILE = "文件"
+FILE = N_("文件")  # the "sheet" of an error about the whole file
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class RowError:
     row: int | None
     column: str
     value: str
-    message: str
+    message: str  # a Msg when built here (stored, shown later in the reader's language)
     col_index: int | None = None
 
     def cli_line(self) -> str:
@@ -159,7 +160,13 @@ def _load_sheet(
     if name is None:
         if required:
             errors.add(
-                RowError(FILE, None, "", "", f"缺少「{spec.name}」工作表（请使用下载的模板）")
+                RowError(
+                    FILE,
+                    None,
+                    "",
+                    "",
+                    Msg("缺少「%(sheet)s」工作表（请使用下载的模板）", sheet=spec.name),
+                )
             )
         return None
     grid = book.sheets[name]
@@ -173,7 +180,10 @@ def _load_sheet(
                 1,
                 "",
                 "",
-                f"在前5行中找不到表头（应包含「{spec.columns[0].header}」等列名）",
+                Msg(
+                    "在前5行中找不到表头（应包含「%(column)s」等列名）",
+                    column=spec.columns[0].header,
+                ),
             )
         )
         return None
@@ -184,7 +194,7 @@ def _load_sheet(
                 header.row_index + 1,
                 column.header,
                 "",
-                f"缺少必需的列「{column.header}」",
+                Msg("缺少必需的列「%(column)s」", column=column.header),
             )
         )
     if header.missing:
@@ -229,7 +239,7 @@ class _RowReader:
         value = self.raw(key)
         if is_blank(value):
             if required:
-                self.fail(key, f"「{self.spec.column(key).header}」不能为空")
+                self.fail(key, Msg("「%(column)s」不能为空", column=self.spec.column(key).header))
             return None
         try:
             return parse(value)
@@ -240,7 +250,7 @@ class _RowReader:
     def text(self, key: str, required: bool = True, max_len: int = 200) -> str:
         value = self.get(key, normalize_text, required)
         if value and len(value) > max_len:
-            self.fail(key, f"内容过长（最多 {max_len} 个字）")
+            self.fail(key, Msg("内容过长（最多 %(max)s 个字）", max=max_len))
         return value or ""
 
 
@@ -254,7 +264,7 @@ def _formula_errors(book: Workbook, errors: _Errors, sheets: Sequence[str]) -> N
                     _ref_row(cell.ref),
                     cell.ref,
                     "",
-                    "单元格是公式，请改为数值（复制后“选择性粘贴 → 数值”）再上传",
+                    Msg("单元格是公式，请改为数值（复制后“选择性粘贴 → 数值”）再上传"),
                     _ref_col(cell.ref),
                 )
             )
@@ -312,7 +322,11 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
     if contracts_sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not contracts_sheet.rows:
-        errors.add(RowError(CONTRACTS.name, None, "", "", "「合同」表没有数据行"))
+        errors.add(
+            RowError(
+                CONTRACTS.name, None, "", "", Msg("「%(sheet)s」表没有数据行", sheet=CONTRACTS.name)
+            )
+        )
 
     by_number: dict[str, FilingRow] = {}
     numbers_seen: dict[str, int] = {}
@@ -335,7 +349,11 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
                     parsed.row,
                     CONTRACTS.column("level").header,
                     parsed.level,
-                    f"{parsed.level}合同须在「覆盖企业」表中列出其覆盖的企业",
+                    Msg(
+                        "%(level)s合同须在「%(sheet)s」表中列出其覆盖的企业",
+                        level=parsed.level,
+                        sheet=COVERAGE.name,
+                    ),
                     contracts_sheet.header.columns.get("level"),
                 )
             )
@@ -365,7 +383,11 @@ def _contract_row(
         if number in numbers_seen:
             r.fail(
                 "number",
-                f"合同编号「{number}」在本工作簿中重复（第 {numbers_seen[number]} 行已出现）",
+                Msg(
+                    "合同编号「%(number)s」在本工作簿中重复（第 %(row)s 行已出现）",
+                    number=number,
+                    row=numbers_seen[number],
+                ),
             )
         else:
             numbers_seen[number] = row_no
@@ -373,21 +395,28 @@ def _contract_row(
     if contract_type and contract_type not in CONTRACT_TYPES:
         contract_type = _match_type(contract_type) or contract_type
         if contract_type not in CONTRACT_TYPES:
-            r.fail("contract_type", "合同类型应为：" + "、".join(CONTRACT_TYPES))
+            r.fail("contract_type", Msg("合同类型应为：%(types)s", types="、".join(CONTRACT_TYPES)))
     level = r.text("level")
-    level = {"企业级": "企业", "行业": "行业性", "区域": "区域性"}.get(level, level)
+    level = {"企业级": "企业", "行业": "行业性", "区域": "区域性"}.get(level, level)  # i18n: data
     if level and level not in LEVELS:
-        r.fail("level", "协商层级应为：企业、行业性 或 区域性")
+        r.fail(
+            "level",
+            Msg("协商层级应为：%(a)s、%(b)s 或 %(c)s", a=LEVELS[0], b=LEVELS[1], c=LEVELS[2]),
+        )
     uscc = _uscc(r, "uscc", required=level == LEVEL_ENTERPRISE)
     name = r.text("name")
     county_text = r.text("county", max_len=40)
     county_id = ctx.counties.resolve(county_text) if county_text else None
     if county_text and county_id is None:
-        r.fail(
-            "county", f"未知的县(市、区)「{county_text}」，请填写代码（如 WY）或名称（如 武义县）"
-        )
+        r.fail("county", _unknown_county(county_text))
     elif county_id is not None and not ctx.scope.allows_county(county_id):
-        r.fail("county", f"「{ctx.counties.names[county_id]}」不在您的管辖范围内，不能为其备案")
+        r.fail(
+            "county",
+            Msg(
+                "「%(county)s」不在您的管辖范围内，不能为其备案",
+                county=ctx.counties.names[county_id],
+            ),
+        )
         county_id = None
     industry = r.text("industry", required=False, max_len=60)
 
@@ -396,62 +425,75 @@ def _contract_row(
         ref = ctx.enterprises.get(uscc)
         if ref is None or not ctx.scope.allows_county(ref.county_id):
             r.fail(
-                "uscc", "该统一社会信用代码不在您管辖范围的企业名录中，请先由县级指导员登记企业名录"
+                "uscc",
+                Msg("该统一社会信用代码不在您管辖范围的企业名录中，请先由县级指导员登记企业名录"),
             )
         elif ctx.scope.enterprise_id is not None and ref.id != ctx.scope.enterprise_id:
-            r.fail("uscc", "企业经办人只能为本企业备案")
+            r.fail("uscc", Msg("企业经办人只能为本企业备案"))
         elif county_id is not None and ref.county_id != county_id:
             r.fail(
                 "county",
-                f"与企业名录登记的县(市、区)「{ctx.counties.names[ref.county_id]}」不一致",
+                Msg(
+                    "与企业名录登记的县(市、区)「%(county)s」不一致",
+                    county=ctx.counties.names[ref.county_id],
+                ),
             )
         else:
             enterprise_id = ref.id
     elif level and level != LEVEL_ENTERPRISE and ctx.scope.enterprise_id is not None:
-        r.fail("level", "企业经办人只能备案本企业的企业级合同；行业性、区域性合同由县级指导员备案")
+        r.fail(
+            "level",
+            Msg("企业经办人只能备案本企业的企业级合同；行业性、区域性合同由县级指导员备案"),
+        )
 
     signed_on = r.get("signed_on", parse_date)
     if signed_on and signed_on > ctx.today:
-        r.fail("signed_on", "签订日期晚于今天")
+        r.fail("signed_on", Msg("签订日期晚于今天"))
     positive = lambda v: parse_int(v, minimum=1)  # noqa: E731
     total = r.get("delegates_total", positive)
     present = r.get("delegates_present", parse_int)
     votes = r.get("votes_for", parse_int)
     if total is not None and present is not None and present > total:
-        r.fail("delegates_present", f"出席代表数 {present} 大于职工代表总数 {total}")
+        r.fail(
+            "delegates_present",
+            Msg("出席代表数 %(present)s 大于职工代表总数 %(total)s", present=present, total=total),
+        )
     if present is not None and votes is not None and votes > present:
-        r.fail("votes_for", f"赞成票数 {votes} 大于出席代表数 {present}")
+        r.fail(
+            "votes_for",
+            Msg("赞成票数 %(votes)s 大于出席代表数 %(present)s", votes=votes, present=present),
+        )
     effective_on = r.get("effective_on", parse_date)
     expires_on = r.get("expires_on", parse_date)
     if effective_on and expires_on and expires_on <= effective_on:
-        r.fail("expires_on", "期满日期应晚于生效日期")
+        r.fail("expires_on", Msg("期满日期应晚于生效日期"))
     submitted_on = r.get("submitted_on", parse_date, required=False)
     if submitted_on and signed_on and submitted_on < signed_on:
-        r.fail("submitted_on", "报送日期早于签订日期")
+        r.fail("submitted_on", Msg("报送日期早于签订日期"))
     elif submitted_on and submitted_on > ctx.today:
-        r.fail("submitted_on", "报送日期晚于今天")
+        r.fail("submitted_on", Msg("报送日期晚于今天"))
     workers = r.get("workers_covered", positive)
     wage_required = contract_type in WAGE_CONTRACT_TYPES
     lowest_wage = r.get(
         "lowest_wage", lambda v: parse_decimal(v, Decimal("1"), Decimal("1000000")), required=False
     )
     if lowest_wage is None and wage_required and is_blank(r.raw("lowest_wage")):
-        r.fail("lowest_wage", f"{contract_type}必须填写最低工资标准（元/月）")
+        r.fail("lowest_wage", Msg("%(type)s必须填写最低工资标准（元/月）", type=contract_type))
     raise_pct = r.get(
         "raise_pct", lambda v: parse_decimal(v, Decimal("-100"), Decimal("1000")), required=False
     )
     platform_on = r.get("platform_entered_on", parse_date, required=False)
     if platform_on and platform_on > ctx.today:
-        r.fail("platform_entered_on", "平台录入日期晚于今天")
+        r.fail("platform_entered_on", Msg("平台录入日期晚于今天"))
     remarks = r.text("remarks", required=False, max_len=2000)
     filed_on = r.get("filed_on", parse_date, required=False)
     if filed_on is not None:
         if not ctx.may_set_filed_on:
-            r.fail("filed_on", "只有县级指导员、市总工会可以填写备案日期，请留空")
+            r.fail("filed_on", Msg("只有县级指导员、市总工会可以填写备案日期，请留空"))
         elif filed_on > ctx.today:
-            r.fail("filed_on", "备案日期晚于今天")
+            r.fail("filed_on", Msg("备案日期晚于今天"))
         elif signed_on and filed_on < signed_on:
-            r.fail("filed_on", "备案日期早于签订日期")
+            r.fail("filed_on", Msg("备案日期早于签订日期"))
     if not r.ok:
         return None
     return FilingRow(
@@ -480,9 +522,17 @@ def _contract_row(
     )
 
 
+def _unknown_county(text: str) -> Msg:
+    return Msg(
+        "未知的县(市、区)「%(county)s」，请填写代码（如 WY）或名称（如 %(example)s）",
+        county=text,
+        example="武义县",  # i18n: data
+    )
+
+
 def _match_type(text: str) -> str | None:
     """Accept the short forms people type: 综合性, 工资专项, 女职工专项…"""
-    shorthand = {"综合": 0, "工资": 1, "女职工": 2, "其他": 3}
+    shorthand = {"综合": 0, "工资": 1, "女职工": 2, "其他": 3}  # i18n: data
     for prefix, index in shorthand.items():
         if text.startswith(prefix):
             return CONTRACT_TYPES[index]
@@ -491,7 +541,14 @@ def _match_type(text: str) -> str | None:
 
 def _unknown_number(reader: _RowReader, number: str, numbers_seen: Mapping[str, int]) -> bool:
     if number and number not in numbers_seen:
-        reader.fail("number", f"合同编号「{number}」在「合同」表中不存在")
+        reader.fail(
+            "number",
+            Msg(
+                "合同编号「%(number)s」在「%(sheet)s」表中不存在",
+                number=number,
+                sheet=CONTRACTS.name,
+            ),
+        )
         return True
     return False
 
@@ -512,10 +569,22 @@ def _attach_items(
         if _unknown_number(r, number, numbers_seen):
             continue
         if code and code not in ctx.items:
-            r.fail("item_code", f"事项代码「{code}」不在协商事项目录中（见模板「说明」表）")
+            r.fail(
+                "item_code",
+                Msg(
+                    "事项代码「%(code)s」不在协商事项目录中（见模板「%(sheet)s」表）",
+                    code=code,
+                    sheet="说明",  # i18n: data
+                ),
+            )
         elif code and (number, code) in seen:
             r.fail(
-                "item_code", f"同一合同重复填写事项 {code}（第 {seen[(number, code)]} 行已填写）"
+                "item_code",
+                Msg(
+                    "同一合同重复填写事项 %(code)s（第 %(row)s 行已填写）",
+                    code=code,
+                    row=seen[(number, code)],
+                ),
             )
         if r.ok and number in by_number:
             seen[(number, code)] = row_no
@@ -539,15 +608,23 @@ def _attach_coverage(
             continue
         contract = by_number.get(number)
         if contract is not None and contract.level == LEVEL_ENTERPRISE:
-            r.fail("number", "企业级合同不填「覆盖企业」表；只有行业性、区域性合同需要")
+            r.fail(
+                "number",
+                Msg(
+                    "企业级合同不填「%(sheet)s」表；只有行业性、区域性合同需要", sheet=COVERAGE.name
+                ),
+            )
             continue
         if not uscc:
             continue
         ref = ctx.enterprises.get(uscc)
         if ref is None or not ctx.scope.allows_county(ref.county_id):
-            r.fail("uscc", "该统一社会信用代码不在您管辖范围的企业名录中")
+            r.fail("uscc", Msg("该统一社会信用代码不在您管辖范围的企业名录中"))
         elif (number, uscc) in seen:
-            r.fail("uscc", f"同一合同重复列出该企业（第 {seen[(number, uscc)]} 行已列出）")
+            r.fail(
+                "uscc",
+                Msg("同一合同重复列出该企业（第 %(row)s 行已列出）", row=seen[(number, uscc)]),
+            )
         elif contract is not None and r.ok:
             seen[(number, uscc)] = row_no
             contract.coverage.append(ref.id)
@@ -598,32 +675,41 @@ def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
     if sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not sheet.rows:
-        errors.add(RowError(REGISTRY.name, None, "", "", "「企业名录」表没有数据行"))
+        errors.add(
+            RowError(
+                REGISTRY.name, None, "", "", Msg("「%(sheet)s」表没有数据行", sheet=REGISTRY.name)
+            )
+        )
     rows: list[RegistryRow] = []
     seen: dict[str, int] = {}
     for row_no, cells in sheet.rows:
         r = _RowReader(REGISTRY, sheet, row_no, cells, errors)
         uscc = _uscc(r, "uscc", required=True)
         if uscc in seen:
-            r.fail("uscc", f"统一社会信用代码在本工作簿中重复（第 {seen[uscc]} 行已出现）")
+            r.fail(
+                "uscc",
+                Msg("统一社会信用代码在本工作簿中重复（第 %(row)s 行已出现）", row=seen[uscc]),
+            )
         elif uscc:
             seen[uscc] = row_no
         name = r.text("name")
         county_text = r.text("county", max_len=40)
         county_id = ctx.counties.resolve(county_text) if county_text else None
         if county_text and county_id is None:
+            r.fail("county", _unknown_county(county_text))
+        elif county_id is not None and not ctx.scope.allows_county(county_id):
             r.fail(
                 "county",
-                f"未知的县(市、区)「{county_text}」，请填写代码（如 WY）或名称（如 武义县）",
+                Msg("「%(county)s」不在您的管辖范围内", county=ctx.counties.names[county_id]),
             )
-        elif county_id is not None and not ctx.scope.allows_county(county_id):
-            r.fail("county", f"「{ctx.counties.names[county_id]}」不在您的管辖范围内")
         existing = ctx.existing.get(uscc) if uscc else None
         if existing is not None and not ctx.scope.allows_county(existing.county_id):
             r.fail(
                 "uscc",
-                f"该企业已登记在「{ctx.counties.names[existing.county_id]}」，不在您的管辖范围内；"
-                "如需迁移请联系市总工会",
+                Msg(
+                    "该企业已登记在「%(county)s」，不在您的管辖范围内；如需迁移请联系市总工会",
+                    county=ctx.counties.names[existing.county_id],
+                ),
             )
         industry = r.text("industry", required=False, max_len=60)
         has_union = r.get("has_union", parse_bool)

@@ -29,6 +29,7 @@ from bargaining.models import (
 )
 from core.bulk import bulk_insert
 from core.db import db, utcnow
+from core.i18n import MessageText, Msg
 from core.models import AuditLog, User
 from core.settings import get_setting
 
@@ -175,7 +176,9 @@ def file_contracts(
         flags = legal_flags(
             facts, tiers[county_tier[r.county_id]], today, submit_days, platform_days
         )
-        flag_rows.extend({"version_id": vid, "code": f.code, "message": f.message} for f in flags)
+        flag_rows.extend(
+            {"version_id": vid, "code": f.code, "message": _stored(f.message)} for f in flags
+        )
         log_rows.append(
             {
                 "at": now,
@@ -183,7 +186,13 @@ def file_contracts(
                 "action": "file_contract" if vrow["version_no"] == 1 else "file_contract_version",
                 "object_type": "contract",
                 "object_id": vrow["contract_id"],
-                "summary": f"{vrow['public_id']} 第{vrow['version_no']}版（上传 #{upload_id or '-'} 第{r.row}行）",
+                "summary": Msg(
+                    "%(public_id)s 第%(version)s版（上传 #%(upload)s 第%(row)s行）",
+                    public_id=vrow["public_id"],
+                    version=vrow["version_no"],
+                    upload=upload_id or "-",
+                    row=r.row,
+                ),
                 "before": {"current_version_id": prev} if prev else None,
                 "after": _log_after(vrow, vid, r, [f.code for f in flags]),
             }
@@ -205,6 +214,12 @@ def file_contracts(
         "coverage": len(coverage_rows),
         "flags": len(flag_rows),
     }
+
+
+def _stored(message: str) -> str | None:
+    """A message as its MessageText column stores it. The bulk insert's COPY path (PostgreSQL)
+    does not run the column's bind processor, so the value is converted here, once, for both."""
+    return MessageText().process_bind_param(message, None)
 
 
 def _log_after(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from core.i18n import Msg, _l
+
 ART36_VOTES = "ART36_VOTES"
 ART36_ATTENDANCE = "ART36_ATTENDANCE"
 ART38_TERM = "ART38_TERM"
@@ -21,14 +23,14 @@ PLATFORM_LATE = "PLATFORM_LATE"
 PLATFORM_MISSING = "PLATFORM_MISSING"
 
 FLAG_TITLES = {
-    ART36_VOTES: "赞成票不足全体职工代表半数（第36条）",
-    ART36_ATTENDANCE: "出席代表不足三分之二（第36条）",
-    ART38_TERM: "合同期限不在1至3年之间（第38条）",
-    ART42_LATE: "签订后超过10日才报送（第42条）",
-    ART42_MISSING: "未报送劳动保障行政部门审查（第42条）",
-    MIN_WAGE: "最低工资低于当地最低工资标准",
-    PLATFORM_LATE: "备案后超过30日才录入全国平台",
-    PLATFORM_MISSING: "备案超过30日仍未录入全国平台",
+    ART36_VOTES: _l("赞成票不足全体职工代表半数（第36条）"),
+    ART36_ATTENDANCE: _l("出席代表不足三分之二（第36条）"),
+    ART38_TERM: _l("合同期限不在1至3年之间（第38条）"),
+    ART42_LATE: _l("签订后超过10日才报送（第42条）"),
+    ART42_MISSING: _l("未报送劳动保障行政部门审查（第42条）"),
+    MIN_WAGE: _l("最低工资低于当地最低工资标准"),
+    PLATFORM_LATE: _l("备案后超过30日才录入全国平台"),
+    PLATFORM_MISSING: _l("备案超过30日仍未录入全国平台"),
 }
 
 
@@ -82,43 +84,65 @@ def legal_flags(
         flags.append(
             Flag(
                 ART36_VOTES,
-                f"赞成票 {facts.votes_for} 票，不足全体职工代表 {facts.delegates_total} 人的半数"
-                "（《集体合同规定》第三十六条）",
+                Msg(
+                    "赞成票 %(votes)s 票，不足全体职工代表 %(total)s 人的半数"
+                    "（《集体合同规定》第三十六条）",
+                    votes=facts.votes_for,
+                    total=facts.delegates_total,
+                ),
             )
         )
     if facts.delegates_present * 3 < facts.delegates_total * 2:
         flags.append(
             Flag(
                 ART36_ATTENDANCE,
-                f"出席代表 {facts.delegates_present} 人，不足全体职工代表 {facts.delegates_total} 人的三分之二"
-                "（《集体合同规定》第三十六条）",
+                Msg(
+                    "出席代表 %(present)s 人，不足全体职工代表 %(total)s 人的三分之二"
+                    "（《集体合同规定》第三十六条）",
+                    present=facts.delegates_present,
+                    total=facts.delegates_total,
+                ),
             )
         )
     if not term_within_limits(facts.effective_on, facts.expires_on):
         flags.append(
             Flag(
                 ART38_TERM,
-                f"合同期限 {facts.effective_on.isoformat()} 至 {facts.expires_on.isoformat()}，"
-                "不在1至3年之间（《集体合同规定》第三十八条）",
+                Msg(
+                    "合同期限 %(start)s 至 %(end)s，不在1至3年之间（《集体合同规定》第三十八条）",
+                    start=facts.effective_on.isoformat(),
+                    end=facts.expires_on.isoformat(),
+                ),
             )
         )
     if facts.submitted_on is None:
         flags.append(
-            Flag(ART42_MISSING, "未填写报送劳动保障行政部门的日期（《集体合同规定》第四十二条）")
+            Flag(
+                ART42_MISSING,
+                Msg("未填写报送劳动保障行政部门的日期（《集体合同规定》第四十二条）"),
+            )
         )
     elif (facts.submitted_on - facts.signed_on).days > submit_days:
         days = (facts.submitted_on - facts.signed_on).days
         flags.append(
             Flag(
                 ART42_LATE,
-                f"签订后第 {days} 日才报送，超过 {submit_days} 日时限（《集体合同规定》第四十二条）",
+                Msg(
+                    "签订后第 %(days)s 日才报送，超过 %(limit)s 日时限（《集体合同规定》第四十二条）",
+                    days=days,
+                    limit=submit_days,
+                ),
             )
         )
     if facts.lowest_wage is not None and facts.lowest_wage < minimum_wage:
         flags.append(
             Flag(
                 MIN_WAGE,
-                f"合同最低工资 {facts.lowest_wage} 元/月，低于当地最低工资标准 {minimum_wage} 元/月",
+                Msg(
+                    "合同最低工资 %(wage)s 元/月，低于当地最低工资标准 %(minimum)s 元/月",
+                    wage=str(facts.lowest_wage),
+                    minimum=str(minimum_wage),
+                ),
             )
         )
     if facts.platform_entered_on is not None:
@@ -127,14 +151,21 @@ def legal_flags(
             flags.append(
                 Flag(
                     PLATFORM_LATE,
-                    f"备案后第 {late} 日才录入全国工会集体协商信息化平台（应在 {platform_days} 日内）",
+                    Msg(
+                        "备案后第 %(days)s 日才录入全国工会集体协商信息化平台（应在 %(limit)s 日内）",
+                        days=late,
+                        limit=platform_days,
+                    ),
                 )
             )
     elif (today - facts.filed_on).days > platform_days:
         flags.append(
             Flag(
                 PLATFORM_MISSING,
-                f"备案已超过 {platform_days} 日仍未录入全国工会集体协商信息化平台（备案一家、录入一家）",
+                Msg(
+                    "备案已超过 %(limit)s 日仍未录入全国工会集体协商信息化平台（备案一家、录入一家）",
+                    limit=platform_days,
+                ),
             )
         )
     return flags

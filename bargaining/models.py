@@ -10,20 +10,22 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
+from core.i18n import N_, MessageText
 
-LEVEL_ENTERPRISE = "企业"
-LEVEL_INDUSTRY = "行业性"
-LEVEL_REGIONAL = "区域性"
+# Stored values, matched in the workbooks: kept in Chinese, shown with ``tr``
+LEVEL_ENTERPRISE = N_("企业")
+LEVEL_INDUSTRY = N_("行业性")
+LEVEL_REGIONAL = N_("区域性")
 LEVELS = (LEVEL_ENTERPRISE, LEVEL_INDUSTRY, LEVEL_REGIONAL)
 
 CONTRACT_TYPES = (
-    "综合性集体合同",
-    "工资专项集体合同",
-    "女职工权益保护专项集体合同",
-    "其他专项集体合同",
+    N_("综合性集体合同"),
+    N_("工资专项集体合同"),
+    N_("女职工权益保护专项集体合同"),
+    N_("其他专项集体合同"),
 )
 #: Contract types that must state a lowest wage (最低工资标准).
-WAGE_CONTRACT_TYPES = ("综合性集体合同", "工资专项集体合同")
+WAGE_CONTRACT_TYPES = ("综合性集体合同", "工资专项集体合同")  # i18n: data
 
 
 class County(Base):
@@ -95,7 +97,8 @@ class Upload(Base):
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    message: Mapped[str] = mapped_column(Text, default="")
+    #: a Msg (shown in the reader's language), or plain text in rows written before i18n
+    message: Mapped[str] = mapped_column(MessageText, default="")
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
@@ -211,4 +214,4 @@ class ContractFlag(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"), index=True)
     code: Mapped[str] = mapped_column(String(24))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(MessageText)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 
 from bargaining.excel_import import (
+    FILE,
     Counties,
     EnterpriseRef,
     FilingContext,
@@ -37,6 +38,7 @@ from bargaining.models import (
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
 from core.db import db, utcnow
+from core.i18n import Msg, _
 from core.models import Role, User, keep_file
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
@@ -54,7 +56,7 @@ class NotAllowed(Exception):
 @dataclass
 class UploadOutcome:
     status: str  # imported | rejected | duplicate
-    message: str
+    message: str  # a Msg: show it with tr() in the reader's language
     upload: Upload | None = None
     errors: list[RowError] = field(default_factory=list)
     http_status: int = 200
@@ -87,21 +89,30 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
     """
     roles = FILING_ROLES if kind == KIND_FILINGS else REGISTRY_ROLES
     if user.role not in roles:
-        raise NotAllowed("您的角色不能上传此类文件")
+        raise NotAllowed(_("您的角色不能上传此类文件"))
     sha = sha256_hex(data)
     previous = find_imported(kind, sha)
     if previous is not None:
         when = previous.created_at
         return UploadOutcome(
             "duplicate",
-            f"此文件（SHA-256 {sha[:12]}…）已于 {when:%Y-%m-%d %H:%M} UTC 导入（上传记录 #{previous.id}），未重复导入",
+            Msg(
+                "此文件（SHA-256 %(sha)s…）已于 %(when)s UTC 导入（上传记录 #%(id)s），未重复导入",
+                sha=sha[:12],
+                when=f"{when:%Y-%m-%d %H:%M}",
+                id=previous.id,
+            ),
             duplicate_of=previous,
         )
     limits = upload_limits()
     if len(data) > limits.max_bytes:
         return UploadOutcome(
             "rejected",
-            f"文件大小 {len(data) / 1048576:.1f} MB，超过 {limits.max_bytes // 1048576} MB 上限",
+            Msg(
+                "文件大小 %(size)s MB，超过 %(limit)s MB 上限",
+                size=f"{len(data) / 1048576:.1f}",
+                limit=limits.max_bytes // 1048576,
+            ),
             http_status=413,
         )
     keep_file(db.session, sha, data)
@@ -132,21 +143,42 @@ def _reject(
     upload: Upload, message: str, errors: Sequence[RowError], status: int, truncated: bool = False
 ) -> UploadOutcome:
     upload.status = "rejected"
-    upload.message = message + (f"（仅列出前 {len(errors)} 条）" if truncated else "")
+    upload.message = (
+        Msg("%(message)s（仅列出前 %(n)s 条）", message=message, n=len(errors))
+        if truncated
+        else message
+    )
     upload.errors = [error_to_dict(e) for e in errors]
     db.session.flush()
     return UploadOutcome("rejected", upload.message, upload, list(errors), status)
 
 
 def error_to_dict(error: RowError) -> dict[str, Any]:
-    return {
+    """An error as stored in Upload.errors: the Chinese text, plus "i18n" to show it later
+    in the reader's language (``tr``)."""
+    data = {
         "sheet": error.sheet,
         "row": error.row,
         "column": error.column,
         "value": error.value,
-        "message": error.message,
+        "message": str(error.message),
         "col_index": error.col_index,
     }
+    if isinstance(error.message, Msg):
+        data["i18n"] = error.message.as_json()
+    return data
+
+
+def stored_message(data: dict[str, Any]) -> str:
+    """The message of a stored error dict: a Msg again when it was stored with "i18n"."""
+    i18n = data.get("i18n")
+    if isinstance(i18n, dict) and "msgid" in i18n:
+        msgid, params = i18n["msgid"], i18n.get("params") or {}
+        try:
+            return Msg(msgid, **params)
+        except (KeyError, ValueError, TypeError):
+            pass
+    return data["message"]
 
 
 def error_from_dict(data: dict[str, Any]) -> RowError:
@@ -155,7 +187,7 @@ def error_from_dict(data: dict[str, Any]) -> RowError:
         data["row"],
         data["column"],
         data["value"],
-        data["message"],
+        stored_message(data),
         data.get("col_index"),
     )
 
@@ -194,9 +226,7 @@ def read_upload(
     try:
         return read_workbook(data, upload_limits(), wanted=sheet_names)
     except FileRejected as exc:
-        return _reject(
-            upload, exc.message, [RowError("文件", None, "", "", exc.message)], exc.status
-        )
+        return _reject(upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status)
 
 
 # ---------------------------------------------------------------------------- filings
@@ -216,7 +246,7 @@ def serialize_imports(upload: Upload) -> UploadOutcome | None:
         return None
     upload.status = "duplicate"
     upload.duplicate_of_id = previous.id
-    upload.message = f"此文件已由上传记录 #{previous.id} 导入，未重复导入"
+    upload.message = Msg("此文件已由上传记录 #%(id)s 导入，未重复导入", id=previous.id)
     db.session.flush()
     return UploadOutcome("duplicate", upload.message, upload, duplicate_of=previous)
 
@@ -245,7 +275,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
     if result.errors:
         return _reject(
             upload,
-            f"发现 {len(result.errors)} 处错误，未导入任何合同，请修改后重新上传",
+            Msg("发现 %(n)s 处错误，未导入任何合同，请修改后重新上传", n=len(result.errors)),
             result.errors,
             422,
             result.truncated,
@@ -256,9 +286,10 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
     counts = file_contracts(result.rows, user, upload, today)
     upload.status = "imported"
     upload.counts = counts
-    upload.message = (
-        f"已导入 {counts['contracts']} 份合同（新建 {counts['new_contracts']} 份，新版本 {counts['new_versions']} 个），"
-        f"协商事项 {counts['items']} 条，覆盖企业 {counts['coverage']} 家，预审提示 {counts['flags']} 条"
+    upload.message = Msg(
+        "已导入 %(contracts)s 份合同（新建 %(new_contracts)s 份，新版本 %(new_versions)s 个），"
+        "协商事项 %(items)s 条，覆盖企业 %(coverage)s 家，预审提示 %(flags)s 条",
+        **counts,
     )
     if upload.county_id is None and result.rows:
         upload.county_id = result.rows[0].county_id
@@ -280,7 +311,10 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     if result.errors:
         return _reject(
             upload,
-            f"发现 {len(result.errors)} 处错误，企业名录未作任何更改，请修改后重新上传",
+            Msg(
+                "发现 %(n)s 处错误，企业名录未作任何更改，请修改后重新上传",
+                n=len(result.errors),
+            ),
             result.errors,
             422,
             result.truncated,
@@ -291,7 +325,9 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     counts = apply_registry(result.rows, user, upload)
     upload.status = "imported"
     upload.counts = counts
-    upload.message = f"企业名录已更新：新增 {counts['created']} 家，更新 {counts['updated']} 家，未变 {counts['unchanged']} 家"
+    upload.message = Msg(
+        "企业名录已更新：新增 %(created)s 家，更新 %(updated)s 家，未变 %(unchanged)s 家", **counts
+    )
     db.session.flush()
     return UploadOutcome("imported", upload.message, upload)
 
@@ -333,7 +369,11 @@ def apply_registry(
                 "object_id": ent.id,
                 "before": before,
                 "after": after,
-                "summary": f"企业名录更新（上传 #{upload.id if upload else '-'} 第{r.row}行）",
+                "summary": Msg(
+                    "企业名录更新（上传 #%(upload)s 第%(row)s行）",
+                    upload=upload.id if upload else "-",
+                    row=r.row,
+                ),
             }
         )
     if created:
@@ -356,7 +396,11 @@ def apply_registry(
                 "object_type": "enterprise",
                 "object_id": ids[r.uscc],
                 "after": {"uscc": r.uscc, **{f: getattr(r, f) for f in REGISTRY_FIELDS}},
-                "summary": f"企业名录新增（上传 #{upload.id if upload else '-'} 第{r.row}行）",
+                "summary": Msg(
+                    "企业名录新增（上传 #%(upload)s 第%(row)s行）",
+                    upload=upload.id if upload else "-",
+                    row=r.row,
+                ),
             }
             for r in created
         )
@@ -376,7 +420,9 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
     ).all()
     for upload in stale:
         upload.status = "failed"
-        upload.message = "处理过程中断（服务进程退出），未导入任何数据；原文件已保存，请重新上传"
+        upload.message = Msg(
+            "处理过程中断（服务进程退出），未导入任何数据；原文件已保存，请重新上传"
+        )
         audit_log.record(
             None,
             "upload_failed",

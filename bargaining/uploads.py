@@ -18,6 +18,7 @@ from bargaining.services import (
     store_upload,
 )
 from core.db import db
+from core.i18n import Msg
 from core.models import User
 
 
@@ -37,7 +38,7 @@ def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -
         failed = db.session.get(Upload, upload_id)
         if failed is not None:
             failed.status = "failed"
-            failed.message = "处理时发生内部错误，未导入任何数据；文件已保存，请联系管理员"
+            failed.message = Msg("处理时发生内部错误，未导入任何数据；文件已保存，请联系管理员")
             db.session.commit()
         raise
     return outcome

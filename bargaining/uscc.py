@@ -6,6 +6,8 @@ computed from the first 17 with weights 3^i mod 31.
 
 from __future__ import annotations
 
+from core.i18n import Msg
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -17,15 +19,18 @@ def check_char(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def uscc_problem(code: str) -> str | None:
-    """Why ``code`` is not a valid USCC (a Chinese message), or None when it is valid."""
+def uscc_problem(code: str) -> Msg | None:
+    """Why ``code`` is not a valid USCC (a stored :class:`Msg`), or None when it is valid."""
     if len(code) != 18:
-        return f"统一社会信用代码应为18位，实际为{len(code)}位"
+        return Msg("统一社会信用代码应为18位，实际为%(length)s位", length=len(code))
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
-        return f"统一社会信用代码含有不允许的字符：{''.join(bad)}（不使用 I、O、S、V、Z）"
+        return Msg(
+            "统一社会信用代码含有不允许的字符：%(chars)s（不使用 I、O、S、V、Z）",
+            chars="".join(bad),
+        )
     if check_char(code[:17]) != code[17]:
-        return "统一社会信用代码校验位错误（GB 32100-2015），请核对是否录错"
+        return Msg("统一社会信用代码校验位错误（GB 32100-2015），请核对是否录错")
     return None
 
 

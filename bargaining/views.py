@@ -20,6 +20,7 @@ from flask_login import current_user
 from bargaining import queries
 from bargaining.cells import CellProblem, parse_date
 from bargaining.cli import template_bytes
+from bargaining.excel_import import FILE
 from bargaining.forms import UploadForm
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.marking import marked_workbook
@@ -46,6 +47,7 @@ from core import audit_log
 from core.auth import ALL_ROLES, allow, ensure_object, public
 from core.clock import local_today
 from core.db import db
+from core.i18n import _, _l, tr
 from core.models import Role, StoredFile
 from core.spreadsheet import FileRejected, read_workbook
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
@@ -61,7 +63,7 @@ def _arg_date(name: str) -> date | None:
     try:
         return parse_date(value)
     except CellProblem:
-        flash(f"日期「{value}」无法识别，已忽略该筛选条件", "warning")
+        flash(_("日期「%(value)s」无法识别，已忽略该筛选条件", value=value), "warning")
         return None
 
 
@@ -71,13 +73,13 @@ def _arg_date(name: str) -> date | None:
 @bp.route("/filings/template.xlsx")
 @public
 def filing_template():  # type: ignore[no-untyped-def]
-    return xlsx_response(template_bytes(registry=False), "集体合同备案模板.xlsx")
+    return xlsx_response(template_bytes(registry=False), _("集体合同备案模板.xlsx"))
 
 
 @bp.route("/registry/template.xlsx")
 @public
 def registry_template():  # type: ignore[no-untyped-def]
-    return xlsx_response(template_bytes(registry=True), "企业名录模板.xlsx")
+    return xlsx_response(template_bytes(registry=True), _("企业名录模板.xlsx"))
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -89,7 +91,9 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
     wants_json = request.headers.get("X-Requested-With") == "XMLHttpRequest"
     if request.method == "POST":
         if not form.validate_on_submit():
-            message = "；".join(e for errs in form.errors.values() for e in errs) or "请选择文件"
+            message = "；".join(str(e) for errs in form.errors.values() for e in errs) or _(
+                "请选择文件"
+            )
             if wants_json:
                 return jsonify({"status": "rejected", "message": message}), 400
             flash(message, "danger")
@@ -108,10 +112,10 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
             target = url_for("bargaining.upload_detail", upload_id=outcome.duplicate_of.id)
         if wants_json:
             return jsonify(
-                {"status": outcome.status, "message": outcome.message, "url": target}
+                {"status": outcome.status, "message": tr(outcome.message), "url": target}
             ), outcome.http_status
         flash(
-            outcome.message,
+            tr(outcome.message),
             {"imported": "success", "duplicate": "info"}.get(outcome.status, "danger"),
         )
         if outcome.upload is not None:
@@ -149,8 +153,9 @@ def _get_upload(upload_id: int) -> Upload:
 
 
 def _render_upload(upload: Upload) -> str:
-    errors = [error_from_dict(e) for e in upload.errors or []]
-    markable = upload.status == "rejected" and any(e.row for e in errors)
+    stored = upload.errors or []
+    errors = [_shown_error(e) for e in stored]
+    markable = upload.status == "rejected" and any(e.get("row") for e in stored)
     return render_template(
         "bargaining/upload_detail.html",
         upload=upload,
@@ -158,6 +163,17 @@ def _render_upload(upload: Upload) -> str:
         markable=markable,
         history=audit_log.history("upload", upload.id),
     )
+
+
+def _shown_error(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored error for the page: ``e.message`` (a Msg) and ``e | tr`` both show it in the
+    reader's language; the whole-file marker is translated too."""
+    error = error_from_dict(data)
+    return {
+        **data,
+        "sheet": _(FILE) if error.sheet == FILE else error.sheet,
+        "message": error.message,
+    }
 
 
 @bp.route("/uploads")
@@ -203,7 +219,9 @@ def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     errors = [error_from_dict(e) for e in upload.errors or []]
     stem = upload.filename.rsplit(".", 1)[0]
-    return xlsx_response(marked_workbook(book.sheets, errors), f"{stem}-错误标注.xlsx")
+    return xlsx_response(
+        marked_workbook(book.sheets, errors), _("%(stem)s-错误标注.xlsx", stem=stem)
+    )
 
 
 # ---------------------------------------------------------------------------- filings
@@ -225,26 +243,26 @@ def _filing_filters() -> queries.FilingFilters:
 
 
 FILING_EXPORT_HEADERS = (
-    "合同编号",
-    "版本",
-    "公开编号",
-    "协商层级",
-    "合同类型",
-    "名称",
-    "统一社会信用代码",
-    "县(市、区)",
-    "行业",
-    "签订日期",
-    "生效日期",
-    "期满日期",
-    "报送日期",
-    "备案日期",
-    "平台录入日期",
-    "覆盖职工人数",
-    "最低工资标准",
-    "工资增长幅度",
-    "拓展事项数",
-    "预审提示数",
+    _l("合同编号"),
+    _l("版本"),
+    _l("公开编号"),
+    _l("协商层级"),
+    _l("合同类型"),
+    _l("名称"),
+    _l("统一社会信用代码"),
+    _l("县(市、区)"),
+    _l("行业"),
+    _l("签订日期"),
+    _l("生效日期"),
+    _l("期满日期"),
+    _l("报送日期"),
+    _l("备案日期"),
+    _l("平台录入日期"),
+    _l("覆盖职工人数"),
+    _l("最低工资标准"),
+    _l("工资增长幅度"),
+    _l("拓展事项数"),
+    _l("预审提示数"),
 )
 
 
@@ -255,8 +273,8 @@ def filings():  # type: ignore[no-untyped-def]
     return listing(
         queries.filings_query(current_user, filters),
         "bargaining/filings.html",
-        export_title="备案合同",
-        headers=FILING_EXPORT_HEADERS,
+        export_title=_("备案合同"),
+        headers=[str(h) for h in FILING_EXPORT_HEADERS],
         export_row=_filing_export_row,
         filters=filters,
         counties=queries.counties_for(current_user),
@@ -272,8 +290,8 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
         c.number,
         v.version_no,
         v.public_id,
-        c.level,
-        v.contract_type,
+        tr(c.level),
+        tr(v.contract_type),
         v.name,
         uscc or "",
         county_name,
@@ -334,14 +352,14 @@ def _registry_filters() -> queries.RegistryFilters:
 
 
 REGISTRY_EXPORT_HEADERS = (
-    "统一社会信用代码",
-    "企业名称",
-    "县(市、区)",
-    "行业",
-    "是否建会",
-    "是否规模以上",
-    "职工人数",
-    "备案合同数",
+    _l("统一社会信用代码"),
+    _l("企业名称"),
+    _l("县(市、区)"),
+    _l("行业"),
+    _l("是否建会"),
+    _l("是否规模以上"),
+    _l("职工人数"),
+    _l("备案合同数"),
 )
 
 
@@ -352,8 +370,8 @@ def registry():  # type: ignore[no-untyped-def]
     return listing(
         queries.registry_query(current_user, filters),
         "bargaining/registry.html",
-        export_title="企业名录",
-        headers=REGISTRY_EXPORT_HEADERS,
+        export_title=_("企业名录"),
+        headers=[str(h) for h in REGISTRY_EXPORT_HEADERS],
         export_row=lambda r: (
             r[0].uscc,
             r[0].name,
@@ -393,7 +411,7 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]]:
         context.update(ent=ent, own=queries.own_contracts(ent.id) if ent else [])
     else:
         context["summary"] = queries.county_summary(user, today)
-    recent, _ = paginate(queries.uploads_query(user), 1, size=8)
+    recent, _total = paginate(queries.uploads_query(user), 1, size=8)
     context["recent_uploads"] = recent
     return "bargaining/home_section.html", context
 

@@ -11,6 +11,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
+from core.i18n import _
 from core.models import AuditLog, User
 
 
@@ -98,6 +99,6 @@ def history(object_type: str, object_id: int, limit: int = 200) -> list[AuditLog
     )
     entries = []
     for entry, username in db.session.execute(stmt):
-        entry.username = username or "系统"
+        entry.username = username or _("系统")
         entries.append(entry)
     return entries

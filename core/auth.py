@@ -21,6 +21,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
 from core.db import db
+from core.i18n import _, _l
 from core.models import ApiToken, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +35,8 @@ _STRONG = PasswordHasher()
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = _l("请先登录")
+    login_manager.localize_callback = str  # the flashed text in the reader's language
     login_manager.login_message_category = "warning"
     csrf.init_app(app)
 
@@ -182,10 +184,10 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
             user = user_for_token(request.headers.get("Authorization"))
             if user is None:
                 return jsonify(
-                    {"error": "需要有效的 API 令牌（Authorization: Bearer …）", "status": 401}
+                    {"error": _("需要有效的 API 令牌（Authorization: Bearer …）"), "status": 401}
                 ), 401
             if user.role not in allowed:
-                return jsonify({"error": "您的角色无权调用此接口", "status": 403}), 403
+                return jsonify({"error": _("您的角色无权调用此接口"), "status": 403}), 403
             g.api_user = user
             return view(*args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Error pages in Chinese; JSON under /api. A 500 is a bug, every user error is a 4xx."""
+"""Error pages in the reader's language; JSON under /api. A 500 is a bug, every user error is a 4xx."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
+
+from core.i18n import _, _l
 
 MAX_ID = 2**31 - 1
 
@@ -19,18 +21,18 @@ class BoundedInt(IntegerConverter):
 
 
 MESSAGES = {
-    400: "请求有误",
-    403: "您的角色无权访问此页面",
-    404: "页面不存在，或不在您的管辖范围内",
-    405: "不支持的请求方式",
-    413: "上传的文件过大（上限 20 MB）",
-    429: "请求过于频繁，请稍后再试",
-    500: "系统内部错误，已记录，请稍后再试或联系管理员",
+    400: _l("请求有误"),
+    403: _l("您的角色无权访问此页面"),
+    404: _l("页面不存在，或不在您的管辖范围内"),
+    405: _l("不支持的请求方式"),
+    413: _l("上传的文件过大（上限 20 MB）"),
+    429: _l("请求过于频繁，请稍后再试"),
+    500: _l("系统内部错误，已记录，请稍后再试或联系管理员"),
 }
 
 
 def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
-    message = MESSAGES.get(status, "请求未能完成")
+    message = str(MESSAGES.get(status) or _("请求未能完成"))
     if request.path.startswith("/api/"):
         return jsonify({"error": message, "detail": detail, "status": status}), status
     return render_template("core/error.html", status=status, message=message, detail=detail), status
@@ -39,7 +41,7 @@ def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
-        return _render(400, "表单已过期或缺少安全校验（CSRF），请刷新页面后重试")
+        return _render(400, _("表单已过期或缺少安全校验（CSRF），请刷新页面后重试"))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

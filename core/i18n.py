@@ -1,18 +1,171 @@
-"""Flask-Babel: zh-CN by default, English on request (?lang=en or the language switch)."""
+"""Flask-Babel: zh-CN by default, English on request (?lang=en or the language switch).
+
+The source language is Chinese: every msgid is the Chinese text, and
+``core/translations/en`` holds the English catalogue (``make translations`` extracts,
+updates and compiles it; ``tests/test_i18n.py`` fails when a text is missing).
+
+How code marks text:
+
+- ``_("…")`` / ``_("第 %(row)s 行", row=n)``: translated now (views, services, flashes).
+- ``_l("…")``: lazy, for module-level constants (labels, form fields); ``str()`` it before
+  it goes into JSON, Excel or the database.
+- ``Msg("…", **params)``: text that is *stored* and shown later (upload errors, legal flags,
+  generated reasons). It is a ``str`` holding the Chinese text, and remembers its msgid and
+  parameters so that :func:`tr` can show it in the reader's language.
+- ``N_("…")``: marks a msgid for extraction without translating it (kept as data).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext, refresh
+from markupsafe import escape
+from sqlalchemy import Text
+from sqlalchemy.types import TypeDecorator
 
 SUPPORTED = ("zh_CN", "en")
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # i18n: data (each in its own language)
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 babel = Babel()
+
+_ = gettext
+_l = lazy_gettext
+__all__ = ["N_", "MessageText", "Msg", "_", "_l", "current_language", "gettext", "ngettext", "tr"]
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark ``msgid`` for extraction; translate it later with ``_(value)`` or :func:`tr`."""
+    return msgid
+
+
+class Msg(str):
+    """A stored message: the Chinese text, plus its msgid and parameters for :func:`tr`."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Msg:
+        clean = {k: _param(v) for k, v in params.items()}
+        text = msgid % {k: _chinese(v) for k, v in clean.items()} if clean else msgid
+        self = super().__new__(cls, text)
+        self.msgid = msgid
+        self.params = clean
+        return self
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_msg, (self.msgid, self.params))
+
+    def translated(self) -> str:
+        params = {k: tr(v) if isinstance(v, dict) else v for k, v in self.params.items()}
+        return gettext(self.msgid, **params)
+
+    def __html__(self) -> str:
+        return str(escape(self.translated()))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"msgid": self.msgid, "params": self.params}
+
+
+def _param(value: Any) -> Any:
+    """A parameter as stored: numbers and text as they are, a nested Msg as its msgid/params."""
+    if isinstance(value, Msg):
+        return value.as_json()
+    if isinstance(value, dict) and "msgid" in value:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _chinese(value: Any) -> Any:
+    return str(_rebuild_msg(value["msgid"], value["params"])) if isinstance(value, dict) else value
+
+
+def _rebuild_msg(msgid: str, params: dict[str, Any]) -> Msg:
+    return Msg(msgid, **params)
+
+
+def tr(value: Any, params: dict[str, Any] | None = None) -> str:
+    """Show a stored message in the current language.
+
+    ``value`` is a :class:`Msg`, a ``{"msgid", "params"}`` dict, a msgid with ``params``, or
+    plain text (translated when it is itself a msgid, otherwise shown as it is).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, Msg):
+        return value.translated()
+    if isinstance(value, dict):
+        if "msgid" in value:
+            params = {
+                k: tr(v) if isinstance(v, dict) else v
+                for k, v in (value.get("params") or {}).items()
+            }
+            return tr(value["msgid"], params or None)
+        if isinstance(value.get("i18n"), dict):
+            return tr(value["i18n"])
+        return str(value.get("message", ""))
+    text = str(value)
+    if params:
+        try:
+            return gettext(text, **params)
+        except (KeyError, ValueError, TypeError):
+            return text
+    return gettext(text) if text else ""
+
+
+class MessageText(TypeDecorator):
+    """A Text column that keeps a :class:`Msg` translatable: stored as JSON, read back as Msg.
+
+    Plain strings are stored as they are, so the column stays readable text.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if isinstance(value, Msg):
+            return json.dumps({**value.as_json(), "text": str(value)}, ensure_ascii=False)
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        if value and value.startswith('{"msgid"'):
+            try:
+                data = json.loads(value)
+                return _rebuild_msg(data["msgid"], data.get("params", {}))
+            except (ValueError, KeyError, TypeError):
+                return value
+        return value
+
+
+def current_language() -> str:
+    locale = get_locale() if has_request_context() else None
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "zh_CN"
     lang = request.args.get("lang") or session.get("lang")
     return lang if lang in SUPPORTED else "zh_CN"
 
 
+def _forget_cached_locale() -> None:
+    """Flask-Babel caches the locale on ``g``; an app context that outlives one request (the
+    test client, a CLI command serving several requests) must not keep the last one's."""
+    refresh()
+
+
 def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    app.before_request(_forget_cached_locale)
+    app.jinja_env.filters["tr"] = tr
+    app.jinja_env.globals.update(
+        current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, N_=N_
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
+from core.i18n import MessageText, _l
 
 
 class Role(enum.StrEnum):
@@ -21,14 +22,14 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        return str(ROLE_LABELS[self])
 
 
-ROLE_LABELS = {
-    Role.ENTERPRISE: "企业经办人",
-    Role.INSPECTOR: "县级指导员",
-    Role.CITY: "市总工会",
-    Role.ADMIN: "系统管理员",
+ROLE_LABELS: dict[Role, Any] = {
+    Role.ENTERPRISE: _l("企业经办人"),
+    Role.INSPECTOR: _l("县级指导员"),
+    Role.CITY: _l("市总工会"),
+    Role.ADMIN: _l("系统管理员"),
 }
 
 
@@ -95,7 +96,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None]
-    summary: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(MessageText, default="")
     before: Mapped[Any | None] = mapped_column(JSON)
     after: Mapped[Any | None] = mapped_column(JSON)
 

@@ -1,6 +1,7 @@
 """Safe, tolerant reading of uploaded spreadsheets (pure: bytes in, cell grids out).
 
-Every hostile or broken file ends in a :class:`FileRejected` with a Chinese message and an
+Every hostile or broken file ends in a :class:`FileRejected` with a message (a
+:class:`~core.i18n.Msg`, stored with the upload and shown in the reader's language) and an
 HTTP status. The container is inspected first (:mod:`core.spreadsheet_guards`) so that
 python-calamine is never handed a file that could make it allocate a huge grid, panic or
 expand an XML entity; what calamine still raises is turned into a message too.
@@ -16,15 +17,17 @@ from typing import Any
 
 import python_calamine
 
+from core.i18n import Msg
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
-CORRUPT = "文件已损坏或不是有效的电子表格，无法读取，请用 Excel/WPS 重新保存后再上传"
-ENCRYPTED = "文件已加密（设置了打开密码），请取消密码后另存再上传"
-NOT_A_SPREADSHEET = (
+CORRUPT = Msg("文件已损坏或不是有效的电子表格，无法读取，请用 Excel/WPS 重新保存后再上传")
+ENCRYPTED = Msg("文件已加密（设置了打开密码），请取消密码后另存再上传")
+NOT_A_SPREADSHEET = Msg(
     "无法识别的文件：请上传 Excel（.xlsx、.xlsm、.xls）或 WPS/LibreOffice 表格（.ods）文件"
 )
-BOMB = "文件解压后体积异常（疑似压缩炸弹），已拒绝"
+BOMB = Msg("文件解压后体积异常（疑似压缩炸弹），已拒绝")
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,9 @@ class Limits:
 
 
 class FileRejected(Exception):
-    """A file-level problem: the whole upload is refused with this Chinese message."""
+    """A file-level problem: the whole upload is refused with this message (a Msg: stored)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: Msg, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -81,10 +84,15 @@ def read_workbook(data: bytes, limits: Limits, wanted: Iterable[str] | None = No
     from core.spreadsheet_guards import inspect_ole, inspect_zip
 
     if not data:
-        raise FileRejected("文件为空，请选择填写好的 Excel 文件")
+        raise FileRejected(Msg("文件为空，请选择填写好的 Excel 文件"))
     if len(data) > limits.max_bytes:
         raise FileRejected(
-            f"文件大小 {size_text(len(data))}，超过 {size_text(limits.max_bytes)} 上限", 413
+            Msg(
+                "文件大小 %(size)s，超过 %(limit)s 上限",
+                size=size_text(len(data)),
+                limit=size_text(limits.max_bytes),
+            ),
+            413,
         )
     head = data[:8]
     if head.startswith(ZIP_MAGIC):
@@ -113,7 +121,12 @@ def _read_cells(
             grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
             if _used_height(grid) > limits.max_rows + limits.row_slack:
                 raise FileRejected(
-                    f"工作表「{meta.name}」超过 {limits.max_rows:,} 行上限，请分批上传", 413
+                    Msg(
+                        "工作表「%(sheet)s」超过 %(rows)s 行上限，请分批上传",
+                        sheet=meta.name,
+                        rows=f"{limits.max_rows:,}",
+                    ),
+                    413,
                 )
             sheets[meta.name] = grid
     except FileRejected:

@@ -22,6 +22,7 @@ from io import BytesIO
 import olefile
 from defusedxml import ElementTree as SafeET
 
+from core.i18n import Msg
 from core.spreadsheet import BOMB, CORRUPT, ENCRYPTED, FileRejected, FormulaCell, Limits
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -37,6 +38,7 @@ _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _NS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+DANGEROUS_XML = Msg("文件含有不允许的 XML 实体/DTD 声明（可能是恶意文件），已拒绝")
 _READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
@@ -48,12 +50,18 @@ _READ_ERRORS = (
 )
 
 
-def _too_wide(limits: Limits) -> str:
-    return f"工作表使用的列数超过 {limits.max_columns} 列（可能含有大量空白但带格式的单元格），请删除多余列后再上传"
+def _too_wide(limits: Limits) -> Msg:
+    return Msg(
+        "工作表使用的列数超过 %(columns)s 列（可能含有大量空白但带格式的单元格），请删除多余列后再上传",
+        columns=limits.max_columns,
+    )
 
 
-def _too_long(limits: Limits) -> str:
-    return f"工作表行数超过 {limits.max_rows:,} 行上限（含带格式的空行），请删除多余行或分批上传"
+def _too_long(limits: Limits) -> Msg:
+    return Msg(
+        "工作表行数超过 %(rows)s 行上限（含带格式的空行），请删除多余行或分批上传",
+        rows=f"{limits.max_rows:,}",
+    )
 
 
 def column_letters(index: int) -> str:
@@ -92,7 +100,7 @@ def inspect_zip(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
         zf = zipfile.ZipFile(BytesIO(data))
         infos = zf.infolist()
     except _READ_ERRORS as exc:
-        raise FileRejected("文件已损坏（压缩结构无法读取），请重新保存后再上传") from exc
+        raise FileRejected(Msg("文件已损坏（压缩结构无法读取），请重新保存后再上传")) from exc
     with zf:
         names = {i.filename for i in infos}
         if any(i.flag_bits & 0x1 for i in infos):
@@ -105,14 +113,17 @@ def inspect_zip(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
         except _READ_ERRORS as exc:
             raise FileRejected(CORRUPT) from exc
         if "xl/workbook.bin" in names:
-            raise FileRejected("不支持 .xlsb 二进制工作簿，请另存为 .xlsx 后上传", 415)
+            raise FileRejected(Msg("不支持 .xlsb 二进制工作簿，请另存为 .xlsx 后上传"), 415)
         if is_ods:
             fmt = "ods"
         elif "xl/workbook.xml" in names:
             fmt = "xlsx"
         else:
             raise FileRejected(
-                "这是一个压缩文件，但不是电子表格（例如 Word 文档），请上传 Excel 或 .ods 文件", 415
+                Msg(
+                    "这是一个压缩文件，但不是电子表格（例如 Word 文档），请上传 Excel 或 .ods 文件"
+                ),
+                415,
             )
         sheet_parts = _xlsx_sheet_parts(zf, names) if fmt == "xlsx" else {}
         wide = _wide_ref_pattern(limits.max_columns)
@@ -166,9 +177,7 @@ def _scan_member(
                     raise FileRejected(BOMB, 413)
                 window = tail + chunk
                 if _DANGEROUS_XML.search(window):
-                    raise FileRejected(
-                        "文件含有不允许的 XML 实体/DTD 声明（可能是恶意文件），已拒绝"
-                    )
+                    raise FileRejected(DANGEROUS_XML)
                 if is_sheet and fmt == "xlsx":
                     if wide.search(window):
                         raise FileRejected(_too_wide(limits), 413)
@@ -182,7 +191,7 @@ def _scan_member(
     except FileRejected:
         raise
     except _READ_ERRORS as exc:
-        raise FileRejected("文件已损坏（压缩数据校验失败），请重新保存后再上传") from exc
+        raise FileRejected(Msg("文件已损坏（压缩数据校验失败），请重新保存后再上传")) from exc
     return found_formula, rows, size
 
 
@@ -213,9 +222,7 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
         raise
     except Exception as exc:  # defusedxml refusals, missing parts, broken XML
         if "EntitiesForbidden" in type(exc).__name__ or "DTDForbidden" in type(exc).__name__:
-            raise FileRejected(
-                "文件含有不允许的 XML 实体/DTD 声明（可能是恶意文件），已拒绝"
-            ) from exc
+            raise FileRejected(DANGEROUS_XML) from exc
         raise FileRejected(CORRUPT) from exc
     # parts named like worksheets but not linked are still scanned
     for name in names:
@@ -335,7 +342,9 @@ def inspect_ole(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
         stream = "Workbook" if ole.exists("Workbook") else "Book" if ole.exists("Book") else None
         if stream is None:
             raise FileRejected(
-                "这是一个 Office 文件，但不是 Excel 工作簿（例如 Word 文档），请上传 Excel 或 .ods 文件",
+                Msg(
+                    "这是一个 Office 文件，但不是 Excel 工作簿（例如 Word 文档），请上传 Excel 或 .ods 文件"
+                ),
                 415,
             )
         try:

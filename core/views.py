@@ -24,11 +24,16 @@ from core import audit_log
 from core.auth import ALL_ROLES, allow, public, verify_password
 from core.db import db
 from core.forms import EmptyForm, LoginForm
-from core.i18n import SUPPORTED
+from core.i18n import SUPPORTED, _
 from core.models import User
 from core.security import limiter
 
 bp = Blueprint("core", __name__)
+
+
+def _too_many_logins() -> str:
+    """Flask-Limiter calls this when the limit is hit: the text in the reader's language."""
+    return _("登录尝试过于频繁，请稍后再试")
 
 
 def _safe_next(target: str | None) -> str:
@@ -42,9 +47,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    "10 per minute; 100 per hour", methods=["POST"], error_message="登录尝试过于频繁，请稍后再试"
-)
+@limiter.limit("10 per minute; 100 per hour", methods=["POST"], error_message=_too_many_logins)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
@@ -56,7 +59,7 @@ def login():  # type: ignore[no-untyped-def]
             audit_log.record(user, "login", "user", user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        flash("用户名或密码错误", "danger")
+        flash(_("用户名或密码错误"), "danger")
         return render_template("core/login.html", form=form), 401
     return render_template("core/login.html", form=form)
 
@@ -67,7 +70,7 @@ def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
         logout_user()
-        flash("已退出登录", "info")
+        flash(_("已退出登录"), "info")
     return redirect(url_for("core.login"))
 
 

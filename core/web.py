@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from core.clock import local_today
 from core.db import db
-from core.xlsx import XLSX_MIME, table_workbook
+from core.xlsx import XLSX_MIME, plain_text, table_workbook
 
 PAGE_SIZE = 50
 
@@ -54,7 +54,7 @@ def listing(
     stmt: Select[Any],
     template: str,
     *,
-    export_title: str,
+    export_title: Any,
     headers: Sequence[str],
     export_row: Callable[[Any], Iterable[Any]],
     page_size: int = PAGE_SIZE,
@@ -62,9 +62,10 @@ def listing(
 ) -> Any:
     """A paged list page; with ``?export=xlsx`` the same rows (all of them) as a workbook."""
     if request.args.get("export") == "xlsx":
+        title = plain_text(export_title)  # a lazy label becomes text in the reader's language
         rows = (list(export_row(row)) for row in db.session.execute(stmt))
-        name = f"{export_title}-{local_today().isoformat()}.xlsx"
-        return xlsx_response(table_workbook(export_title, headers, rows), name)
+        name = f"{title}-{local_today().isoformat()}.xlsx"
+        return xlsx_response(table_workbook(title, headers, rows), name)
     number = page_number()
     rows, total = paginate(stmt, number, page_size)
     return render_template(

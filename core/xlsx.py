@@ -15,11 +15,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.clock import to_local
+from core.i18n import Msg, _
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain_text(value: Any) -> str:
+    """Text as a plain ``str`` in the reader's language: a lazy label or a stored Msg included."""
+    return value.translated() if isinstance(value, Msg) else str(value)
 
 
 def safe_value(value: Any) -> Any:
@@ -31,10 +37,10 @@ def safe_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if value is None or isinstance(value, int | float | date):
         return value
-    text = str(value)
+    text = plain_text(value)
     # ILLEGAL control characters make openpyxl refuse the cell; drop them
     text = "".join(ch for ch in text if ch >= " " or ch in "\t\n\r")
     return text
@@ -60,7 +66,8 @@ def write_sheet(
     """A table with a formatted, frozen header and sensible column widths.
 
     ``formats`` maps 0-based column indexes to number formats (e.g. ``"0.0%"``)."""
-    ws.append(list(headers))
+    headers = [plain_text(h) for h in headers]
+    ws.append(headers)
     for cell in ws[1]:
         cell.fill = HEADER_FILL
         cell.font = HEADER_FONT
@@ -84,7 +91,7 @@ def write_sheet(
 def table_workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:31]
+    ws.title = plain_text(title)[:31]
     write_sheet(ws, headers, rows)
     return save(wb)
 

@@ -21,6 +21,7 @@ from bargaining.queries import scope_contracts, scope_enterprises
 from core.auth import api_allow, public
 from core.clock import local_today
 from core.db import db
+from core.i18n import _, tr
 from core.models import Role
 from reports import queries
 
@@ -43,9 +44,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        _bad(f"参数 {name} 应为整数")
+        _bad(_("参数 %(name)s 应为整数", name=name))
     if not low <= value <= high:
-        _bad(f"参数 {name} 应在 {low} 至 {high} 之间")
+        _bad(_("参数 %(name)s 应在 %(low)s 至 %(high)s 之间", name=name, low=low, high=high))
     return value
 
 
@@ -72,7 +73,7 @@ def _date_arg() -> date:
     try:
         return parse_date(text)
     except CellProblem as exc:
-        _bad(exc.message)
+        _bad(tr(exc.message))
     raise AssertionError  # unreachable
 
 
@@ -330,15 +331,15 @@ def openapi_document() -> dict[str, Any]:
     ]
     errors = {
         "400": {
-            "description": "参数错误",
+            "description": _("参数错误"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         },
         "401": {
-            "description": "缺少或无效的令牌",
+            "description": _("缺少或无效的令牌"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         },
         "403": {
-            "description": "角色无权",
+            "description": _("角色无权"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         },
     }
@@ -371,7 +372,7 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": schema}},
                     },
                     "404": {
-                        "description": "不存在或不在管辖范围",
+                        "description": _("不存在或不在管辖范围"),
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                         },
@@ -412,7 +413,7 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "工资集体协商闭环管理 API",
+            "title": _("工资集体协商闭环管理 API"),
             "version": "1.0.0",
             "description": "Read-only JSON API. Authorization: Bearer <token> (flask create-token). Same scoping as the web UI.",
         },
@@ -527,12 +528,12 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "paths": {
-            "/counties": listing("County", "县(市、区)"),
-            "/enterprises": listing("Enterprise", "企业名录"),
-            "/contracts": listing("Contract", "备案合同（当前版本）"),
+            "/counties": listing("County", _("县(市、区)")),
+            "/enterprises": listing("Enterprise", _("企业名录")),
+            "/contracts": listing("Contract", _("备案合同（当前版本）")),
             "/contracts/{contract_id}": one(
                 {"$ref": "#/components/schemas/Contract"},
-                "一份合同",
+                _("一份合同"),
                 [
                     {
                         "name": "contract_id",
@@ -542,22 +543,22 @@ def openapi_document() -> dict[str, Any]:
                     }
                 ],
             ),
-            "/sample-rounds": listing("SampleRound", "每月抽查轮次"),
+            "/sample-rounds": listing("SampleRound", _("每月抽查轮次")),
             "/sample-rounds/{month}": one(
                 round_record,
-                "一轮抽查的公开记录（与 flask draw-sample --json 相同）",
+                _("一轮抽查的公开记录（与 flask draw-sample --json 相同）"),
                 [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"}}],
             ),
-            "/audits": listing("Audit", "抽查任务"),
-            "/rectifications": listing("Rectification", "整改任务"),
+            "/audits": listing("Audit", _("抽查任务")),
+            "/rectifications": listing("Rectification", _("整改任务")),
             "/visits": listing(
                 "Visit",
-                "季度走访",
+                _("季度走访"),
                 [{"name": "quarter", "in": "query", "schema": {"type": "string"}}],
             ),
             "/targets": {
                 "get": {
-                    "summary": "2027年目标进度",
+                    "summary": _("2027年目标进度"),
                     "parameters": [
                         {
                             "name": "date",

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from core.i18n import _
 from reports.targets import DEADLINE, PLAN_START, CountyTarget, trajectory
 
 RED, GREEN, BLUE, GREY, ORANGE = "#c00000", "#2e7d32", "#1f4e79", "#9e9e9e", "#f57c00"
@@ -27,7 +28,7 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
 
 def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, Any]:
     """Each county's expansion rate against the 75 % target line and its trajectory today."""
-    names = [r.name + ("（试点）" if r.pilot else "") for r in rows]
+    names = [_("%(name)s（试点）", name=r.name) if r.pilot else r.name for r in rows]
     rates = [None if r.rate is None else round(r.rate * 100, 1) for r in rows]
     colors = [
         RED if r.county in lagging else (GREEN if (r.rate or 0) >= r.target_share else BLUE)
@@ -37,7 +38,7 @@ def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, An
         "data": [
             {
                 "type": "bar",
-                "name": "拓展协商达标率",
+                "name": _("拓展协商达标率"),
                 "x": names,
                 "y": rates,
                 "marker": {"color": colors},
@@ -48,7 +49,7 @@ def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, An
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "今日应达（进度线）",
+                "name": _("今日应达（进度线）"),
                 "x": names,
                 "y": [None if r.trajectory is None else round(r.trajectory * 100, 1) for r in rows],
                 "marker": {
@@ -60,7 +61,7 @@ def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, An
             },
         ],
         "layout": _layout(
-            "各县(市、区)拓展协商达标率与2027年目标",
+            _("各县(市、区)拓展协商达标率与2027年目标"),
             yaxis={"title": "%", "range": [0, 100], "gridcolor": "#eee"},
             shapes=[
                 {
@@ -78,7 +79,7 @@ def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, An
                     "xref": "paper",
                     "x": 1,
                     "y": 75,
-                    "text": "2027年目标 75%",
+                    "text": _("2027年目标 75%"),
                     "showarrow": False,
                     "yshift": 10,
                     "xanchor": "right",
@@ -101,8 +102,8 @@ def trend(
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": name,
-                "x": [d.isoformat() for d, _ in points],
-                "y": [round(v * 100, 1) for _, v in points],
+                "x": [d.isoformat() for d, _v in points],
+                "y": [round(v * 100, 1) for _d, v in points],
             }
         )
     if start_rate is not None:
@@ -110,7 +111,7 @@ def trend(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "进度线",
+                "name": _("进度线"),
                 "line": {"dash": "dot", "color": ORANGE},
                 "x": [PLAN_START.isoformat(), DEADLINE.isoformat()],
                 "y": [round(start_rate * 100, 1), round(trajectory(start_rate, DEADLINE) * 100, 1)],
@@ -131,14 +132,14 @@ def rectification_status(
     rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[str, str]
 ) -> dict[str, Any]:
     """Stacked bars: each county's rectifications by status, with overdue ones on top."""
-    names = [name for name, _ in rows]
+    names = [name for name, _c in rows]
     palette = {"resolved": GREEN, "submitted": BLUE, "in_progress": "#64b5f6", "pending": GREY}
     data = [
         {
             "type": "bar",
-            "name": labels[status],
+            "name": str(labels[status]),
             "x": names,
-            "y": [counts.get(status, 0) for _, counts in rows],
+            "y": [counts.get(status, 0) for _n, counts in rows],
             "marker": {"color": palette[status]},
         }
         for status in ("resolved", "submitted", "in_progress", "pending")
@@ -147,15 +148,15 @@ def rectification_status(
         {
             "type": "scatter",
             "mode": "markers",
-            "name": "其中逾期",
+            "name": _("其中逾期"),
             "x": names,
-            "y": [counts.get("overdue", 0) for _, counts in rows],
+            "y": [counts.get("overdue", 0) for _n, counts in rows],
             "marker": {"color": RED, "size": 10, "symbol": "x"},
         }
     )
     return {
         "data": data,
-        "layout": _layout("整改状态", barmode="stack", legend={"orientation": "h", "y": -0.2}),
+        "layout": _layout(_("整改状态"), barmode="stack", legend={"orientation": "h", "y": -0.2}),
     }
 
 
@@ -166,13 +167,13 @@ def item_popularity(rows: Sequence[tuple[str, str, int]], top: int = 15) -> dict
             {
                 "type": "bar",
                 "orientation": "h",
-                "x": [n for _, _, n in shown],
-                "y": [f"{code} {name}" for code, name, _ in shown],
+                "x": [n for _c, _n, n in shown],
+                "y": [f"{code} {name}" for code, name, _n in shown],
                 "marker": {"color": BLUE},
             }
         ],
         "layout": _layout(
-            "拓展协商事项覆盖企业数（前15项）",
+            _("拓展协商事项覆盖企业数（前15项）"),
             margin={"l": 220, "r": 20, "t": 50, "b": 40},
             height=460,
         ),

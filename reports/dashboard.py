@@ -12,27 +12,28 @@ from markupsafe import Markup, escape
 from audits import rectification_rules as rules
 from audits.visit_service import coverage
 from audits.visits import Quarter
+from core.i18n import _, _l, current_language
 from reports import charts, queries
 from reports.services import lagging_counties
 from reports.targets import CountyTarget
 
 KPI_HEADERS = (
-    ("name", "县(市、区)"),
-    ("eligible", "已建会规上企业"),
-    ("with_contract", "有有效合同"),
-    ("filing_rate", "备案率"),
-    ("entry_rate", "录入率"),
-    ("counted", "拓展达标企业"),
-    ("rate", "拓展达标率"),
-    ("trajectory", "进度线"),
-    ("gap", "进度差"),
-    ("sample_rate", "抽查率"),
-    ("pass_rate", "抽查合格率"),
-    ("fix_rate", "整改率"),
-    ("on_time_rate", "按期整改率"),
-    ("overdue", "逾期未整改"),
-    ("interviews", "约谈次数"),
-    ("visit_coverage", "走访覆盖率"),
+    ("name", _l("县(市、区)")),
+    ("eligible", _l("已建会规上企业")),
+    ("with_contract", _l("有有效合同")),
+    ("filing_rate", _l("备案率")),
+    ("entry_rate", _l("录入率")),
+    ("counted", _l("拓展达标企业")),
+    ("rate", _l("拓展达标率")),
+    ("trajectory", _l("进度线")),
+    ("gap", _l("进度差")),
+    ("sample_rate", _l("抽查率")),
+    ("pass_rate", _l("抽查合格率")),
+    ("fix_rate", _l("整改率")),
+    ("on_time_rate", _l("按期整改率")),
+    ("overdue", _l("逾期未整改")),
+    ("interviews", _l("约谈次数")),
+    ("visit_coverage", _l("走访覆盖率")),
 )
 PERCENT_KEYS = {
     "filing_rate",
@@ -121,7 +122,8 @@ _cache_lock = threading.Lock()
 
 def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
     """The dashboard for ``day``, computed once per change of the data (see change_stamp)."""
-    key = (queries.change_stamp(), day, with_charts)
+    # the cached rows and charts hold text in the reader's language: one entry per language
+    key = (queries.change_stamp(), day, with_charts, current_language())
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
@@ -174,7 +176,7 @@ def _build_city_dashboard(day: date, with_charts: bool) -> Dashboard:
             )
         )
     total_values = _values(None, *sums.values())
-    total = DashboardRow("", "全市合计", False, total_values)
+    total = DashboardRow("", _("全市合计"), False, total_values)
     dashboard = Dashboard(day, rows, total, behind, worst, target_rows)
     if with_charts:
         dashboard.charts = _charts(dashboard, register, counts, rects, total_values["rate"])
@@ -187,7 +189,7 @@ def _charts(
     history = queries.snapshot_history(d.day)
     by_code = {c.code: c for c in register.counties}
     series = {
-        "全市": [
+        _("全市"): [
             *queries.city_series(d.day),
             *([(d.day, city_rate)] if city_rate is not None else []),
         ]
@@ -205,7 +207,7 @@ def _charts(
     )
     return {
         "bars": charts.county_bars(d.targets, d.lagging | set(d.worst)),
-        "trend": charts.trend(series, start_total, "月度走势（全市与三个最落后的县）对照进度线"),
+        "trend": charts.trend(series, start_total, _("月度走势（全市与三个最落后的县）对照进度线")),
         "rectifications": charts.rectification_status(
             [(t.name, rects.get(by_code[t.county].id, {})) for t in d.targets], rules.STATUS_LABELS
         ),

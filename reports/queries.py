@@ -236,7 +236,7 @@ def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
         select(
             Audit.county_id,
             func.count(Audit.id),
-            func.sum(case((Audit.verdict == "合格", 1), else_=0)),
+            func.sum(case((Audit.verdict == "合格", 1), else_=0)),  # i18n: data
         )
         .where(Audit.status == "done", Audit.completed_on <= day)
         .group_by(Audit.county_id)

@@ -14,6 +14,7 @@ from audits import rectification_rules as rules
 from audits.models import Interview, Rectification, Supervision
 from bargaining.models import County
 from core.db import db
+from core.i18n import _
 from core.xlsx import save, write_sheet
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, city_dashboard
 
@@ -33,7 +34,9 @@ class Half:
     def parse(cls, text: str) -> Half:
         text = text.strip().upper()
         if len(text) != 6 or text[4] != "H" or text[5] not in "12" or not text[:4].isdigit():
-            raise ReviewProblem(f"半年应写作 YYYYH1 或 YYYYH2（如 2026H1），不是「{text}」")
+            raise ReviewProblem(
+                _("半年应写作 YYYYH1 或 YYYYH2（如 2026H1），不是「%(text)s」", text=text)
+            )
         return cls(int(text[:4]), int(text[5]))
 
     @classmethod
@@ -56,7 +59,9 @@ class Half:
 
     @property
     def label(self) -> str:
-        return f"{self.year}年{'上' if self.half == 1 else '下'}半年"
+        if self.half == 1:
+            return _("%(year)s年上半年", year=self.year)
+        return _("%(year)s年下半年", year=self.year)
 
 
 @dataclass
@@ -128,8 +133,13 @@ def review_workbook(half: Half) -> bytes:
     r = build_review(half)
     wb = Workbook()
     ws = wb.active
-    ws.title = "县(市、区)排名"
-    headers = ["排名", "上期排名", "达标率变化(百分点)", *[label for _, label in KPI_HEADERS]]
+    ws.title = _("县(市、区)排名")
+    headers = [
+        _("排名"),
+        _("上期排名"),
+        _("达标率变化(百分点)"),
+        *[str(label) for _key, label in KPI_HEADERS],
+    ]
     rows = []
     for rank, row, old_rank, change in r.ranking:
         rows.append(
@@ -137,7 +147,10 @@ def review_workbook(half: Half) -> bytes:
                 rank,
                 old_rank,
                 None if change is None else round(change * 100, 1),
-                *[row.name if key == "name" else row.values.get(key) for key, _ in KPI_HEADERS],
+                *[
+                    row.name if key == "name" else row.values.get(key)
+                    for key, _label in KPI_HEADERS
+                ],
             ]
         )
     rows.append(
@@ -147,43 +160,45 @@ def review_workbook(half: Half) -> bytes:
             None,
             *[
                 r.now.total.name if key == "name" else r.now.total.values.get(key)
-                for key, _ in KPI_HEADERS
+                for key, _label in KPI_HEADERS
             ],
         ]
     )
-    formats = {3 + i: "0.0%" for i, (key, _) in enumerate(KPI_HEADERS) if key in PERCENT_KEYS}
+    formats = {3 + i: "0.0%" for i, (key, _label) in enumerate(KPI_HEADERS) if key in PERCENT_KEYS}
     write_sheet(ws, headers, rows, formats)
-    ws2 = wb.create_sheet("整改情况")
+    ws2 = wb.create_sheet(_("整改情况"))
     write_sheet(
         ws2,
-        ["县(市、区)", *rules.STATUS_LABELS.values(), "逾期未整改"],
+        [_("县(市、区)"), *[str(v) for v in rules.STATUS_LABELS.values()], _("逾期未整改")],
         [
             [name, *[counts[s] for s in rules.STATUS_LABELS], counts["overdue"]]
             for name, counts in r.findings
         ],
     )
-    ws3 = wb.create_sheet("约谈与督导")
+    ws3 = wb.create_sheet(_("约谈与督导"))
     write_sheet(
-        ws3, ["县(市、区)", "县级约谈", "市级约谈", "已约谈"], [list(i) for i in r.interviews]
+        ws3,
+        [_("县(市、区)"), _("县级约谈"), _("市级约谈"), _("已约谈")],
+        [list(i) for i in r.interviews],
     )
-    ws4 = wb.create_sheet("现场督导")
+    ws4 = wb.create_sheet(_("现场督导"))
     write_sheet(
         ws4,
         [
-            "县(市、区)",
-            "计划日期",
-            "状态",
-            "督导日期",
-            "参加人员",
-            "发现的问题",
-            "整改措施",
-            "跟进日期",
+            _("县(市、区)"),
+            _("计划日期"),
+            _("状态"),
+            _("督导日期"),
+            _("参加人员"),
+            _("发现的问题"),
+            _("整改措施"),
+            _("跟进日期"),
         ],
         [
             [
                 name,
                 s.planned_on,
-                "已督导" if s.status == "held" else "待督导",
+                _("已督导") if s.status == "held" else _("待督导"),
                 s.held_on,
                 s.participants,
                 s.problems,
@@ -193,12 +208,15 @@ def review_workbook(half: Half) -> bytes:
             for name, s in r.supervisions
         ],
     )
-    info = wb.create_sheet("说明", 0)
-    info["A1"] = (
-        f"{half.label}工资集体协商工作复盘讲评（{half.start.isoformat()} 至 {half.end.isoformat()}）"
+    info = wb.create_sheet(_("说明"), 0)
+    info["A1"] = _(
+        "%(half)s工资集体协商工作复盘讲评（%(start)s 至 %(end)s）",
+        half=half.label,
+        start=half.start.isoformat(),
+        end=half.end.isoformat(),
     )
-    info["A3"] = "排名按拓展协商达标率（截至半年末）从高到低；变化为与上半年末相比的百分点。"
-    info["A4"] = (
+    info["A3"] = _("排名按拓展协商达标率（截至半年末）从高到低；变化为与上半年末相比的百分点。")
+    info["A4"] = _(
         "达标：已建会规上企业在有效合同中拓展协商内容不少于3项（试点）或2项（其他），目标2027年底达到75%。"
     )
     info.column_dimensions["A"].width = 100

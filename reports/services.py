@@ -13,6 +13,7 @@ from audits.rounds import Month
 from audits.services import ActionRefused
 from core import audit_log
 from core.db import db
+from core.i18n import _
 from core.models import Role, User
 from reports import queries, targets
 from reports.models import CountySnapshot
@@ -86,7 +87,7 @@ def lagging_counties(
 
 def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
     if user.role != Role.CITY:
-        raise SupervisionRefused("只有市总工会可以安排现场督导", 403)
+        raise SupervisionRefused(_("只有市总工会可以安排现场督导"), 403)
     supervision = Supervision(
         county_id=county_id, planned_on=planned_on, reason=reason.strip(), created_by_id=user.id
     )
@@ -106,22 +107,22 @@ def record_supervision(
     supervision: Supervision, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
     if user.role != Role.CITY:
-        raise SupervisionRefused("只有市总工会可以记录现场督导", 403)
+        raise SupervisionRefused(_("只有市总工会可以记录现场督导"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
-        raise SupervisionRefused("请填写督导日期")
+        raise SupervisionRefused(_("请填写督导日期"))
     if held_on > today:
-        raise SupervisionRefused("督导日期不能晚于今天")
-    for key, label in (
-        ("participants", "参加人员"),
-        ("problems", "发现的问题"),
-        ("measures", "整改措施"),
+        raise SupervisionRefused(_("督导日期不能晚于今天"))
+    for key, message in (
+        ("participants", _("请填写参加人员")),
+        ("problems", _("请填写发现的问题")),
+        ("measures", _("请填写整改措施")),
     ):
         if not str(fields.get(key, "")).strip():
-            raise SupervisionRefused(f"请填写{label}")
+            raise SupervisionRefused(message)
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
-        raise SupervisionRefused("跟进日期不能早于督导日期")
+        raise SupervisionRefused(_("跟进日期不能早于督导日期"))
     before = {"status": supervision.status}
     supervision.status = "held"
     supervision.held_on = held_on

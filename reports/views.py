@@ -18,6 +18,7 @@ from core import audit_log
 from core.auth import allow, ensure_county
 from core.clock import local_today
 from core.db import db
+from core.i18n import _, tr
 from core.models import Role
 from core.web import page_number, xlsx_response
 from core.xlsx import table_workbook
@@ -38,19 +39,23 @@ def _as_of() -> date:
     try:
         return parse_date(text)
     except CellProblem:
-        flash(f"日期「{text}」无法识别，已显示今天的数据", "warning")
+        flash(_("日期「%(text)s」无法识别，已显示今天的数据", text=text), "warning")
         return local_today()
 
 
 def _kpi_cells(values: dict[str, Any]) -> list[Any]:
-    return [values.get(key) if key != "name" else None for key, _ in KPI_HEADERS]
+    return [values.get(key) if key != "name" else None for key, _label in KPI_HEADERS]
+
+
+def _export_headers() -> list[str]:
+    return [str(label) + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
 
 
 def _export_rows(rows: list[Any], total: Any) -> list[list[Any]]:
     out = []
     for row in [*rows, total]:
         cells = []
-        for key, _ in KPI_HEADERS:
+        for key, _label in KPI_HEADERS:
             value = row.name if key == "name" else row.values.get(key)
             if key in PERCENT_KEYS and value is not None:
                 value = round(value * 100, 1)
@@ -66,12 +71,14 @@ def city():  # type: ignore[no-untyped-def]
     export = request.args.get("export") == "xlsx"
     data = city_dashboard(day, with_charts=not export)
     if export:
-        headers = [label + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
+        headers = _export_headers()
         return xlsx_response(
             table_workbook(
-                f"全市看板{day.isoformat()}", headers, _export_rows(data.rows, data.total)
+                _("全市看板%(date)s", date=day.isoformat()),
+                headers,
+                _export_rows(data.rows, data.total),
             ),
-            f"全市看板-{day.isoformat()}.xlsx",
+            _("全市看板-%(date)s.xlsx", date=day.isoformat()),
         )
     supervisions = list(
         db.session.scalars(select(Supervision).order_by(Supervision.planned_on.desc()).limit(20))
@@ -122,44 +129,44 @@ def county(code: str):  # type: ignore[no-untyped-def]
         ent_rows = [r for r in ent_rows if r[2] > 0]
     if export == "enterprises":
         headers = (
-            "统一社会信用代码",
-            "企业名称",
-            "行业",
-            "有效合同",
-            "拓展事项数",
-            "还差几项",
-            "拓展事项",
+            _("统一社会信用代码"),
+            _("企业名称"),
+            _("行业"),
+            _("有效合同"),
+            _("拓展事项数"),
+            _("还差几项"),
+            _("拓展事项"),
         )
         rows = [
-            (e.uscc, e.name, e.industry, "是" if has else "否", n, missing, " ".join(codes))
+            (e.uscc, e.name, e.industry, _("是") if has else _("否"), n, missing, " ".join(codes))
             for e, n, missing, has, codes in ent_rows
         ]
         return xlsx_response(
-            table_workbook(f"{county.name}企业", headers, rows),
-            f"{county.name}-企业拓展情况-{day.isoformat()}.xlsx",
+            table_workbook(_("%(county)s企业", county=county.name), headers, rows),
+            _("%(county)s-企业拓展情况-%(date)s.xlsx", county=county.name, date=day.isoformat()),
         )
     if export == "overdue":
-        headers = ("整改编号", "企业", "问题", "期限", "逾期天数", "状态")
+        headers = (_("整改编号"), _("企业"), _("问题"), _("期限"), _("逾期天数"), _("状态"))
         rows = [
             (
                 r.id,
                 name or "",
-                f.description,
+                tr(f.description),
                 r.deadline,
                 (day - r.deadline).days,
-                rules.STATUS_LABELS[r.status],
+                str(rules.STATUS_LABELS[r.status]),
             )
             for r, f, name in overdue
         ]
         return xlsx_response(
-            table_workbook(f"{county.name}逾期整改", headers, rows),
-            f"{county.name}-逾期整改-{day.isoformat()}.xlsx",
+            table_workbook(_("%(county)s逾期整改", county=county.name), headers, rows),
+            _("%(county)s-逾期整改-%(date)s.xlsx", county=county.name, date=day.isoformat()),
         )
     if export == "xlsx":
-        headers = [label + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
+        headers = _export_headers()
         return xlsx_response(
             table_workbook(county.name, headers, _export_rows([row], row)[:1]),
-            f"{county.name}-看板-{day.isoformat()}.xlsx",
+            _("%(county)s-看板-%(date)s.xlsx", county=county.name, date=day.isoformat()),
         )
     size = 100
     page = page_number()
@@ -170,7 +177,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
     trend = charts.trend(
         {county.name: [*history, *([(day, target.rate)] if target.rate is not None else [])]},
         queries.start_rates(register).get(county.id),
-        f"{county.name}月度走势对照进度线",
+        _("%(county)s月度走势对照进度线", county=county.name),
     )
     return render_template(
         "reports/county.html",
@@ -223,9 +230,9 @@ def supervision_plan():  # type: ignore[no-untyped-def]
         db.session.commit()
     except (SupervisionRefused, CellProblem) as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        flash(tr(exc.message), "danger")
         return redirect(url_for("reports.city"))
-    flash(f"已安排对{county.name}的现场督导", "success")
+    flash(_("已安排对%(county)s的现场督导", county=county.name), "success")
     return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
 
 
@@ -249,9 +256,9 @@ def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
             db.session.commit()
         except SupervisionRefused as exc:
             db.session.rollback()
-            flash(exc.message, "danger")
+            flash(tr(exc.message), "danger")
             return _render_supervision(supervision), exc.status
-        flash("督导记录已保存", "success")
+        flash(_("督导记录已保存"), "success")
         return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
     return _render_supervision(supervision)
 
@@ -276,10 +283,12 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
     except review.ReviewProblem as exc:
-        flash(exc.message, "danger")
+        flash(tr(exc.message), "danger")
         return redirect(url_for("reports.review_page"))
     if request.args.get("export") == "xlsx":
-        return xlsx_response(review.review_workbook(period), f"半年复盘讲评-{period}.xlsx")
+        return xlsx_response(
+            review.review_workbook(period), _("半年复盘讲评-%(half)s.xlsx", half=str(period))
+        )
     return render_template(
         "reports/review.html",
         r=review.build_review(period),

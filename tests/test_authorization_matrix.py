@@ -134,7 +134,9 @@ def world(app):  # type: ignore[no-untyped-def]
     draw_month_once(rounds.Month(2026, 10), "123456789", None, datetime.now(UTC))
     for ent, insp in data.values():
         audit = db.session.scalars(select(Audit).where(Audit.county_id == ent.county_id)).one()
-        checks = {f"C{i}": ("pass", "") for i in range(1, 10)} | {"C6": ("fail", "未录入平台")}
+        checks = {f"C{i}": ("pass", "") for i in range(1, 10)} | {
+            "C6": ("fail", "检查时该合同尚未在平台登记")
+        }
         save_audit(
             audit,
             db.session.get(User, audit.inspector_id),
