@@ -726,3 +726,56 @@ def test_child_reader_accepts_a_normal_file(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-600:]
     assert json.loads(proc.stdout.splitlines()[-1])["outcome"] == "accepted"
+
+
+# --------------------------------------------------------------------------- the largest good file
+_PEAK_CHILD = r"""
+import json, sys, time
+from core.spreadsheet import Limits, read_workbook
+
+def high_water():  # VmHWM is per address space (ru_maxrss would carry the parent's over exec)
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+
+data = open(sys.argv[1], "rb").read()
+before = high_water()
+start = time.perf_counter()
+book = read_workbook(data, Limits())
+elapsed = time.perf_counter() - start
+peak = high_water()
+rows = sum(len(r) for r in book.sheets.values())
+print(json.dumps({"kib": peak - before, "elapsed": elapsed, "rows": rows}))
+"""
+#: what reading the largest acceptable sheet (50,000 rows x 20 columns) may add to a process
+LARGEST_FILE_MEMORY = 400 * 1024 * 1024
+
+
+def test_the_largest_acceptable_workbook_reads_in_bounded_memory(tmp_path: Path) -> None:
+    """50,000 data rows x 20 columns — the row limit, at the template's width — is accepted,
+    within TIME_BOUND, and the reader's peak memory stays under LARGEST_FILE_MEMORY: the
+    guards (rows, columns, uncompressed size) bound memory before a byte is parsed."""
+    limit = Limits().max_rows
+    cell = '<c r="{col}{row}" t="inlineStr"><is><t>合同{row}</t></is></c><c r="{col2}{row}"><v>{row}.5</v></c>'
+    cols = [(chr(65 + 2 * i), chr(66 + 2 * i)) for i in range(10)]
+    rows = [
+        f'<row r="{r}">' + "".join(cell.format(col=a, col2=b, row=r) for a, b in cols) + "</row>"
+        for r in range(1, limit + 1)
+    ]
+    data = with_sheet1(SHEET_HEAD + "".join(rows).encode() + SHEET_TAIL)
+    assert len(data) < Limits().max_bytes
+    path = tmp_path / "largest.xlsx"
+    path.write_bytes(data)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_CHILD, str(path)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=TIME_BOUND * 6,
+    )
+    assert proc.returncode == 0, proc.stderr[-600:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["rows"] >= limit, out
+    assert out["elapsed"] < TIME_BOUND, out
+    print(f"largest acceptable sheet: {out}")
+    assert out["kib"] * 1024 < LARGEST_FILE_MEMORY, out

@@ -99,3 +99,43 @@ def test_audit_a_pick_in_the_browser(page, app):  # type: ignore[no-untyped-def]
     assert "不合格" in page.content()
     shot(page, "audit-done")
     assert page.console_errors == [], page.console_errors
+
+
+def test_the_language_switch_turns_the_pages_english(page, app, tmp_path):  # type: ignore[no-untyped-def]
+    ents = [make_enterprise("WY") for _ in range(2)]
+    insp = make_user("insp-WY", Role.INSPECTOR, "WY")
+    make_user("city", Role.CITY)
+    run_upload(
+        insp, "filings", "a.xlsx", filing_workbook([contract_row(ents[0])]), date(2026, 11, 25)
+    )
+    backfill_snapshots(date(2026, 11, 25))
+    db.session.commit()
+    _login(page, "insp-WY")
+    page.click("a.lang")  # the switch in the top bar
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("nav.mainnav").inner_text().count("Upload filing") == 1
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(
+        filing_workbook([contract_row(ents[1], 合同编号="B-1", 签订日期="2026年2月30日")])
+    )
+    page.goto(page.base + "/filings/upload")
+    page.set_input_files("#upload-form input[type=file]", str(broken))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/uploads/*")
+    errors = page.locator("table.errors").inner_text()
+    assert "does not exist" in errors and "日期不存在" not in errors
+    shot(page, "upload-errors-en")
+    page.click("a.lang")  # back to Chinese: the same stored errors, in Chinese
+    page.wait_for_load_state()
+    assert "日期不存在" in page.locator("table.errors").inner_text()
+    page.click("a.lang")
+    page.click("form.inline button[type=submit]")  # log out
+    page.wait_for_load_state()
+    _login(page, "city")
+    page.goto(page.base + "/dashboard")
+    page.wait_for_selector("#chart-bars .main-svg")
+    assert "2027 target" in page.locator("#chart-bars").inner_text()
+    shot(page, "city-dashboard-en")
+    unexpected = [e for e in page.console_errors if "status of 422" not in e]
+    assert unexpected == [], unexpected
