@@ -227,4 +227,5 @@ def test_every_page_is_english(app, client, world, role) -> None:  # type: ignor
         assert '<html lang="en">' in html, rule.rule
         found = _untranslated(html, labels, phrases)
         assert not found, f"{rule.rule} as {role} shows Chinese interface text: {found[:10]}"
+    print(f"{role}: {checked} pages read in English")
     assert checked >= 8
