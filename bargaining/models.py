@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
-from core.i18n import N_, MessageText
+from core.i18n import N_, MessageText, TermText
 
 # Stored values, matched in the workbooks: kept in Chinese, shown with ``tr``
 LEVEL_ENTERPRISE = N_("企业")
@@ -35,7 +35,7 @@ class County(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(TermText(40), unique=True)
     pilot: Mapped[bool] = mapped_column(default=False)
     required_items: Mapped[int] = mapped_column(default=2)
     target_share: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.75"))
@@ -50,7 +50,7 @@ class BargainingItem(Base):
     __tablename__ = "bargaining_item"
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(TermText(60))
     #: baseline (W01–W03, every wage contract), expansion (counts toward 2027), other (N01)
     kind: Mapped[str] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(default=True)

@@ -18,13 +18,14 @@ How code marks text:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext, refresh
 from markupsafe import escape
-from sqlalchemy import Text
+from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
 
 SUPPORTED = ("zh_CN", "en")
@@ -34,7 +35,19 @@ babel = Babel()
 
 _ = gettext
 _l = lazy_gettext
-__all__ = ["N_", "MessageText", "Msg", "_", "_l", "current_language", "gettext", "ngettext", "tr"]
+__all__ = [
+    "N_",
+    "MessageText",
+    "Msg",
+    "Term",
+    "TermText",
+    "_",
+    "_l",
+    "current_language",
+    "gettext",
+    "ngettext",
+    "tr",
+]
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
@@ -70,10 +83,25 @@ class Msg(str):
         return {"msgid": self.msgid, "params": self.params}
 
 
+class Term(str):
+    """A reference name kept in Chinese in the data (a county, a bargaining item), shown in
+    the reader's language: ``{{ county.name }}`` renders translated, comparisons, keys and
+    JSON keep the Chinese. Read from :class:`TermText` columns; the names are marked with
+    ``N_`` in ``bargaining/reference.py`` so the catalogue has them."""
+
+    def translated(self) -> str:
+        return gettext(str(self))
+
+    def __html__(self) -> str:
+        return str(escape(self.translated()))
+
+
 def _param(value: Any) -> Any:
     """A parameter as stored: numbers and text as they are, a nested Msg as its msgid/params."""
     if isinstance(value, Msg):
         return value.as_json()
+    if isinstance(value, Term):
+        return {"msgid": str(value), "params": {}}
     if isinstance(value, dict) and "msgid" in value:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -97,7 +125,7 @@ def tr(value: Any, params: dict[str, Any] | None = None) -> str:
     """
     if value is None:
         return ""
-    if isinstance(value, Msg):
+    if isinstance(value, Msg | Term):
         return value.translated()
     if isinstance(value, dict):
         if "msgid" in value:
@@ -142,14 +170,30 @@ class MessageText(TypeDecorator):
         return value
 
 
+class TermText(TypeDecorator):
+    """A String column of reference names: read back as :class:`Term`."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else Term(value)
+
+
 def current_language() -> str:
     locale = get_locale() if has_request_context() else None
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
 def select_locale() -> str:
+    """A request: ``?lang=`` or the session's choice. Outside a request (the CLI, the
+    scheduler): ``JINHUA_LANG`` from the environment. Chinese otherwise."""
     if not has_request_context():
-        return "zh_CN"
+        lang = os.environ.get("JINHUA_LANG", "")
+        return lang if lang in SUPPORTED else "zh_CN"
     lang = request.args.get("lang") or session.get("lang")
     return lang if lang in SUPPORTED else "zh_CN"
 

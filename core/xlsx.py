@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.clock import to_local
-from core.i18n import Msg, _
+from core.i18n import Msg, Term, _
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -25,7 +25,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def plain_text(value: Any) -> str:
     """Text as a plain ``str`` in the reader's language: a lazy label or a stored Msg included."""
-    return value.translated() if isinstance(value, Msg) else str(value)
+    return value.translated() if isinstance(value, Msg | Term) else str(value)
 
 
 def safe_value(value: Any) -> Any:
