@@ -13,6 +13,7 @@ from bargaining.cells import CellProblem, parse_date
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
+from core.i18n import _, tr
 
 
 def register_cli(app: Flask) -> None:
@@ -28,7 +29,7 @@ def _month(text: str) -> rounds.Month:
     try:
         return rounds.Month.parse(text)
     except rounds.RoundProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
 
 
 @click.command("draw-sample")
@@ -47,22 +48,35 @@ def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
     existing = rounds.get_round(str(month))
     if existing is not None and seed and seed.strip() != existing.seed:
         fail(
-            f"{month} 已于 {existing.drawn_at:%Y-%m-%d %H:%M} UTC 抽取（种子 {existing.seed}），每月只抽取一次"
+            _(
+                "%(month)s 已于 %(drawn_at)s UTC 抽取（种子 %(seed)s），每月只抽取一次",
+                month=str(month),
+                drawn_at=f"{existing.drawn_at:%Y-%m-%d %H:%M}",
+                seed=existing.seed,
+            )
         )
     try:
         round_, fresh = draw_month_once(month, seed, None, utcnow())
     except rounds.RoundProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
     if as_json:
         click.echo(json.dumps(rounds.round_json(round_), ensure_ascii=False))
     else:
-        state = "已抽取" if fresh else "此前已抽取"
+        state = _("已抽取") if fresh else _("此前已抽取")
         click.echo(
-            f"{round_.month} {state}：总体 {round_.population_size} 份，抽中 {round_.pick_count} 份；"
-            f"种子 {round_.seed}；总体 SHA-256 {round_.population_sha256}"
+            _(
+                "%(month)s %(state)s：总体 %(population)s 份，抽中 %(picked)s 份；"
+                "种子 %(seed)s；总体 SHA-256 %(sha256)s",
+                month=round_.month,
+                state=state,
+                population=round_.population_size,
+                picked=round_.pick_count,
+                seed=round_.seed,
+                sha256=round_.population_sha256,
+            )
         )
     if not fresh:
-        click.echo(f"{round_.month} 此前已抽取，未重新抽取", err=True)
+        click.echo(_("%(month)s 此前已抽取，未重新抽取", month=round_.month), err=True)
 
 
 @click.command("verify-sample")
@@ -72,15 +86,21 @@ def verify_sample(month_text: str) -> None:
     month = _month(month_text)
     round_ = rounds.get_round(str(month))
     if round_ is None:
-        fail(f"{month} 尚未抽取")
+        fail(_("%(month)s 尚未抽取", month=str(month)))
     result = rounds.verify_round(round_)
     if not result.ok:
         for problem in result.problems:
-            click.echo(problem, err=True)
+            click.echo(tr(problem), err=True)
         raise SystemExit(1)
     click.echo(
-        f"{round_.month} 核验通过：总体 {round_.population_size} 份，SHA-256 {round_.population_sha256} 一致，"
-        f"重新计算的 {round_.pick_count} 份抽中结果与记录一致"
+        _(
+            "%(month)s 核验通过：总体 %(population)s 份，SHA-256 %(sha256)s 一致，"
+            "重新计算的 %(picked)s 份抽中结果与记录一致",
+            month=round_.month,
+            population=round_.population_size,
+            sha256=round_.population_sha256,
+            picked=round_.pick_count,
+        )
     )
 
 
@@ -89,15 +109,20 @@ def verify_sample(month_text: str) -> None:
     "--date", "date_text", default=None, help="YYYY-MM-DD; default today (Asia/Shanghai)."
 )
 def escalate_command(date_text: str | None) -> None:
-    """The daily escalation job, by hand: mark 逾期 and open the 约谈 the rules call for."""
+    """The daily escalation job, by hand: mark overdue items and open the interviews due."""
     try:
         today = parse_date(date_text) if date_text else local_today()
     except CellProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
     result = daily_escalation(today)
     click.echo(
-        f"{today.isoformat()}：新增逾期 {result.newly_overdue} 项，县级约谈 {result.county_interviews} 次，"
-        f"市级约谈 {result.city_interviews} 次"
+        _(
+            "%(date)s：新增逾期 %(overdue)s 项，县级约谈 %(county)s 次，市级约谈 %(city)s 次",
+            date=today.isoformat(),
+            overdue=result.newly_overdue,
+            county=result.county_interviews,
+            city=result.city_interviews,
+        )
     )
 
 
@@ -115,7 +140,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     try:
         quarter = Quarter.parse(quarter_text)
     except PlanProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
     today = local_today()
     lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
     try:
@@ -123,13 +148,24 @@ def schedule_visits_command(quarter_text: str) -> None:
         db.session.commit()
     except ActionRefused as exc:
         db.session.rollback()
-        fail(exc.message)
+        fail(tr(exc.message))
     click.echo(
-        f"{result.quarter} 走访计划：新增 {result.created} 次，调整 {result.moved} 次，保留 {result.kept} 次，取消 {result.cancelled} 次"
+        _(
+            "%(quarter)s 走访计划：新增 %(created)s 次，调整 %(moved)s 次，"
+            "保留 %(kept)s 次，取消 %(cancelled)s 次",
+            quarter=str(result.quarter),
+            created=result.created,
+            moved=result.moved,
+            kept=result.kept,
+            cancelled=result.cancelled,
+        )
     )
     if not result.known_calendar:
         click.echo(
-            f"注意：{quarter.year} 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定",
+            _(
+                "注意：%(year)s 年法定节假日尚未录入，本计划按周一至周五安排，请管理员录入后重新制定",
+                year=quarter.year,
+            ),
             err=True,
         )
 
@@ -138,9 +174,12 @@ def schedule_visits_command(quarter_text: str) -> None:
 @click.argument("day_text", metavar="YYYY-MM-DD")
 @click.option("--holiday", "kind", flag_value="holiday", help="A statutory holiday on a weekday.")
 @click.option(
-    "--workday", "kind", flag_value="workday", help="An adjusted working Saturday or Sunday (调休)."
+    "--workday",
+    "kind",
+    flag_value="workday",
+    help="An adjusted working Saturday or Sunday (make-up working day).",
 )
-@click.option("--name", default="", help="e.g. 春节")
+@click.option("--name", default="", help="Name of the holiday, e.g. Spring Festival.")
 def calendar_day_command(day_text: str, kind: str | None, name: str) -> None:
     """Enter one day of the State Council's holiday notice (for years chinese-calendar lacks)."""
     from audits.services import ActionRefused
@@ -148,13 +187,14 @@ def calendar_day_command(day_text: str, kind: str | None, name: str) -> None:
     from core.db import db
 
     if kind is None:
-        fail("请指定 --holiday 或 --workday")
+        fail(_("请指定 --holiday 或 --workday"))
     try:
         set_calendar_day(parse_date(day_text), kind == "workday", name, None)
         db.session.commit()
     except (ActionRefused, CellProblem) as exc:
-        fail(exc.message)
-    click.echo(f"已录入 {day_text} {'调休上班' if kind == 'workday' else '放假'} {name}")
+        fail(tr(exc.message))
+    kind_label = _("调休上班") if kind == "workday" else _("放假")
+    click.echo(_("已录入 %(day)s %(kind)s %(name)s", day=day_text, kind=kind_label, name=name))
 
 
 @click.command("calendar-year")
@@ -166,4 +206,4 @@ def calendar_year_command(year: int) -> None:
 
     mark_year_complete(year, None)
     db.session.commit()
-    click.echo(f"{year} 年节假日已标记为录入完整")
+    click.echo(_("%(year)s 年节假日已标记为录入完整", year=year))

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from bargaining.excel_import import FILE, RowError
 from bargaining.models import County, Enterprise
 from bargaining.queries import template_reference
 from bargaining.reference import seed_reference_data
@@ -19,6 +20,7 @@ from core.auth import hash_password
 from core.cli import acting_user, fail
 from core.clock import local_today
 from core.db import db
+from core.i18n import _, tr
 from core.migrate import upgrade
 from core.models import Role, User
 from core.settings import seed_settings
@@ -50,7 +52,12 @@ def init_db() -> None:
     """Create or upgrade the schema and load the reference data (no demo data)."""
     added = init_database()
     click.echo(
-        f"数据库已就绪：新增县(市、区) {added['counties']} 个、协商事项 {added['items']} 项、设置 {added['settings']} 项"
+        _(
+            "数据库已就绪：新增县(市、区) %(counties)s 个、协商事项 %(items)s 项、设置 %(settings)s 项",
+            counties=added["counties"],
+            items=added["items"],
+            settings=added["settings"],
+        )
     )
 
 
@@ -68,20 +75,20 @@ def demo(if_empty: bool, seed: int) -> None:
     init_database()
     has_data = db.session.scalars(select(Enterprise.id).limit(1)).first() is not None
     if has_data and if_empty:
-        click.echo("演示数据已存在，跳过生成。")
+        click.echo(_("演示数据已存在，跳过生成。"))
     elif has_data:
-        fail("数据库中已有企业数据；演示城市只能建在空数据库上（可加 --if-empty 跳过）")
+        fail(_("数据库中已有企业数据；演示城市只能建在空数据库上（可加 --if-empty 跳过）"))
     else:
         today = local_today()
         stats = build_demo_city(seed=seed, today=today)
         db.session.commit()
-        click.echo("演示城市已生成：" + "，".join(f"{k} {v}" for k, v in stats.items()))
+        click.echo(_("演示城市已生成：%(stats)s", stats=_stats(stats)))
         # higher layers add their part of the demo (sample rounds, audits, visits…)
         for step in current_app.extensions.get("demo_steps", []):
             more = step(seed, today)
             db.session.commit()
-            click.echo("，".join(f"{k} {v}" for k, v in more.items()))
-    click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+            click.echo(_stats(more))
+    click.echo("\n" + _("演示账号（密码均为 %(password)s）：", password=DEMO_PASSWORD))
     for username, label in demo_logins():
         click.echo(f"  {username:<28} {label}")
 
@@ -103,28 +110,28 @@ def create_user(
 ) -> None:
     """Create a user: enterprise|inspector|city|admin."""
     if db.session.scalars(select(User).where(User.username == name)).first():
-        fail(f"用户名「{name}」已存在")
+        fail(_("用户名「%(name)s」已存在", name=name))
     if len(password) < 8:
-        fail("密码至少 8 位")
+        fail(_("密码至少 8 位"))
     county_id = enterprise_id = None
     if role == Role.INSPECTOR:
         if not county_code:
-            fail("县级指导员须指定 --county（如 WY）")
+            fail(_("县级指导员须指定 --county（如 WY）"))
         county = db.session.scalars(
             select(County).where(County.code == county_code.upper())
         ).first()
         if county is None:
-            fail(f"未知的县(市、区)代码「{county_code}」")
+            fail(_("未知的县(市、区)代码「%(code)s」", code=county_code))
         county_id = county.id
     elif role == Role.ENTERPRISE:
         if not uscc:
-            fail("企业经办人须指定 --enterprise（统一社会信用代码）")
+            fail(_("企业经办人须指定 --enterprise（统一社会信用代码）"))
         ent = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc.upper())).first()
         if ent is None:
-            fail(f"企业名录中没有统一社会信用代码「{uscc}」")
+            fail(_("企业名录中没有统一社会信用代码「%(uscc)s」", uscc=uscc))
         enterprise_id, county_id = ent.id, ent.county_id
     elif county_code or uscc:
-        fail("市总工会和管理员账号不指定县或企业")
+        fail(_("市总工会和管理员账号不指定县或企业"))
     user = User(
         username=name,
         display_name=display_name or name,
@@ -150,7 +157,7 @@ def create_user(
         },
     )
     db.session.commit()
-    click.echo(f"已创建用户 {name}（{Role(role).label}）")
+    click.echo(_("已创建用户 %(name)s（%(role)s）", name=name, role=Role(role).label))
 
 
 def template_bytes(registry: bool) -> bytes:
@@ -166,25 +173,40 @@ def template_bytes(registry: bool) -> bytes:
 def template(registry: bool, output: str) -> None:
     """Write the filing template (or the registry template) to FILE."""
     Path(output).write_bytes(template_bytes(registry))
-    click.echo(f"已写入 {output}")
+    click.echo(_("已写入 %(file)s", file=output))
 
 
 def _import(kind: str, file: str, username: str) -> None:
     user = acting_user(username)
     path = Path(file)
     if not path.is_file():
-        fail(f"file: 找不到文件 {file}")
+        fail("file: " + _("找不到文件 %(file)s", file=file))
     try:
         outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
     except NotAllowed as exc:
-        fail(str(exc))
+        fail(tr(str(exc)))
     if outcome.status == "rejected":
         for error in outcome.errors or []:
-            click.echo(error.cli_line(), err=True)
+            click.echo(_cli_line(error), err=True)
         if not outcome.errors:
-            click.echo(f"file: {outcome.message}", err=True)
+            click.echo(f"file: {tr(outcome.message)}", err=True)
         sys.exit(1)
-    click.echo(outcome.message)
+    click.echo(tr(outcome.message))
+
+
+def _stats(stats: dict[str, object]) -> str:
+    """What the demo built, e.g. "合同 120，协商事项 480" (the keys are msgids where known)."""
+    return _("，").join(f"{tr(k)} {v}" for k, v in stats.items())
+
+
+def _cli_line(error: RowError) -> str:
+    """An error as `sheet!row column: message`; sheet and column are the workbook's own
+    (Chinese) names, the message is in the operator's language."""
+    if error.sheet == FILE:
+        return f"file: {tr(error.message)}"
+    where = f"{error.sheet}!{error.row}" if error.row else error.sheet
+    col = f" {error.column}" if error.column else ""
+    return f"{where}{col}: {tr(error.message)}"
 
 
 @click.command("import-filings")

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from core.db import db
+from core.i18n import _
 from core.models import User
 
 
@@ -31,7 +32,7 @@ def fail(message: str) -> NoReturn:
 def acting_user(username: str) -> User:
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active:
-        fail(f"用户「{username}」不存在或已停用")
+        fail(_("用户「%(username)s」不存在或已停用", username=username))
     return user
 
 
@@ -77,14 +78,14 @@ def backup_command(output: str) -> None:
         target.close()
     else:
         if shutil.which("pg_dump") is None:
-            fail("找不到 pg_dump，请安装 PostgreSQL 客户端")
+            fail(_("找不到 pg_dump，请安装 PostgreSQL 客户端"))
         plain = url.replace("postgresql+psycopg://", "postgresql://")
         result = subprocess.run(
             ["pg_dump", "-Fc", "-f", output, plain], capture_output=True, text=True
         )
         if result.returncode != 0:
-            fail(f"pg_dump 失败：{result.stderr.strip()}")
-    click.echo(f"已备份到 {output}")
+            fail(_("pg_dump 失败：%(error)s", error=result.stderr.strip()))
+    click.echo(_("已备份到 %(file)s", file=output))
 
 
 @click.command("restore")
@@ -98,9 +99,9 @@ def restore_command(backup: str, yes: bool) -> None:
     engine = db.engine
     assert engine is not None
     if engine.dialect.name != "sqlite":
-        fail("PostgreSQL：请使用 pg_restore --clean --if-exists -d <数据库> <备份文件>")
+        fail(_("PostgreSQL：请使用 pg_restore --clean --if-exists -d <数据库> <备份文件>"))
     if not yes:
-        fail("恢复会覆盖当前全部数据，确认请加 --yes")
+        fail(_("恢复会覆盖当前全部数据，确认请加 --yes"))
     db.session.remove()
     engine.dispose()
     source = sqlite3.connect(backup)
@@ -109,4 +110,4 @@ def restore_command(backup: str, yes: bool) -> None:
         source.backup(target)
     source.close()
     target.close()
-    click.echo(f"已从 {backup} 恢复")
+    click.echo(_("已从 %(file)s 恢复", file=backup))

@@ -11,6 +11,7 @@ from flask import Flask
 from bargaining.cells import CellProblem, parse_date
 from core.cli import fail
 from core.clock import local_today
+from core.i18n import _, tr
 from reports import queries, review
 
 
@@ -29,20 +30,29 @@ def targets_command(date_text: str | None, as_json: bool) -> None:
     try:
         day = parse_date(date_text) if date_text else local_today()
     except CellProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
     rows = queries.county_targets(day)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
         return
-    click.echo(f"{day.isoformat()} 2027年目标进度（试点 ≥3 项，其余 ≥2 项，目标 75%）")
+    click.echo(
+        _(
+            "%(date)s 2027年目标进度（试点 ≥3 项，其余 ≥2 项，目标 75%%）",
+            date=day.isoformat(),
+        )
+    )
+    names = {r.county: tr(r.name) for r in rows}
+    width = max((len(n) for n in names.values()), default=6)
     for r in rows:
         rate = "—" if r.rate is None else f"{r.rate * 100:5.1f}%"
         line = "—" if r.trajectory is None else f"{r.trajectory * 100:5.1f}%"
         flags = " ".join(
-            f for f, on in (("落后进度", r.behind), ("预计未达标", r.projected_miss)) if on
+            f for f, on in ((_("落后进度"), r.behind), (_("预计未达标"), r.projected_miss)) if on
         )
         click.echo(
-            f"{r.county:<3} {r.name:<6} {r.counted:>5}/{r.eligible:<5} {rate}  进度线 {line}  {flags}"
+            f"{r.county:<3} {names[r.county]:<{width}} {r.counted:>5}/{r.eligible:<5} {rate}  "
+            + _("进度线 %(line)s", line=line)
+            + f"  {flags}"
         )
 
 
@@ -50,10 +60,10 @@ def targets_command(date_text: str | None, as_json: bool) -> None:
 @click.option("--half", "half_text", required=True, help="YYYYH1 or YYYYH2, e.g. 2026H1.")
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
 def review_report(half_text: str, output: str) -> None:
-    """Write the half-year review (每半年集中复盘讲评) workbook."""
+    """Write the half-year review workbook."""
     try:
         half = review.Half.parse(half_text)
     except review.ReviewProblem as exc:
-        fail(exc.message)
+        fail(tr(exc.message))
     Path(output).write_bytes(review.review_workbook(half))
-    click.echo(f"已写入 {output}（{half.label}复盘讲评）")
+    click.echo(_("已写入 %(file)s（%(half)s复盘讲评）", file=output, half=half.label))

@@ -175,3 +175,21 @@ def test_demo_builds_the_jinhua_city(runner):  # type: ignore[no-untyped-def]
     assert again.exit_code == 0 and "跳过" in again.stdout
     refused = runner.invoke(args=["demo"])
     assert refused.exit_code == 1
+
+
+def test_cli_follows_jinhua_lang(runner, monkeypatch):  # type: ignore[no-untyped-def]
+    from flask_babel import refresh
+
+    monkeypatch.setenv("JINHUA_LANG", "en")
+    refresh()  # Flask-Babel caches the locale on g; the test's app context outlives commands
+    english = runner.invoke(args=["targets", "--date", "2026-02-30"])
+    assert english.exit_code == 1
+    assert "does not exist" in english.stderr and "日期不存在" not in english.stderr
+    monkeypatch.delenv("JINHUA_LANG")
+    refresh()
+    chinese = runner.invoke(args=["targets", "--date", "2026-02-30"])
+    assert chinese.exit_code == 1
+    assert "日期不存在「2026-02-30」" in chinese.stderr
+    header = runner.invoke(args=["targets", "--date", "2026-06-30"])
+    assert header.exit_code == 0, header.output
+    assert "2026-06-30 2027年目标进度" in header.stdout

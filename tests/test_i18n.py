@@ -31,7 +31,7 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 GETTEXT = {"_", "gettext", "ngettext", "_l", "lazy_gettext", "Msg", "N_", "pgettext"}
 # Chinese that is data, not interface text: the filing template's official headers and sheet
 # names (SPEC §4 — the importer matches them), reference data (county and industry names),
-# the demo city, and the operators' command line.
+# and the demo city.
 DATA_MODULES = {
     "bargaining/sheets.py",
     "bargaining/template.py",
@@ -52,7 +52,7 @@ def _ui_modules() -> list[Path]:
     for package in ("core", "bargaining", "audits", "reports"):
         for path in sorted((ROOT / package).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if rel not in DATA_MODULES and not rel.endswith("/cli.py"):
+            if rel not in DATA_MODULES:
                 found.append(path)
     return found
 
