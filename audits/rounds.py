@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import CursorResult, Table, and_, func, or_, select
 
 from audits import sampling
 from audits.models import Audit, SamplePick, SampleRound
 from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
-from core.bulk import bulk_insert
+from core.bulk import insert_tuples
 from core.clock import to_local
 from core.db import db
 from core.i18n import _
@@ -72,31 +72,74 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-@dataclass(frozen=True)
-class PopulationRow:
-    version_id: int
-    public_id: str
-    county_id: int
-    county_code: str
-    contract_id: int
-    enterprise_id: int | None
-    late: bool
+@dataclass
+class Population:
+    """The members of a round, column by column: member ``i`` is the ``i``-th of each list."""
+
+    version_ids: list[int]
+    public_ids: list[str]
+    county_ids: list[int]
+    county_codes: list[str]
+    contract_ids: list[int]
+    enterprise_ids: list[int | None]
+    late: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.version_ids)
 
 
 def get_round(month: str) -> SampleRound | None:
     return db.session.scalars(select(SampleRound).where(SampleRound.month == month)).first()
 
 
-def population(month: Month, now: datetime) -> list[PopulationRow]:
+def population(month: Month, now: datetime) -> Population:
     """The versions round ``month`` samples: filed during it, plus late back-filled ones.
 
     A version filed (备案日期) in an already drawn month but recorded after that draw joins
     the next round drawn after it was recorded: it is late for every round drawn since.
     """
+    columns = (
+        ContractVersion.id,
+        ContractVersion.public_id,
+        ContractVersion.county_id,
+        ContractVersion.contract_id,
+        Contract.enterprise_id,
+    )
+    on_time = (
+        select(*columns)
+        .join(Contract, Contract.id == ContractVersion.contract_id)
+        .where(
+            ContractVersion.filed_on.between(month.first, month.last),
+            ContractVersion.created_at <= now,
+        )
+    )
+    connection = db.session.connection()
+    rows = _plain_rows(connection.execute(on_time))
+    late_rows = _late_rows(month, now, columns)
+    versions, public_ids, county_ids, contract_ids, enterprise_ids = (
+        (list(column) for column in zip(*rows, *late_rows, strict=True))
+        if rows or late_rows
+        else ([], [], [], [], [])
+    )
+    code_of: dict[int, str] = dict(connection.execute(select(County.id, County.code)).all())
+    return Population(
+        versions,
+        public_ids,
+        county_ids,
+        [code_of[c] for c in county_ids],
+        contract_ids,
+        enterprise_ids,
+        [False] * len(rows) + [True] * len(late_rows),
+    )
+
+
+def _late_rows(month: Month, now: datetime, columns: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Versions filed in an already drawn month but recorded after its draw (see
+    :func:`population`); none without earlier rounds."""
     drawn = {
         r.month: r.drawn_at for r in db.session.scalars(select(SampleRound)) if r.month < str(month)
     }
-    conditions = [ContractVersion.filed_on.between(month.first, month.last)]
+    conditions = []
     for earlier in sorted(drawn):
         # the last draw of this month or any later month already taken: recorded after it = late
         cutoff = max(at for m, at in drawn.items() if m >= earlier)
@@ -107,25 +150,23 @@ def population(month: Month, now: datetime) -> list[PopulationRow]:
                 ContractVersion.created_at > cutoff,
             )
         )
+    if not conditions:
+        return []
     stmt = (
-        select(
-            ContractVersion.id,
-            ContractVersion.public_id,
-            ContractVersion.county_id,
-            County.code,
-            ContractVersion.contract_id,
-            Contract.enterprise_id,
-            ContractVersion.filed_on,
-        )
-        .join(County, County.id == ContractVersion.county_id)
+        select(*columns)
         .join(Contract, Contract.id == ContractVersion.contract_id)
         .where(or_(*conditions), ContractVersion.created_at <= now)
     )
-    first = month.first
-    return [
-        PopulationRow(vid, pid, cid, code, contract_id, eid, filed_on < first)
-        for vid, pid, cid, code, contract_id, eid, filed_on in db.session.execute(stmt)
-    ]
+    return _plain_rows(db.session.connection().execute(stmt))
+
+
+def _plain_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:
+    """The driver's own tuples: the population's columns (integers and strings) need no
+    result processing, and a million rows cost less without it."""
+    try:
+        return result.cursor.fetchall()  # type: ignore[union-attr]
+    finally:
+        result.close()
 
 
 def round_due_on(now: datetime) -> date:
@@ -147,9 +188,8 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
     except sampling.SeedProblem as exc:
         raise RoundProblem(str(exc)) from exc
     rate = sampling.rate_fraction(get_setting("sample_rate"))
-    rows = population(month, now)
-    members = [sampling.Member(r.county_code, r.public_id) for r in rows]
-    text = sampling.population_text(members)
+    pop = population(month, now)
+    text = sampling.population_text(zip(pop.county_codes, pop.public_ids, strict=True))
     round_ = SampleRound(
         month=str(month),
         seed=seed,
@@ -157,35 +197,22 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
         rate=f"{rate.numerator}/{rate.denominator}",
         algorithm=sampling.ALGORITHM,
         population_sha256=sampling.population_sha256(text),
-        population_size=len(rows),
+        population_size=len(pop),
         population_gz=gzip.compress(text.encode("utf-8"), compresslevel=5),
         pick_count=0,
-        late_count=sum(1 for r in rows if r.late),
+        late_count=sum(pop.late),
         drawn_at=now,
         drawn_by_id=user.id if user else None,
         due_on=round_due_on(now),
     )
+    del text
     db.session.add(round_)
     db.session.flush()  # the seed is stored (and the month claimed) before the draw
-    picks = sampling.draw(seed, members, rate)
-    by_public = {r.public_id: r for r in rows}
-    pick_rows = []
-    for pick in picks:
-        r = by_public[pick.public_id]
-        pick_rows.append(
-            {
-                "round_id": round_.id,
-                "county_id": r.county_id,
-                "version_id": r.version_id,
-                "public_id": pick.public_id,
-                "ticket": pick.ticket,
-                "rank": pick.rank,
-                "late": r.late,
-            }
-        )
-    bulk_insert(db.session, SamplePick.__table__, pick_rows)
-    round_.pick_count = len(pick_rows)
-    _open_audits(round_, [by_public[p.public_id] for p in picks])
+    picks = sampling.draw_indices(seed, pop.county_codes, pop.public_ids, rate)
+    pick_ids = _new_ids(SamplePick.__table__, len(picks))
+    _insert_picks(round_, pop, picks, pick_ids)
+    round_.pick_count = len(picks)
+    _open_audits(round_, pop, [i for i, _ticket, _rank in picks], pick_ids)
     audit_log.record(
         user,
         "draw_sample",
@@ -196,20 +223,76 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
             "seed": seed,
             "rate": round_.rate,
             "population_sha256": round_.population_sha256,
-            "population": len(rows),
-            "picks": len(pick_rows),
+            "population": len(pop),
+            "picks": len(picks),
         },
     )
     db.session.flush()
     return round_
 
 
-def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
-    pick_ids = dict(
-        db.session.execute(
-            select(SamplePick.version_id, SamplePick.id).where(SamplePick.round_id == round_.id)
+def _new_ids(table: Table, count: int) -> list[int]:
+    """``count`` ids for new rows of ``table``, ascending, taken before inserting them.
+
+    PostgreSQL: from the table's sequence. SQLite: after the largest id, which is safe since
+    the transaction already holds the database's write lock (the round was flushed)."""
+    if count == 0:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.scalars(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, count)
+            )
         ).all()
-    )
+        return sorted(ids)
+    start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + count))
+
+
+PICK_COLUMNS = ("id", "round_id", "county_id", "version_id", "public_id", "ticket", "rank", "late")
+
+
+def _insert_picks(
+    round_: SampleRound,
+    pop: Population,
+    picks: Sequence[tuple[int, str, int]],
+    pick_ids: Sequence[int],
+) -> None:
+    rows = [
+        (
+            pick_id,
+            round_.id,
+            pop.county_ids[i],
+            pop.version_ids[i],
+            pop.public_ids[i],
+            ticket,
+            rank,
+            pop.late[i],
+        )
+        for pick_id, (i, ticket, rank) in zip(pick_ids, picks, strict=True)
+    ]
+    insert_tuples(db.session, SamplePick.__table__, PICK_COLUMNS, rows)
+
+
+AUDIT_COLUMNS = (
+    "pick_id",
+    "round_id",
+    "version_id",
+    "contract_id",
+    "county_id",
+    "enterprise_id",
+    "inspector_id",
+    "due_on",
+    "status",
+    "notes",
+)
+
+
+def _open_audits(
+    round_: SampleRound, pop: Population, picked: Sequence[int], pick_ids: Sequence[int]
+) -> None:
+    """One open audit per pick (member ``picked[j]``, sample_pick ``pick_ids[j]``), each
+    assigned to an inspector of its county (see :func:`audits.sampling.assign`)."""
     inspectors: dict[int, list[int]] = defaultdict(list)
     stmt = (
         select(User.id, User.county_id)
@@ -233,33 +316,34 @@ def _open_audits(round_: SampleRound, picked: Sequence[PopulationRow]) -> None:
             .group_by(Audit.inspector_id)
         ).all()
     )
-    by_county: dict[int, list[PopulationRow]] = defaultdict(list)
-    for row in picked:
-        by_county[row.county_id].append(row)
-    audit_rows: list[dict[str, Any]] = []
-    for county_id, rows in by_county.items():
+    by_county: dict[int, list[int]] = defaultdict(list)  # county -> positions j in picked
+    for j, i in enumerate(picked):
+        by_county[pop.county_ids[i]].append(j)
+    rows: list[tuple[Any, ...]] = []
+    for county_id, js in by_county.items():
         chosen = sampling.assign(
-            [(r.version_id, r.enterprise_id) for r in rows],
+            [(j, pop.enterprise_ids[picked[j]]) for j in js],
             inspectors.get(county_id, []),
             last_auditor,
             load,
         )
-        for r in rows:
-            audit_rows.append(
-                {
-                    "pick_id": pick_ids[r.version_id],
-                    "round_id": round_.id,
-                    "version_id": r.version_id,
-                    "contract_id": r.contract_id,
-                    "county_id": county_id,
-                    "enterprise_id": r.enterprise_id,
-                    "inspector_id": chosen[r.version_id],
-                    "due_on": round_.due_on,
-                    "status": "open",
-                    "notes": "",
-                }
+        for j in js:
+            i = picked[j]
+            rows.append(
+                (
+                    pick_ids[j],
+                    round_.id,
+                    pop.version_ids[i],
+                    pop.contract_ids[i],
+                    county_id,
+                    pop.enterprise_ids[i],
+                    chosen[j],
+                    round_.due_on,
+                    "open",
+                    "",
+                )
             )
-    bulk_insert(db.session, Audit.__table__, audit_rows)
+    insert_tuples(db.session, Audit.__table__, AUDIT_COLUMNS, rows)
 
 
 # ---------------------------------------------------------------------------- verification

@@ -18,6 +18,7 @@ members keeps the relative order of the others (consistent sampling).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 import secrets
@@ -87,8 +88,9 @@ def ticket(seed: str, public_id: str) -> str:
     return hashlib.sha256(f"{seed},{public_id}".encode()).hexdigest()
 
 
-def population_text(members: Iterable[Member]) -> str:
-    lines = sorted(f"{m.county},{m.public_id}\n" for m in members)
+def population_text(members: Iterable[tuple[str, str]]) -> str:
+    """The snapshot text of ``members`` (:class:`Member`, or any ``(county, public id)``)."""
+    lines = sorted([f"{county},{public_id}\n" for county, public_id in members])
     return "".join(lines)
 
 
@@ -107,20 +109,38 @@ def parse_population(text: str) -> list[Member]:
 
 def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:
     """The picks of every county, county by county, each in ticket order."""
+    members = list(members)
+    return [
+        Pick(members[i].county, members[i].public_id, ticket, rank)
+        for i, ticket, rank in draw_indices(
+            seed, [m.county for m in members], [m.public_id for m in members], rate
+        )
+    ]
+
+
+def draw_indices(
+    seed: str, counties: Sequence[str], public_ids: Sequence[str], rate: Fraction
+) -> list[tuple[int, str, int]]:
+    """:func:`draw` over a population given as two parallel columns (member ``i`` is
+    ``counties[i], public_ids[i]``): ``(i, ticket, rank)`` of each pick, in the same order.
+    """
     prefix = hashlib.sha256(f"{seed},".encode())
     # one string per member, ticket (64 hex characters) then id: sorts as (ticket, id) would
-    by_county: dict[str, list[str]] = defaultdict(list)
-    for m in members:
+    keys: dict[str, list[str]] = defaultdict(list)
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, (county, public_id) in enumerate(zip(counties, public_ids, strict=True)):
         h = prefix.copy()
-        h.update(m.public_id.encode())
-        by_county[m.county].append(h.hexdigest() + m.public_id)
-    picks: list[Pick] = []
-    for county in sorted(by_county):
-        keyed = by_county[county]
-        k = sample_size(len(keyed), rate)
-        keyed.sort()
+        h.update(public_id.encode())
+        keys[county].append(h.hexdigest() + public_id)
+        positions[county].append(i)
+    picks: list[tuple[int, str, int]] = []
+    for county in sorted(keys):
+        county_keys, county_positions = keys[county], positions[county]
+        k = sample_size(len(county_keys), rate)
+        order = sorted(range(len(county_keys)), key=county_keys.__getitem__)[:k]
         picks.extend(
-            Pick(county, key[64:], key[:64], rank) for rank, key in enumerate(keyed[:k], start=1)
+            (county_positions[j], county_keys[j][:64], rank)
+            for rank, j in enumerate(order, start=1)
         )
     return picks
 
@@ -148,15 +168,22 @@ def assign(
     round's) takes the next pick; never the one who last audited that enterprise when another
     inspector is available. Ties go to the lower user id, so the result is deterministic.
     """
-    counts = {i: (load or {}).get(i, 0) for i in inspectors}
+    # (audits so far, inspector id): the heap's top is the one the rule gives the next pick
+    heap = [((load or {}).get(i, 0), i) for i in inspectors]
+    heapq.heapify(heap)
     result: dict[int, int | None] = {}
     for key, enterprise_id in picks:
-        if not counts:
+        if not heap:
             result[key] = None
             continue
         previous = last_auditor.get(enterprise_id) if enterprise_id is not None else None
-        candidates = [i for i in counts if i != previous] or list(counts)
-        chosen = min(candidates, key=lambda i: (counts[i], i))
-        counts[chosen] += 1
+        if heap[0][1] == previous and len(heap) > 1:
+            top = heapq.heappop(heap)
+            count, chosen = heap[0]
+            heapq.heapreplace(heap, (count + 1, chosen))
+            heapq.heappush(heap, top)
+        else:
+            count, chosen = heap[0]
+            heapq.heapreplace(heap, (count + 1, chosen))
         result[key] = chosen
     return result

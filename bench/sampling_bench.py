@@ -260,7 +260,7 @@ class Split:
 
     @contextmanager
     def installed(self) -> Iterator[Split]:
-        def insert_label(session: Any, table: Table, rows: Any) -> str:
+        def insert_label(session: Any, table: Table, *rows: Any) -> str:
             return f"insert {table.name}"
 
         patches: list[tuple[Any, str, str | Callable[..., str]]] = [
@@ -268,8 +268,8 @@ class Split:
             (sampling, "population_text", "snapshot text (sort)"),
             (sampling, "population_sha256", "snapshot sha256"),
             (gzip, "compress", "snapshot gzip"),
-            (sampling, "draw", "tickets + picks"),
-            (rounds, "bulk_insert", insert_label),
+            (sampling, "draw_indices", "tickets + picks"),
+            (rounds, "insert_tuples", insert_label),
             (rounds, "_open_audits", "open audits (assign + insert)"),
         ]
         originals = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in patches]
