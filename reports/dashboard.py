@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from audits.visits import Quarter
 from core.i18n import _, _l, current_language
 from reports import charts, queries
 from reports.services import lagging_counties
-from reports.targets import CountyTarget
+from reports.targets import CountyRow, CountyTarget
 
 KPI_HEADERS = (
     ("name", _l("县(市、区)")),
@@ -120,10 +121,13 @@ _cache: dict[tuple[Any, ...], Dashboard] = {}
 _cache_lock = threading.Lock()
 
 
-def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
-    """The dashboard for ``day``, computed once per change of the data (see change_stamp)."""
+def city_dashboard(
+    day: date, with_charts: bool = True, stamp: tuple[Any, ...] | None = None
+) -> Dashboard:
+    """The dashboard for ``day``, computed once per change of the data: ``stamp`` is
+    queries.change_stamp(), queried here unless the caller already has it."""
     # the cached rows and charts hold text in the reader's language: one entry per language
-    key = (queries.change_stamp(), day, with_charts, current_language())
+    key = (stamp or queries.change_stamp(), day, with_charts, current_language())
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
@@ -138,15 +142,15 @@ def city_dashboard(day: date, with_charts: bool = True) -> Dashboard:
 
 def _build_city_dashboard(day: date, with_charts: bool) -> Dashboard:
     target_rows = queries.county_targets(day)
-    register = queries.load_register()
-    counts = queries.counts_on(register, day)
+    counties = queries.load_counties()
+    counts = queries.counts_on(day)
     filing = queries.filing_kpis(day)
     sampling = queries.sampling_kpis(day)
     rects = queries.rectification_kpis(day)
     interviews = queries.interview_counts(day)
     visits = coverage(str(Quarter.of(day)))
     behind, worst = lagging_counties(target_rows)
-    ids = {c.code: c.id for c in register.counties}
+    ids = {c.code: c.id for c in counties}
     rows = []
     sums: dict[str, dict[str, int]] = {
         k: {} for k in ("count", "filing", "sampling", "rect", "interviews", "visits")
@@ -179,15 +183,19 @@ def _build_city_dashboard(day: date, with_charts: bool) -> Dashboard:
     total = DashboardRow("", _("全市合计"), False, total_values)
     dashboard = Dashboard(day, rows, total, behind, worst, target_rows)
     if with_charts:
-        dashboard.charts = _charts(dashboard, register, counts, rects, total_values["rate"])
+        dashboard.charts = _charts(dashboard, counties, counts, rects, total_values["rate"])
     return dashboard
 
 
 def _charts(
-    d: Dashboard, register: queries.Register, counts: Any, rects: Any, city_rate: float | None
+    d: Dashboard,
+    counties: Sequence[CountyRow],
+    counts: Any,
+    rects: Any,
+    city_rate: float | None,
 ) -> dict[str, Any]:
     history = queries.snapshot_history(d.day)
-    by_code = {c.code: c for c in register.counties}
+    by_code = {c.code: c for c in counties}
     series = {
         _("全市"): [
             *queries.city_series(d.day),
@@ -196,10 +204,8 @@ def _charts(
     }
     for code in d.worst:
         series[by_code[code].name] = history.get(by_code[code].id, [])
-    start = queries.start_rates(register)
-    weights = {
-        c.id: counts[c.id].eligible for c in register.counties if start.get(c.id) is not None
-    }
+    start = queries.start_rates(counties)
+    weights = {c.id: counts[c.id].eligible for c in counties if start.get(c.id) is not None}
     start_total = (
         sum((start[cid] or 0) * w for cid, w in weights.items()) / sum(weights.values())
         if sum(weights.values())

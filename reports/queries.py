@@ -1,8 +1,10 @@
-"""Loading the rows the pure target computation needs, and the dashboard's other KPIs.
+"""The target numbers and the dashboard's other KPIs, aggregated by the database.
 
-The rows (enterprises, latest contract versions with their coverage and items) are loaded
-once per change of the register: a cheap stamp (row counts and newest ids) keys an
-in-process cache, so a dashboard served a thousand times a morning reads them once.
+Each county's eligible/counted/covered enterprises on a day are one GROUP BY query, cached per
+change of the register (a cheap stamp: row counts and newest ids), so a dashboard served a
+thousand times a morning counts once and no worker holds the register in memory.
+:func:`load_register` still loads the plain rows of the pure computation (reports.targets),
+for checking the aggregates against it.
 """
 
 from __future__ import annotations
@@ -46,32 +48,37 @@ _cache: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
+# built once: a warm dashboard request runs the change stamp and little else
+_REGISTER_STAMP = (
+    select(func.max(Enterprise.id)).scalar_subquery(),
+    select(func.max(Enterprise.updated_at)).scalar_subquery(),
+    select(func.max(ContractVersion.id)).scalar_subquery(),
+    select(func.count(BargainingItem.code))
+    .where(BargainingItem.kind == "expansion")
+    .scalar_subquery(),
+    select(func.max(County.id) + func.sum(County.required_items)).scalar_subquery(),
+)
+_REGISTER_STAMP_QUERY = select(*_REGISTER_STAMP)
+_CHANGE_STAMP_QUERY = select(
+    *_REGISTER_STAMP,
+    select(func.max(AuditLog.id)).scalar_subquery(),
+    select(func.max(CountySnapshot.id)).scalar_subquery(),
+)
+
+
+def _database() -> str:
+    return str(db.engine.url) if db.engine is not None else ""
+
+
 def _stamp() -> tuple[Any, ...]:
-    row = db.session.execute(
-        select(
-            select(func.max(Enterprise.id)).scalar_subquery(),
-            select(func.max(Enterprise.updated_at)).scalar_subquery(),
-            select(func.max(ContractVersion.id)).scalar_subquery(),
-            select(func.count(BargainingItem.code))
-            .where(BargainingItem.kind == "expansion")
-            .scalar_subquery(),
-            select(func.max(County.id) + func.sum(County.required_items)).scalar_subquery(),
-        )
-    ).one()
-    url = str(db.engine.url) if db.engine is not None else ""
-    return (url, *row)
+    """The register's stamp: row counts and newest ids of what the target computation reads."""
+    return (_database(), *db.session.execute(_REGISTER_STAMP_QUERY).one())
 
 
 def change_stamp() -> tuple[Any, ...]:
     """Changes anywhere: the register stamp, plus the audit log (every write lands there) and
     the snapshots (written by the scheduler). One cheap query; cached pages key on it."""
-    row = db.session.execute(
-        select(
-            select(func.max(AuditLog.id)).scalar_subquery(),
-            select(func.max(CountySnapshot.id)).scalar_subquery(),
-        )
-    ).one()
-    return (*_stamp(), *row)
+    return (_database(), *db.session.execute(_CHANGE_STAMP_QUERY).one())
 
 
 def load_register() -> Register:
@@ -80,10 +87,7 @@ def load_register() -> Register:
     with _lock:
         if _cache.get("stamp") == stamp:
             return _cache["register"]  # type: ignore[no-any-return]
-    counties = tuple(
-        targets.CountyRow(c.id, c.code, c.name, c.pilot, c.required_items, float(c.target_share))
-        for c in db.session.scalars(select(County).order_by(County.sort_order))
-    )
+    counties = load_counties()
     enterprises = tuple(
         targets.EnterpriseRow(eid, cid, bool(u), bool(s))
         for eid, cid, u, s in db.session.execute(
@@ -126,22 +130,134 @@ def load_register() -> Register:
     with _lock:
         _cache["stamp"] = stamp
         _cache["register"] = register
-        _cache.pop("counts", None)
     return register
 
 
-def counts_on(register: Register, day: date) -> dict[int, targets.CountyCount]:
+# ------------------------------------------------------------------ targets, aggregated in SQL
+#
+# The same numbers as reports.targets.count_counties over load_register()'s rows (a test holds
+# them equal), computed by the database: a worker keeps a few dozen numbers per day instead of
+# the whole register.
+
+
+def _coverage_in_force(day: date) -> Any:
+    """(version_id, enterprise_id): the latest version of every contract in force on ``day``
+    and each enterprise it covers (its own enterprise, else its coverage list)."""
+    in_force = (ContractVersion.effective_on <= day) & (ContractVersion.expires_on >= day)
+    own = (
+        select(
+            ContractVersion.id.label("version_id"), Contract.enterprise_id.label("enterprise_id")
+        )
+        .join(Contract, Contract.current_version_id == ContractVersion.id)
+        .where(Contract.enterprise_id.is_not(None), in_force)
+    )
+    listed = (
+        select(ContractVersion.id, ContractCoverage.enterprise_id)
+        .join(Contract, Contract.current_version_id == ContractVersion.id)
+        .join(ContractCoverage, ContractCoverage.version_id == ContractVersion.id)
+        .where(Contract.enterprise_id.is_(None), in_force)
+    )
+    return own.union_all(listed).subquery("covered")
+
+
+def _expansion_items_of(covered: Any) -> Any:
+    """``covered`` joined with its versions' items; BargainingItem.code is the item when it
+    is an expansion item, else NULL. (Joined by version, not probed per code: an index walk.)"""
+    return covered.outerjoin(
+        ContractItem, ContractItem.version_id == covered.c.version_id
+    ).outerjoin(
+        BargainingItem,
+        (BargainingItem.code == ContractItem.item_code) & (BargainingItem.kind == "expansion"),
+    )
+
+
+def _eligible() -> Any:
+    return Enterprise.has_union.is_(True) & Enterprise.above_scale.is_(True)
+
+
+def load_counties() -> tuple[targets.CountyRow, ...]:
+    return tuple(
+        targets.CountyRow(c.id, c.code, c.name, c.pilot, c.required_items, float(c.target_share))
+        for c in db.session.scalars(select(County).order_by(County.sort_order))
+    )
+
+
+def _count_counties(day: date) -> dict[int, targets.CountyCount]:
+    counties = load_counties()
+    eligible = dict(
+        db.session.execute(
+            select(Enterprise.county_id, func.count(Enterprise.id))
+            .where(_eligible())
+            .group_by(Enterprise.county_id)
+        ).all()
+    )
+    covered = _coverage_in_force(day)
+    per_enterprise = (
+        select(
+            covered.c.enterprise_id,
+            func.count(func.distinct(BargainingItem.code)).label("n_items"),
+        )
+        .select_from(_expansion_items_of(covered))
+        .group_by(covered.c.enterprise_id)
+        .subquery("per_enterprise")
+    )
+    stmt = (
+        select(
+            Enterprise.county_id,
+            func.count(Enterprise.id),
+            func.sum(case((per_enterprise.c.n_items >= County.required_items, 1), else_=0)),
+        )
+        .join(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
+        .join(County, County.id == Enterprise.county_id)
+        .where(_eligible())
+        .group_by(Enterprise.county_id)
+    )
+    covered_counts = {cid: (n, int(met or 0)) for cid, n, met in db.session.execute(stmt)}
+    return {
+        c.id: targets.CountyCount(
+            c.id,
+            eligible.get(c.id, 0),
+            covered_counts.get(c.id, (0, 0))[1],
+            covered_counts.get(c.id, (0, 0))[0],
+        )
+        for c in counties
+    }
+
+
+def counts_on(day: date) -> dict[int, targets.CountyCount]:
+    """Each county's eligible, counted and covered enterprises on ``day``, once per change of
+    the register."""
+    key = (_stamp(), day)
+    with _lock:
+        memo: dict[Any, Any] = _cache.setdefault("counts", {})
+        if key in memo:
+            return memo[key]  # type: ignore[no-any-return]
+    result = _count_counties(day)
     with _lock:
         memo = _cache.setdefault("counts", {})
-        if day in memo and _cache.get("register") is register:
-            return memo[day]  # type: ignore[no-any-return]
-    result = targets.count_counties(
-        register.counties, register.enterprises, register.contracts, register.expansion_codes, day
-    )
-    with _lock:
-        if _cache.get("register") is register:
-            _cache.setdefault("counts", {})[day] = result
+        if len(memo) > 64:
+            memo.clear()
+        memo[key] = result
     return result
+
+
+def expansion_items(day: date, county_id: int) -> dict[int, set[str]]:
+    """Enterprise id -> the distinct expansion items of the contracts in force on ``day`` that
+    cover it, for the enterprises of one county covered by any (targets.
+    expansion_items_by_enterprise, narrowed to the county)."""
+    covered = _coverage_in_force(day)
+    stmt = (
+        select(covered.c.enterprise_id, BargainingItem.code)
+        .select_from(_expansion_items_of(covered))
+        .join(Enterprise, Enterprise.id == covered.c.enterprise_id)
+        .where(Enterprise.county_id == county_id)
+    )
+    items: dict[int, set[str]] = defaultdict(set)
+    for eid, code in db.session.execute(stmt):
+        codes = items[eid]
+        if code is not None:
+            codes.add(code)
+    return items
 
 
 def snapshot_history(before: date) -> dict[int, list[tuple[date, float]]]:
@@ -156,7 +272,7 @@ def snapshot_history(before: date) -> dict[int, list[tuple[date, float]]]:
     return history
 
 
-def start_rates(register: Register) -> dict[int, float | None]:
+def start_rates(counties: Sequence[targets.CountyRow]) -> dict[int, float | None]:
     """The rate on 2025-02-01, from its stored snapshot if there is one, else computed."""
     stored = {
         cid: rate
@@ -166,19 +282,19 @@ def start_rates(register: Register) -> dict[int, float | None]:
             )
         )
     }
-    computed = counts_on(register, targets.PLAN_START)
-    return {
-        c.id: stored[c.id] if c.id in stored else computed[c.id].rate for c in register.counties
-    }
+    if all(c.id in stored for c in counties):
+        return {c.id: stored[c.id] for c in counties}
+    computed = counts_on(targets.PLAN_START)
+    return {c.id: stored[c.id] if c.id in stored else computed[c.id].rate for c in counties}
 
 
 def county_targets(day: date) -> list[targets.CountyTarget]:
     """What `flask targets` prints and the dashboards show: one entry per county."""
-    register = load_register()
+    counties = load_counties()
     return targets.county_targets(
-        register.counties,
-        counts_on(register, day),
-        start_rates(register),
+        counties,
+        counts_on(day),
+        start_rates(counties),
         snapshot_history(day),
         day,
     )
@@ -282,18 +398,17 @@ def interview_counts(day: date) -> dict[int, dict[str, int]]:
 
 def item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
     """(code, name, enterprises covered by an in-force contract holding it), most common first."""
-    register = load_register()
-    eligible = {e.id: e.county_id for e in register.enterprises if e.eligible}
-    per_item: dict[str, set[int]] = defaultdict(set)
-    for contract in register.contracts:
-        if not contract.in_force(day):
-            continue
-        for code in contract.items & register.expansion_codes:
-            for eid in contract.covers:
-                if eid in eligible and (county_id is None or eligible[eid] == county_id):
-                    per_item[code].add(eid)
-    names = dict(db.session.execute(select(BargainingItem.code, BargainingItem.name)).all())
-    rows = [(code, names.get(code, code), len(eids)) for code, eids in per_item.items()]
+    covered = _coverage_in_force(day)
+    stmt = (
+        select(BargainingItem.code, BargainingItem.name, func.count(func.distinct(Enterprise.id)))
+        .select_from(_expansion_items_of(covered))
+        .join(Enterprise, Enterprise.id == covered.c.enterprise_id)
+        .where(_eligible(), BargainingItem.code.is_not(None))
+        .group_by(BargainingItem.code, BargainingItem.name)
+    )
+    if county_id is not None:
+        stmt = stmt.where(Enterprise.county_id == county_id)
+    rows = [(code, name, n) for code, name, n in db.session.execute(stmt)]
     return sorted(rows, key=lambda r: (-r[2], r[0]))
 
 

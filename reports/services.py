@@ -26,10 +26,9 @@ def take_snapshot(day: date, backfilled: bool = False) -> int:
     existing = set(
         db.session.scalars(select(CountySnapshot.county_id).where(CountySnapshot.taken_on == day))
     )
-    register = queries.load_register()
-    counts = queries.counts_on(register, day)
+    counts = queries.counts_on(day)
     added = 0
-    for county in register.counties:
+    for county in queries.load_counties():
         if county.id in existing:
             continue
         c = counts[county.id]

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
@@ -18,14 +19,13 @@ from core import audit_log
 from core.auth import allow, ensure_county
 from core.clock import local_today
 from core.db import db
-from core.i18n import _, tr
+from core.i18n import Msg, _, tr
 from core.models import Role
 from core.web import page_number, xlsx_response
 from core.xlsx import table_workbook
-from reports import queries, review
+from reports import fragments, queries, review
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard, kpi_text
 from reports.services import SupervisionRefused, plan_supervision, record_supervision
-from reports.targets import expansion_items_by_enterprise
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(kpi_text)
@@ -69,8 +69,8 @@ def _export_rows(rows: list[Any], total: Any) -> list[list[Any]]:
 def city():  # type: ignore[no-untyped-def]
     day = _as_of()
     export = request.args.get("export") == "xlsx"
-    data = city_dashboard(day, with_charts=not export)
     if export:
+        data = city_dashboard(day, with_charts=False)
         headers = _export_headers()
         return xlsx_response(
             table_workbook(
@@ -80,19 +80,28 @@ def city():  # type: ignore[no-untyped-def]
             ),
             _("全市看板-%(date)s.xlsx", date=day.isoformat()),
         )
-    supervisions = list(
-        db.session.scalars(select(Supervision).order_by(Supervision.planned_on.desc()).limit(20))
-    )
-    names = {c.id: c.name for c in db.session.scalars(select(County))}
-    return render_template(
-        "reports/city.html",
-        d=data,
-        headers=KPI_HEADERS,
-        percent=PERCENT_KEYS,
-        supervisions=supervisions,
-        county_names=names,
-        today=local_today(),
-    )
+    return render_template("reports/city.html", day=day, body=_city_body(day))
+
+
+def _city_body(day: date) -> Markup:
+    """The table, charts and supervision list: the same for every city and admin user, so
+    rendered once per change of the data (every write lands in the change stamp's audit log)."""
+    stamp = queries.change_stamp()
+
+    def context() -> dict[str, Any]:
+        return {
+            "d": city_dashboard(day, stamp=stamp),
+            "headers": KPI_HEADERS,
+            "percent": PERCENT_KEYS,
+            "supervisions": list(
+                db.session.scalars(
+                    select(Supervision).order_by(Supervision.planned_on.desc()).limit(20)
+                )
+            ),
+            "county_names": {c.id: c.name for c in db.session.scalars(select(County))},
+        }
+
+    return fragments.render_cached("reports/_city_body.html", ("city", stamp, day), context)
 
 
 @bp.route("/dashboard/<code>")
@@ -106,8 +115,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
     export = request.args.get("export")
     data = city_dashboard(day, with_charts=False)
     row = next(r for r in data.rows if r.code == county.code)
-    register = queries.load_register()
-    items = expansion_items_by_enterprise(register.contracts, register.expansion_codes, day)
+    items = queries.expansion_items(day, county.id)
     enterprises = db.session.scalars(
         select(Enterprise)
         .where(Enterprise.county_id == county.id, Enterprise.has_union, Enterprise.above_scale)
@@ -176,7 +184,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
 
     trend = charts.trend(
         {county.name: [*history, *([(day, target.rate)] if target.rate is not None else [])]},
-        queries.start_rates(register).get(county.id),
+        queries.start_rates(queries.load_counties()).get(county.id),
         _("%(county)s月度走势对照进度线", county=county.name),
     )
     return render_template(
@@ -224,9 +232,8 @@ def supervision_plan():  # type: ignore[no-untyped-def]
             if request.form.get("planned_on")
             else local_today()
         )
-        supervision = plan_supervision(
-            county.id, planned_on, request.form.get("reason", ""), current_user
-        )
+        reason = request.form.get("reason", "").strip() or _lagging_reason(county.code)
+        supervision = plan_supervision(county.id, planned_on, reason, current_user)
         db.session.commit()
     except (SupervisionRefused, CellProblem) as exc:
         db.session.rollback()
@@ -234,6 +241,17 @@ def supervision_plan():  # type: ignore[no-untyped-def]
         return redirect(url_for("reports.city"))
     flash(_("已安排对%(county)s的现场督导", county=county.name), "success")
     return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
+
+
+def _lagging_reason(code: str) -> Msg:
+    """Why the city plans this supervision: the county's rate and gap today, stored as a Msg
+    so that each reader sees it in their own language."""
+    row = next(r for r in city_dashboard(local_today(), with_charts=False).rows if r.code == code)
+    return Msg(
+        "达标率 %(rate)s，落后进度线 %(gap)s",
+        rate=kpi_text("rate", row.values["rate"]).striptags(),
+        gap=kpi_text("gap", row.values["gap"]).striptags(),
+    )
 
 
 @bp.route("/supervision/<int:supervision_id>", methods=["GET", "POST"])

@@ -29,7 +29,7 @@ from reports.services import (
     plan_supervision,
     record_supervision,
 )
-from reports.targets import expansion_items_by_enterprise
+from reports.targets import count_counties, expansion_items_by_enterprise
 from tests.factories import (
     contract_row,
     county,
@@ -219,6 +219,31 @@ def test_latest_version_replaces_the_first(city):  # type: ignore[no-untyped-def
     register = queries.load_register()
     items = expansion_items_by_enterprise(register.contracts, register.expansion_codes, DAY)
     assert items[city["wy"]["1"].id] == {"S01", "A01"}  # not T01 of the first version
+
+
+def _pure_item_popularity(register: queries.Register, day: date) -> dict[str, int]:
+    eligible = {e.id for e in register.enterprises if e.eligible}
+    per_item: dict[str, set[int]] = {}
+    for contract in register.contracts:
+        if contract.in_force(day):
+            for code in contract.items & register.expansion_codes:
+                per_item.setdefault(code, set()).update(eligible.intersection(contract.covers))
+    return {code: len(eids) for code, eids in per_item.items() if eids}
+
+
+@pytest.mark.parametrize("day", [DAY, date(2025, 2, 1), date(2024, 6, 30), date(2027, 12, 31)])
+def test_sql_aggregates_equal_the_pure_computation(city, day):  # type: ignore[no-untyped-def]
+    register = queries.load_register()
+    pure = count_counties(
+        register.counties, register.enterprises, register.contracts, register.expansion_codes, day
+    )
+    assert queries.counts_on(day) == pure
+    popularity = {code: n for code, _name, n in queries.item_popularity(day)}
+    assert popularity == _pure_item_popularity(register, day)
+    items = expansion_items_by_enterprise(register.contracts, register.expansion_codes, day)
+    for c in register.counties:
+        ids = {e.id for e in register.enterprises if e.county_id == c.id}
+        assert queries.expansion_items(day, c.id) == {e: v for e, v in items.items() if e in ids}
 
 
 def test_targets_json_one_object_per_county_with_the_spec_keys(city, runner):  # type: ignore[no-untyped-def]
