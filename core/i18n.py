@@ -33,7 +33,6 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # i18n: data (each in its
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 babel = Babel()
 
-_ = gettext
 _l = lazy_gettext
 __all__ = [
     "N_",
@@ -48,6 +47,13 @@ __all__ = [
     "ngettext",
     "tr",
 ]
+
+
+def _(msgid: str, **params: Any) -> str:
+    """gettext; a reference name (:class:`Term`) among the values is shown translated too."""
+    return gettext(
+        msgid, **{k: v.translated() if isinstance(v, Term) else v for k, v in params.items()}
+    )
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from core.i18n import _
+from core.i18n import _, tr
 from reports.targets import DEADLINE, PLAN_START, CountyTarget, trajectory
 
 RED, GREEN, BLUE, GREY, ORANGE = "#c00000", "#2e7d32", "#1f4e79", "#9e9e9e", "#f57c00"
@@ -28,7 +28,7 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
 
 def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, Any]:
     """Each county's expansion rate against the 75 % target line and its trajectory today."""
-    names = [_("%(name)s（试点）", name=r.name) if r.pilot else r.name for r in rows]
+    names = [_("%(name)s（试点）", name=r.name) if r.pilot else tr(r.name) for r in rows]
     rates = [None if r.rate is None else round(r.rate * 100, 1) for r in rows]
     colors = [
         RED if r.county in lagging else (GREEN if (r.rate or 0) >= r.target_share else BLUE)
@@ -101,7 +101,7 @@ def trend(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": name,
+                "name": tr(name),
                 "x": [d.isoformat() for d, _v in points],
                 "y": [round(v * 100, 1) for _d, v in points],
             }
@@ -132,7 +132,7 @@ def rectification_status(
     rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[str, str]
 ) -> dict[str, Any]:
     """Stacked bars: each county's rectifications by status, with overdue ones on top."""
-    names = [name for name, _c in rows]
+    names = [tr(name) for name, _c in rows]
     palette = {"resolved": GREEN, "submitted": BLUE, "in_progress": "#64b5f6", "pending": GREY}
     data = [
         {
@@ -168,7 +168,7 @@ def item_popularity(rows: Sequence[tuple[str, str, int]], top: int = 15) -> dict
                 "type": "bar",
                 "orientation": "h",
                 "x": [n for _c, _n, n in shown],
-                "y": [f"{code} {name}" for code, name, _n in shown],
+                "y": [f"{code} {tr(name)}" for code, name, _n in shown],
                 "marker": {"color": BLUE},
             }
         ],

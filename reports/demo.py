@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bargaining.models import County
 from core.db import db
+from core.i18n import Msg
 from core.models import Role, User
 from reports import queries
 from reports.services import (
@@ -34,10 +35,10 @@ def build_demo_targets(seed: int, today: date) -> dict[str, Any]:
     for index, code in enumerate(worst):
         county = db.session.scalars(select(County).where(County.code == code)).one()
         row = next(r for r in rows if r.county == code)
-        reason = (
-            f"拓展协商达标率 {row.rate * 100:.1f}%，低于进度线 {row.trajectory * 100:.1f}%"
-            if row.rate is not None and row.trajectory is not None
-            else "推进滞后"
+        reason = Msg(
+            "达标率 %(rate)s，落后进度线 %(gap)s",
+            rate=f"{(row.rate or 0) * 100:.1f}%",
+            gap=f"{((row.rate or 0) - (row.trajectory or 0)) * 100:+.1f}%",
         )
         supervision = plan_supervision(
             county.id, today - timedelta(days=20 - 5 * index), reason, city
