@@ -28,7 +28,7 @@ from bargaining.excel_import import (
     validate_filings,
     validate_registry,
 )
-from bargaining.filing import chunks, file_contracts
+from bargaining.filing import chunks, file_contracts, select_in
 from bargaining.models import (
     BargainingItem,
     County,
@@ -211,10 +211,8 @@ def user_scope(user: User) -> Scope:
 def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
     refs: dict[str, EnterpriseRef] = {}
     codes = sorted(set(usccs))
-    for part in chunks(codes):
-        stmt = select(Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.county_id).where(
-            Enterprise.uscc.in_(part)
-        )
+    query = select(Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.county_id)
+    for stmt in select_in(query, Enterprise.uscc, codes):
         for eid, uscc, name, county_id in db.session.execute(stmt):
             refs[uscc] = EnterpriseRef(eid, uscc, name, county_id)
     return refs

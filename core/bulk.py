@@ -1,9 +1,10 @@
-"""Bulk inserts for imports: COPY on PostgreSQL, a raw executemany on SQLite.
+"""Bulk writes for imports: COPY on PostgreSQL, a raw executemany on SQLite.
 
 SQLAlchemy's per-row parameter handling costs more than the database itself at 100,000
 rows, so both paths hand the driver plain tuples. Values are converted with the columns'
-own bind processors (SQLite) or the same conventions (PostgreSQL: timestamps as naive UTC,
-JSON as text), so what is stored is exactly what a Core insert stores.
+own bind processors (SQLite) or the same conventions (PostgreSQL: the columns' type
+decorators, timestamps as naive UTC, JSON as text), so what is stored is exactly what a
+Core insert stores.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Table
+from sqlalchemy import JSON, Column, Connection, DateTime, Table, TypeDecorator, text
 from sqlalchemy.orm import Session
+
+Converters = list[tuple[int, Callable[[Any], Any]]]
+TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -31,35 +35,176 @@ def insert_tuples(
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    names = ", ".join(f'"{name}"' for name in columns)
-    if dialect.name == "postgresql":
-        affinities = [table.c[name].type._type_affinity for name in columns]
-        pg_converters = [
-            (i, _json if issubclass(a, JSON) else _naive_utc)
-            for i, a in enumerate(affinities)
-            if a is not None and issubclass(a, JSON | DateTime)
-        ]
+    names = _names(columns)
+    if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in _converted(rows, pg_converters):
+            for row in _converted(rows, _pg_converters(connection, table, columns)):
                 copy.write_row(row)
         return
-    processors = [
+    placeholders = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
+        _converted(rows, _sqlite_converters(connection, table, columns)),
+    )
+
+
+def insert_returning_ids(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """:func:`insert_tuples`, returning the new rows' ids (an integer primary key) in order.
+
+    PostgreSQL: the ids are drawn from the column's sequence first, in one query, and
+    inserted with the rows. SQLite: the insert holds the database's write lock until the
+    commit and numbers each row one past the largest id, so the new rows are the last
+    ``len(rows)`` ids.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    key = _integer_key(table)
+    if connection.dialect.name == "postgresql":
+        ids = _next_ids(connection, table, key, len(rows))
+        keyed = [(i, *row) for i, row in zip(ids, rows, strict=True)]
+        insert_tuples(session, table, (key.name, *columns), keyed)
+        return ids
+    insert_tuples(session, table, columns, rows)
+    last = connection.execute(text(f'SELECT max("{key.name}") FROM "{table.name}"')).scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+def next_ids(session: Session, table: Table, n: int) -> list[int]:
+    """``n`` new ids for ``table`` drawn from its sequence (PostgreSQL), ascending."""
+    if n == 0:
+        return []
+    return _next_ids(session.connection(), table, _integer_key(table), n)
+
+
+def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
+    """Insert into several tables in one PostgreSQL statement (data-modifying CTEs fed by
+    arrays), so that foreign keys between the new rows — a cycle included — are checked
+    once all of them are in. Values as for :func:`insert_tuples`."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        raise NotImplementedError("insert_together needs PostgreSQL")
+    statements: list[str] = []
+    arrays: list[list[Any]] = []
+    for table, columns, rows in parts:
+        if rows:
+            unnest, values = _unnest(connection, table, columns, rows)
+            statements.append(
+                f'INSERT INTO "{table.name}" ({_names(columns)}) SELECT * FROM {unnest}'
+            )
+            arrays.extend(values)
+    if not statements:
+        return
+    ctes = ", ".join(f"p{i} AS ({sql})" for i, sql in enumerate(statements[:-1]))
+    sql = f"WITH {ctes} {statements[-1]}" if ctes else statements[-1]
+    connection.exec_driver_sql(sql, tuple(arrays))
+
+
+def update_tuples(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set ``columns[1:]`` of the row whose ``columns[0]`` equals each row's first value.
+
+    PostgreSQL: one ``UPDATE ... FROM unnest(arrays)``; SQLite: an executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    names = [f'"{name}"' for name in columns]
+    if connection.dialect.name == "postgresql":
+        unnest, arrays = _unnest(connection, table, columns, rows)
+        sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+        connection.exec_driver_sql(
+            f'UPDATE "{table.name}" AS t SET {sets} FROM {unnest} AS v({", ".join(names)})'
+            f" WHERE t.{names[0]} = v.{names[0]}",
+            tuple(arrays),
+        )
+        return
+    sets = ", ".join(f"{name} = ?" for name in names[1:])
+    converted = _converted(rows, _sqlite_converters(connection, table, columns))
+    connection.exec_driver_sql(
+        f'UPDATE "{table.name}" SET {sets} WHERE {names[0]} = ?',
+        [(*row[1:], row[0]) for row in converted],
+    )
+
+
+def _unnest(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[list[Any]]]:
+    """``unnest(%s::type[], ...)`` over the columns of ``rows``, and its arrays."""
+    converted = _converted(rows, _pg_converters(connection, table, columns))
+    arrays = [list(values) for values in zip(*converted, strict=True)]
+    types = [table.c[name].type.compile(dialect=connection.dialect) for name in columns]
+    return "unnest(" + ", ".join(f"%s::{sql_type}[]" for sql_type in types) + ")", arrays
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in columns)
+
+
+def _integer_key(table: Table) -> Column[Any]:
+    (key,) = table.primary_key.columns
+    if key.type.python_type is not int:
+        raise TypeError(f"{table.name} has no integer primary key")
+    return key
+
+
+def _next_ids(connection: Connection, table: Table, key: Column[Any], n: int) -> list[int]:
+    sequence = connection.execute(
+        text("SELECT pg_get_serial_sequence(:table, :column)"),
+        {"table": table.name, "column": key.name},
+    ).scalar_one()
+    query = text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)")
+    return sorted(connection.execute(query, {"sequence": sequence, "n": n}).scalars())
+
+
+def _pg_converters(connection: Connection, table: Table, columns: Sequence[str]) -> Converters:
+    """Per column: its type decorator's bind step, then JSON as text, timestamps as naive UTC."""
+    converters: Converters = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        steps: list[Callable[[Any], Any]] = []
+        if isinstance(column_type, TypeDecorator):
+            steps.append(_bound(column_type, connection))
+        affinity = column_type._type_affinity
+        if affinity is not None and issubclass(affinity, JSON):
+            steps.append(_json)
+        elif affinity is not None and issubclass(affinity, DateTime):
+            steps.append(_naive_utc)
+        if steps:
+            converters.append((i, steps[0] if len(steps) == 1 else _chain(steps)))
+    return converters
+
+
+def _sqlite_converters(connection: Connection, table: Table, columns: Sequence[str]) -> Converters:
+    dialect = connection.dialect
+    return [
         (i, p)
         for i, name in enumerate(columns)
         if (p := table.c[name].type._cached_bind_processor(dialect)) is not None
     ]
-    placeholders = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
-        _converted(rows, processors),
-    )
 
 
-def _converted(
-    rows: Sequence[Sequence[Any]], converters: list[tuple[int, Callable[[Any], Any]]]
-) -> Sequence[Sequence[Any]]:
+def _bound(column_type: TypeDecorator[Any], connection: Connection) -> Callable[[Any], Any]:
+    dialect = connection.dialect
+    return lambda value: column_type.process_bind_param(value, dialect)
+
+
+def _chain(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        for step in steps:
+            if value is None:
+                return None
+            value = step(value)
+        return value
+
+    return convert
+
+
+def _converted(rows: Sequence[Sequence[Any]], converters: Converters) -> Sequence[Sequence[Any]]:
     """``rows`` with the values of some columns converted (None stays None)."""
     if not converters:
         return rows
