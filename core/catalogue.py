@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import extract as extract_stream
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -47,10 +48,8 @@ def extract() -> Catalog:
 
 
 def _extract_file(path: Path):  # type: ignore[no-untyped-def]
-    from babel.messages.extract import extract
-
     with path.open("rb") as handle:
-        for lineno, message, comments, _context in extract(
+        for lineno, message, comments, _context in extract_stream(
             "python", handle, keywords=KEYWORDS, comment_tags=("i18n:",)
         ):
             yield path.name, lineno, message, comments

@@ -51,8 +51,14 @@ __all__ = [
 
 def _(msgid: str, **params: Any) -> str:
     """gettext; a reference name (:class:`Term`) among the values is shown translated too."""
+    return _translate(msgid, params)
+
+
+def _translate(msgid: str, params: dict[str, Any]) -> str:
+    """``msgid`` in the current language; values that are themselves translatable (a
+    :class:`Term`, a stored message's nested ``{"msgid", "params"}``) are translated too."""
     return gettext(
-        msgid, **{k: v.translated() if isinstance(v, Term) else v for k, v in params.items()}
+        msgid, **{k: tr(v) if isinstance(v, dict | Term) else v for k, v in params.items()}
     )
 
 
@@ -79,8 +85,7 @@ class Msg(str):
         return (_rebuild_msg, (self.msgid, self.params))
 
     def translated(self) -> str:
-        params = {k: tr(v) if isinstance(v, dict) else v for k, v in self.params.items()}
-        return gettext(self.msgid, **params)
+        return _translate(self.msgid, self.params)
 
     def __html__(self) -> str:
         return str(escape(self.translated()))
@@ -135,18 +140,15 @@ def tr(value: Any, params: dict[str, Any] | None = None) -> str:
         return value.translated()
     if isinstance(value, dict):
         if "msgid" in value:
-            params = {
-                k: tr(v) if isinstance(v, dict) else v
-                for k, v in (value.get("params") or {}).items()
-            }
-            return tr(value["msgid"], params or None)
-        if isinstance(value.get("i18n"), dict):
+            value, params = value["msgid"], value.get("params")
+        elif isinstance(value.get("i18n"), dict):
             return tr(value["i18n"])
-        return str(value.get("message", ""))
+        else:
+            return str(value.get("message", ""))
     text = str(value)
     if params:
         try:
-            return gettext(text, **params)
+            return _translate(text, params)
         except (KeyError, ValueError, TypeError):
             return text
     return gettext(text) if text else ""
@@ -197,24 +199,20 @@ def current_language() -> str:
 def select_locale() -> str:
     """A request: ``?lang=`` or the session's choice. Outside a request (the CLI, the
     scheduler): ``JINHUA_LANG`` from the environment. Chinese otherwise."""
-    if not has_request_context():
-        lang = os.environ.get("JINHUA_LANG", "")
-        return lang if lang in SUPPORTED else "zh_CN"
-    lang = request.args.get("lang") or session.get("lang")
+    if has_request_context():
+        lang = request.args.get("lang") or session.get("lang")
+    else:
+        lang = os.environ.get("JINHUA_LANG")
     return lang if lang in SUPPORTED else "zh_CN"
-
-
-def _forget_cached_locale() -> None:
-    """Flask-Babel caches the locale on ``g``; an app context that outlives one request (the
-    test client, a CLI command serving several requests) must not keep the last one's."""
-    refresh()
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
-    app.before_request(_forget_cached_locale)
+    # Flask-Babel caches the locale on ``g``: an app context that outlives one request (the
+    # test client, a CLI command serving several requests) must not keep the last one's
+    app.before_request(refresh)
     app.jinja_env.filters["tr"] = tr
     app.jinja_env.globals.update(
         current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, N_=N_
