@@ -30,7 +30,7 @@ from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
 from bargaining.queries import counties_for
 from core import audit_log
-from core.auth import ALL_ROLES, allow, ensure_county, ensure_object
+from core.auth import ALL_ROLES, allow, get_in_county, get_in_scope
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
@@ -182,11 +182,7 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
 
 
 def _audit_or_404(audit_id: int) -> Audit:
-    audit = db.session.get(Audit, audit_id)
-    if audit is None:
-        abort(404)
-    ensure_county(current_user, audit.county_id)
-    return audit
+    return get_in_county(current_user, Audit, audit_id)
 
 
 @bp.route("/audits")
@@ -312,11 +308,7 @@ def _render_audit(audit: Audit, form: Any) -> str:
 
 
 def _rect_or_404(rect_id: int) -> Rectification:
-    rect = db.session.get(Rectification, rect_id)
-    if rect is None:
-        abort(404)
-    ensure_object(current_user, rect.county_id, rect.enterprise_id)
-    return rect
+    return get_in_scope(current_user, Rectification, rect_id)
 
 
 @bp.route("/rectifications")
@@ -419,11 +411,7 @@ def _render_rect(rect: Rectification, today: Any) -> str:
 
 
 def _interview_or_404(interview_id: int) -> Interview:
-    interview = db.session.get(Interview, interview_id)
-    if interview is None:
-        abort(404)
-    ensure_county(current_user, interview.county_id)
-    return interview
+    return get_in_county(current_user, Interview, interview_id)
 
 
 @bp.route("/interviews")
@@ -538,10 +526,7 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
             abort(404)
         _audit_or_404(evidence.owner_id)
     elif evidence.owner_type == "visit":
-        visit = db.session.get(Visit, evidence.owner_id)
-        if visit is None or current_user.role == Role.ENTERPRISE:
-            abort(404)
-        ensure_county(current_user, visit.county_id)
+        get_in_county(current_user, Visit, evidence.owner_id)
     else:
         abort(404)
     stored = db.session.get(StoredFile, evidence.sha256)

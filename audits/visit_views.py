@@ -35,7 +35,7 @@ from audits.visit_service import (
 )
 from bargaining.models import County, Enterprise
 from core import audit_log
-from core.auth import allow, ensure_county
+from core.auth import allow, get_in_county
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _
@@ -132,11 +132,7 @@ def make_plan():  # type: ignore[no-untyped-def]
 
 
 def _visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    ensure_county(current_user, visit.county_id)
-    return visit
+    return get_in_county(current_user, Visit, visit_id)
 
 
 @bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])

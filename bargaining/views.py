@@ -44,7 +44,7 @@ from bargaining.services import (
 )
 from bargaining.uploads import run_upload
 from core import audit_log
-from core.auth import ALL_ROLES, allow, ensure_object, public
+from core.auth import ALL_ROLES, allow, get_in_scope, public
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, _l, tr
@@ -313,10 +313,7 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
 @bp.route("/contracts/<int:contract_id>")
 @allow(*ALL_ROLES)
 def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
-    contract = db.session.get(Contract, contract_id)
-    if contract is None:
-        abort(404)
-    ensure_object(current_user, contract.county_id, contract.enterprise_id)
+    contract = get_in_scope(current_user, Contract, contract_id)
     versions = queries.versions_of(contract.id)
     selected: ContractVersion | None = versions[0] if versions else None
     wanted = request.args.get("version", type=int)
@@ -390,10 +387,7 @@ def registry():  # type: ignore[no-untyped-def]
 @bp.route("/enterprises/<int:enterprise_id>")
 @allow(*ALL_ROLES)
 def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
-    ent = db.session.get(Enterprise, enterprise_id)
-    if ent is None:
-        abort(404)
-    ensure_object(current_user, ent.county_id, ent.id)
+    ent = get_in_scope(current_user, Enterprise, enterprise_id, enterprise="id")
     return render_template(
         "bargaining/enterprise.html",
         ent=ent,

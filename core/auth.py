@@ -25,6 +25,7 @@ from core.i18n import _, _l
 from core.models import ApiToken, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -144,6 +145,26 @@ def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) 
     ids = county_ids_in_scope(user)
     if ids is not None and county_id not in ids:
         abort(404)
+
+
+def get_in_county(user: User, model: type[T], ident: Any) -> T:
+    """The ``model`` object, or 404 when it does not exist or its county is outside the user's
+    scope (staff objects: enterprise users always get 404)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    ensure_county(user, obj.county_id)  # type: ignore[attr-defined]
+    return obj
+
+
+def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "enterprise_id") -> T:
+    """The ``model`` object, or 404 when it does not exist or is outside the user's scope
+    (its county; for enterprise users its ``enterprise`` attribute)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    ensure_object(user, obj.county_id, getattr(obj, enterprise))  # type: ignore[attr-defined]
+    return obj
 
 
 # ------------------------------------------------------------------------ API tokens

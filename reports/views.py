@@ -16,7 +16,7 @@ from audits.views import form_date
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
-from core.auth import allow, ensure_county
+from core.auth import allow, ensure_county, get_in_county
 from core.clock import local_today
 from core.db import db
 from core.i18n import Msg, _, tr
@@ -257,10 +257,7 @@ def _lagging_reason(code: str) -> Msg:
 @bp.route("/supervision/<int:supervision_id>", methods=["GET", "POST"])
 @allow(Role.INSPECTOR, Role.CITY, Role.ADMIN)
 def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
-    supervision = db.session.get(Supervision, supervision_id)
-    if supervision is None:
-        abort(404)
-    ensure_county(current_user, supervision.county_id)
+    supervision = get_in_county(current_user, Supervision, supervision_id)
     if request.method == "POST":
         try:
             fields = {
