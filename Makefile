@@ -5,12 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run test lint install clean-db translations
+.PHONY: run test lint install clean-db translations lock
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+
+# Installs exactly what the lock names (every package of the tree, with hashes), then the
+# project itself without resolving anything: a new machine gets what CI tested.
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +29,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## make lock: re-resolve pyproject.toml's ranges into requirements.lock (exact versions, hashes)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command 'make lock' -q -o $(LOCK)
 
 ## make translations: extract the marked texts, update the English .po, compile the .mo
 translations: $(STAMP)

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.extract import extract as extract_stream
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from core.i18n import TRANSLATIONS
@@ -78,6 +78,16 @@ def compiled(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     return buffer.getvalue()
+
+
+def read_compiled() -> Catalog:
+    with MO.open("rb") as handle:
+        return read_mo(handle)
+
+
+def messages(catalog: Catalog) -> dict[object, object]:
+    """msgid -> msgstr of the translated messages, the header left out."""
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def compile_mo() -> None:
