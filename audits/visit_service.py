@@ -10,8 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from flask import current_app
 from sqlalchemy import select
 
 from audits import checklist, ics, visits
@@ -47,30 +48,33 @@ KIND_LABELS = checklist.Labels(
 # ---------------------------------------------------------------------------- calendar
 
 
-def seed_calendar() -> int:
-    """Holidays and adjusted working days from chinese-calendar, for the years it knows."""
-    import chinese_calendar  # noqa: PLC0415 (only needed when seeding)
+class HolidaySource(Protocol):
+    """What the calendar is seeded from: chinese-calendar's two tables, day -> name."""
+
+    holidays: Mapping[date, object]
+    workdays: Mapping[date, object]
+
+
+def seed_calendar(source: HolidaySource | None = None) -> int:
+    """Holidays and adjusted working days for the years the source knows (chinese-calendar
+    unless the app's ``HOLIDAY_SOURCE`` setting or the caller gives another)."""
+    if source is None:
+        source = current_app.config.get("HOLIDAY_SOURCE")
+    if source is None:
+        import chinese_calendar as source  # noqa: PLC0415 (only needed when seeding)
 
     known = set(db.session.scalars(select(CalendarYear.year)))
-    years = {d.year for d in chinese_calendar.holidays} | {
-        d.year for d in chinese_calendar.workdays
-    }
+    years = {d.year for d in source.holidays} | {d.year for d in source.workdays}
     added = 0
     for year in sorted(years - known):
-        for day in sorted(
-            d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5
-        ):
-            db.session.merge(
-                CalendarDay(day=day, workday=False, name=str(chinese_calendar.holidays[day]))
-            )
-        for day in sorted(
-            d for d in chinese_calendar.workdays if d.year == year and d.weekday() >= 5
-        ):
+        for day in sorted(d for d in source.holidays if d.year == year and d.weekday() < 5):
+            db.session.merge(CalendarDay(day=day, workday=False, name=str(source.holidays[day])))
+        for day in sorted(d for d in source.workdays if d.year == year and d.weekday() >= 5):
             db.session.merge(
                 CalendarDay(
                     day=day,
                     workday=True,
-                    name=f"{chinese_calendar.workdays[day]} 调休上班",  # i18n: data
+                    name=f"{source.workdays[day]} 调休上班",  # i18n: data
                 )
             )
         db.session.add(CalendarYear(year=year, source="chinese-calendar"))

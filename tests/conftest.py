@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from core.db import Base, db
+from tests.holidays import KnownUntil2026
 
 TODAY = date(2026, 11, 25)
 
@@ -58,7 +59,13 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     else:
         folder = tmp_path_factory.mktemp("db")
         template = folder / "template.sqlite"
-        app = create_app({"DATABASE_URL": f"sqlite:///{template}", "TESTING": True})
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{template}",
+                "TESTING": True,
+                "HOLIDAY_SOURCE": KnownUntil2026,
+            }
+        )
         with app.app_context():
             from core.migrate import upgrade
 
@@ -88,6 +95,8 @@ def app(database: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-de
             "SECRET_KEY": "test-secret",
             "PASSWORD_HASH_FAST": True,
             "SERVER_NAME": "localhost",
+            "TODAY": TODAY,  # the injected clock: every "today" of the app under test
+            "HOLIDAY_SOURCE": KnownUntil2026,
         }
     )
     if database["kind"] == "postgresql":

@@ -1,10 +1,9 @@
-from datetime import date
-
 from sqlalchemy import func, select
 
 from bargaining.models import Contract, ContractVersion
 from core.db import db
 from core.models import Role
+from tests.conftest import TODAY
 from tests.factories import contract_row, filing_workbook, login, make_enterprise, make_user, upload
 
 
@@ -22,4 +21,4 @@ def test_inspector_uploads_a_filing_and_sees_the_contract(client):
     assert page.status_code == 200
     assert "WY-1" in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count(ContractVersion.id))) == 1
-    assert db.session.scalars(select(ContractVersion)).one().filed_on == date.today() or True
+    assert db.session.scalars(select(ContractVersion)).one().filed_on == TODAY  # the injected clock

@@ -128,7 +128,9 @@ def _logout(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_calendar_table_is_seeded_from_chinese_calendar(app) -> None:  # type: ignore[no-untyped-def]
     assert db.session.get(CalendarYear, 2026) is not None
-    assert db.session.get(CalendarYear, 2027) is None  # chinese-calendar does not know 2027 yet
+    assert (
+        db.session.get(CalendarYear, 2027) is None
+    )  # the test source stops at 2026 (tests/holidays.py)
     oct1 = db.session.get(CalendarDay, date(2026, 10, 1))
     assert oct1 is not None and oct1.workday is False
     oct10 = db.session.get(CalendarDay, date(2026, 10, 10))
