@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run test lint install clean-db translations lock
+.PHONY: run test test-clocks lint install clean-db translations lock
 
 LOCK := requirements.lock
 
@@ -34,6 +34,16 @@ test: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
 		--python-version 3.11 --custom-compile-command 'make lock' -q -o $(LOCK)
+
+## make test-clocks: the suite again with the machine's clock at 2027-07-01 and at 2028-01-03
+## (libfaketime; the browser tests aside, Chromium does not run under it)
+CLOCKS := 2027-07-01 2028-01-03
+test-clocks: $(STAMP)
+	@for day in $(CLOCKS); do \
+	  echo "== the suite with the clock at $$day =="; \
+	  PYTHONPATH=tests/faketime_shim FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$day 10:00:00" \
+	    $(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/browser || exit 1; \
+	done
 
 ## make translations: extract the marked texts, update the English .po, compile the .mo
 translations: $(STAMP)
