@@ -187,14 +187,21 @@ def registry_query(user: User, f: RegistryFilters) -> Select[Any]:
     return stmt.order_by(County.sort_order, Enterprise.name)
 
 
-def covering_contracts(enterprise_id: int) -> list[tuple[Contract, ContractVersion]]:
-    """Industry/regional contracts whose current version lists the enterprise."""
+def covering_contracts(enterprise_id: int, user: User) -> list[tuple[Contract, ContractVersion]]:
+    """Industry/regional contracts whose current version lists the enterprise, as far as
+    ``user`` may see them (SPEC §3): an inspector sees only their county's contracts, even
+    when another county's contract covers an enterprise of theirs; a clerk sees those that
+    cover their own enterprise."""
     stmt = (
         select(Contract, ContractVersion)
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
         .join(ContractCoverage, ContractCoverage.version_id == ContractVersion.id)
         .where(ContractCoverage.enterprise_id == enterprise_id)
     )
+    if user.role == Role.ENTERPRISE:
+        stmt = stmt.where(ContractCoverage.enterprise_id == (user.enterprise_id or -1))
+    elif not user.sees_all_counties:
+        stmt = stmt.where(Contract.county_id == (user.county_id or -1))
     return [(c, v) for c, v in db.session.execute(stmt)]
 
 

@@ -45,7 +45,8 @@ from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
-FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.CITY, Role.ADMIN})
+#: SPEC §3: the city leader files nothing; uploads are for clerks, inspectors and admin
+FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
 REGISTRY_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 
 

@@ -161,6 +161,8 @@ def _render_upload(upload: Upload) -> str:
         upload=upload,
         errors=errors,
         markable=markable,
+        may_reupload=current_user.role
+        in (FILING_ROLES if upload.kind == KIND_FILINGS else REGISTRY_ROLES),
         history=audit_log.history("upload", upload.id),
     )
 
@@ -392,7 +394,7 @@ def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
         "bargaining/enterprise.html",
         ent=ent,
         own=queries.own_contracts(ent.id),
-        covering=queries.covering_contracts(ent.id),
+        covering=queries.covering_contracts(ent.id, current_user),
         history=audit_log.history("enterprise", ent.id),
     )
 
@@ -418,4 +420,5 @@ def _county_code() -> dict[str, Any]:
         county = db.session.get(County, current_user.county_id)
         return county.code if county else ""
 
-    return {"current_user_county_code": current_user_county_code}
+    may_file = current_user.is_authenticated and current_user.role in FILING_ROLES
+    return {"current_user_county_code": current_user_county_code, "may_file": may_file}
