@@ -47,7 +47,10 @@ def test_city_leader_gets_403_on_the_filing_upload_and_no_upload_link(client):  
     token = csrf_token(client, "/")
     response = client.post(
         "/filings/upload",
-        data={"csrf_token": token, "file": (BytesIO(filing_workbook([contract_row(ent)])), "c.xlsx")},
+        data={
+            "csrf_token": token,
+            "file": (BytesIO(filing_workbook([contract_row(ent)])), "c.xlsx"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 403
