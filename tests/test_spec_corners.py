@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
+from audits import rounds
+from audits.sampling import audit_due_on
 from core.db import db
 from core.models import Role
 from tests.factories import make_user
@@ -66,3 +70,31 @@ def test_a_directory_given_as_the_workbook_says_so(runner, tmp_path):  # type: i
         assert "目录" in result.stderr
         assert "找不到文件" not in result.stderr
         _no_traceback(result)
+
+
+# ---------------------------------------------------------------------------- due date (§5)
+
+
+def test_a_round_drawn_on_the_last_day_of_a_month_gets_ten_working_days():
+    """SPEC §5: "Due at the end of the month in which the round is drawn, and never fewer
+    than 10 working days after the draw"."""
+    # Monday 2026-11-30: Dec 1–4, 7–11, 14 are the ten working days after it
+    assert audit_due_on(date(2026, 11, 30), {}) == date(2026, 12, 14)
+    # drawn on the 1st: the month's end is later than ten working days
+    assert audit_due_on(date(2026, 12, 1), {}) == date(2026, 12, 31)
+    # drawn on the 20th: ten working days run into the next month
+    assert audit_due_on(date(2026, 12, 20), {}) == date(2027, 1, 1)
+
+
+def test_due_date_skips_holidays_and_counts_adjusted_working_days():
+    """SPEC §5: "never fewer than 10 working days after the draw" (working days as in §7)."""
+    golden_week = {date(2026, 10, d): False for d in range(1, 9)}
+    golden_week[date(2026, 10, 10)] = True  # an adjusted working Saturday
+    # after Wed 2026-09-30: Oct 9 (1), Sat 10 (2), 12–16 (7), 19–21 (10)
+    assert audit_due_on(date(2026, 9, 30), golden_week) == date(2026, 10, 21)
+
+
+def test_round_due_on_reads_the_draw_day_in_shanghai(app):  # type: ignore[no-untyped-def]
+    """SPEC §5: due "never fewer than 10 working days after the draw"."""
+    # 2026-11-30 08:00 UTC is 16:00 in Shanghai, the last day of November
+    assert rounds.round_due_on(datetime(2026, 11, 30, 8, 0, tzinfo=UTC)) >= date(2026, 12, 14)
