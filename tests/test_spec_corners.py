@@ -8,6 +8,7 @@ import pytest
 
 from audits import rounds
 from audits.sampling import audit_due_on
+from bargaining.cells import CellProblem, parse_date
 from core.db import db
 from core.models import Role
 from tests.factories import make_user
@@ -98,3 +99,27 @@ def test_round_due_on_reads_the_draw_day_in_shanghai(app):  # type: ignore[no-un
     """SPEC §5: due "never fewer than 10 working days after the draw"."""
     # 2026-11-30 08:00 UTC is 16:00 in Shanghai, the last day of November
     assert rounds.round_due_on(datetime(2026, 11, 30, 8, 0, tzinfo=UTC)) >= date(2026, 12, 14)
+
+
+# ---------------------------------------------------------------------------- dates (§4)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [20260601, 20260601.0, "20260601", "2026-06-01 00:00:00", "2026/6/1 08:30", "2026-06-01T00:00"],
+)
+def test_a_date_as_number_or_text_or_date_time_text_is_the_same_date(value):  # type: ignore[no-untyped-def]
+    """SPEC §4: "numbers typed as text … are accepted" and dates are accepted as Excel dates
+    (a date-time keeps its day): the number 20260601 and the text "20260601" mean the same,
+    and so does the text of a date-time, "2026-06-01 00:00:00"."""
+    assert parse_date(value) == date(2026, 6, 1)
+
+
+@pytest.mark.parametrize("number, text", [(20261301, "20261301"), (20260230, "20260230")])
+def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, text):  # type: ignore[no-untyped-def]
+    """SPEC §4: bad input gets a clear message — the same one whether typed as number or text."""
+    with pytest.raises(CellProblem) as as_number:
+        parse_date(number)
+    with pytest.raises(CellProblem) as as_text:
+        parse_date(text)
+    assert str(as_number.value.message) == str(as_text.value.message)
