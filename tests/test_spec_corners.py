@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from io import BytesIO
 
+import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from audits import rounds
 from audits.sampling import audit_due_on
 from bargaining.cells import CellProblem, parse_date
+from bargaining.sheets import CONTRACTS
 from core.db import db
 from core.models import Role
-from tests.factories import make_user
+from tests.factories import contract_row, filing_workbook, make_enterprise, make_user
 
 # ---------------------------------------------------------------------------- CLI (§9)
 
@@ -123,3 +127,62 @@ def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, t
     with pytest.raises(CellProblem) as as_text:
         parse_date(text)
     assert str(as_number.value.message) == str(as_text.value.message)
+
+
+# ---------------------------------------------------------------------------- error lines (§9)
+
+
+def _edited(data: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
+    wb = openpyxl.load_workbook(BytesIO(data))
+    edit(wb)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _import_lines(runner, tmp_path, data: bytes) -> list[str]:  # type: ignore[no-untyped-def]
+    make_user("insp-WY", Role.INSPECTOR, "WY")
+    db.session.commit()
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(data)
+    result = runner.invoke(args=["import-filings", str(path), "--as", "insp-WY"])
+    assert result.exit_code == 1, result.output
+    return result.stderr.strip().splitlines()
+
+
+def test_a_formula_cell_is_reported_under_its_header_name(runner, tmp_path):  # type: ignore[no-untyped-def]
+    """SPEC §9: upload errors "one per line, as `sheet!row column: message`" and SPEC §4:
+    "a table of sheet, row, column (header name)" — not the cell reference."""
+    ent = make_enterprise("WY")
+    headers = [c.header for c in CONTRACTS.columns]
+    col = get_column_letter(headers.index("覆盖职工人数") + 1)
+
+    def formula(wb):  # type: ignore[no-untyped-def]
+        wb["合同"][f"{col}2"] = "=300+20"
+
+    data = _edited(filing_workbook([contract_row(ent)]), formula)
+    lines = _import_lines(runner, tmp_path, data)
+    assert (
+        "合同!2 覆盖职工人数: 单元格是公式，请改为数值（复制后“选择性粘贴 → 数值”）再上传" in lines
+    )
+    assert not any(f"{col}2" in line for line in lines)
+
+
+def test_a_header_only_sheet_is_reported_on_its_first_data_row(runner, tmp_path):  # type: ignore[no-untyped-def]
+    """SPEC §9: every upload error "as `sheet!row column: message`" (or `file: message`)."""
+    lines = _import_lines(runner, tmp_path, filing_workbook([]))
+    assert lines == ["合同!2: 「合同」表没有数据行"]
+
+
+def test_a_sheet_found_by_an_alias_is_reported_under_the_workbooks_name(runner, tmp_path):  # type: ignore[no-untyped-def]
+    """SPEC §4/§9: errors name the sheet and "Excel's own row numbers" — the sheet as the
+    workbook calls it (集体合同), so the user finds it."""
+    ent = make_enterprise("WY")
+
+    def rename(wb):  # type: ignore[no-untyped-def]
+        wb["合同"].title = "集体合同"
+
+    data = _edited(filing_workbook([contract_row(ent, 出席代表数=99)]), rename)
+    lines = _import_lines(runner, tmp_path, data)
+    assert lines and all(line.startswith("集体合同!2 ") for line in lines), lines
+    assert lines[0].startswith("集体合同!2 出席代表数: ")
