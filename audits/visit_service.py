@@ -353,6 +353,7 @@ def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
                 ),
                 v.status,
                 v.sequence,
+                v.visitor_id,
             )
         )
     return ics.visits_calendar(name, items, now)

@@ -7,9 +7,11 @@ from io import BytesIO
 
 import openpyxl
 import pytest
+from icalendar import Calendar
 from openpyxl.utils import get_column_letter
 
 from audits import rounds
+from audits.ics import CalendarVisit, visits_calendar
 from audits.sampling import audit_due_on
 from bargaining.cells import CellProblem, parse_date
 from bargaining.sheets import CONTRACTS
@@ -186,3 +188,26 @@ def test_a_sheet_found_by_an_alias_is_reported_under_the_workbooks_name(runner, 
     lines = _import_lines(runner, tmp_path, data)
     assert lines and all(line.startswith("集体合同!2 ") for line in lines), lines
     assert lines[0].startswith("集体合同!2 出席代表数: ")
+
+
+# ---------------------------------------------------------------------------- visits (§7)
+
+
+def _cal_visit(key: str, day: date, visitor: int, status: str = "planned") -> CalendarVisit:
+    return CalendarVisit("2026Q4", key, day, key, "", "", status, 0, visitor)
+
+
+def test_same_day_visits_get_consecutive_slots_that_never_overlap():
+    """SPEC §7: "visits on the same day get consecutive time slots, never overlapping events"."""
+    day = date(2026, 10, 12)
+    visits = [_cal_visit(f"enterprise-{i}", day, 7) for i in (3, 1, 2)]
+    visits.append(_cal_visit("county-WY", day, 8))  # another person: their own morning
+    cal = Calendar.from_ical(visits_calendar("plan", visits, datetime(2026, 10, 1, tzinfo=UTC)))
+    times: dict[str, tuple[datetime, datetime]] = {
+        str(e["summary"]): (e.decoded("dtstart"), e.decoded("dtend")) for e in cal.walk("VEVENT")
+    }
+    mine = sorted(times[f"enterprise-{i}"] for i in (1, 2, 3))
+    for (_, end), (start, _) in zip(mine, mine[1:], strict=False):
+        assert end <= start
+    assert [t[0].strftime("%H:%M") for t in mine] == ["09:00", "10:45", "14:00"]
+    assert times["county-WY"][0].strftime("%H:%M") == "09:00"
