@@ -9,10 +9,14 @@ import openpyxl
 import pytest
 from icalendar import Calendar
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
 from audits import rounds
 from audits.ics import CalendarVisit, visits_calendar
+from audits.models import Visit
 from audits.sampling import audit_due_on
+from audits.services import open_finding
+from audits.visits import Task, plan_quarter
 from bargaining.cells import CellProblem, parse_date
 from bargaining.sheets import CONTRACTS
 from core.db import db
@@ -211,3 +215,60 @@ def test_same_day_visits_get_consecutive_slots_that_never_overlap():
         assert end <= start
     assert [t[0].strftime("%H:%M") for t in mine] == ["09:00", "10:45", "14:00"]
     assert times["county-WY"][0].strftime("%H:%M") == "09:00"
+
+
+def test_plan_places_what_fits_and_lists_the_rest_per_person():
+    """SPEC §7: "When an inspector has more visits than the quarter's working days allow, the
+    plan places what fits and lists, per person, what did not fit — it never fails the whole
+    quarter for every county"."""
+    days = [date(2026, 12, 30), date(2026, 12, 31)]  # room for 3 × 2 = 6 visits a person
+    busy = [Task(f"enterprise-{i}", "enterprise", 1, (7,), 100 + i) for i in range(8)]
+    other = [Task(f"enterprise-{i}", "enterprise", 2, (8,), 200 + i) for i in range(20, 23)]
+    nobody = [Task("enterprise-99", "enterprise", 3, (), 399)]
+    plan = plan_quarter([*busy, *other, *nobody], days)
+    placed = {p.key for p in plan.planned}
+    assert {t.key for t in other} <= placed  # another county is planned as usual
+    assert sum(1 for p in plan.planned if p.visitor_id == 7) == 6
+    assert sorted((u.visitor_id or 0, u.key) for u in plan.unplaced) == [
+        (0, "enterprise-99"),
+        (7, "enterprise-6"),
+        (7, "enterprise-7"),
+    ]
+
+
+def _open_finding(user, ent) -> None:  # type: ignore[no-untyped-def]
+    open_finding(
+        user,
+        date(2026, 9, 15),
+        county_id=ent.county_id,
+        enterprise_id=ent.id,
+        contract_id=None,
+        check_code="C5",
+        severity="major",
+        description="报送逾期",
+        source="audit",
+        source_id=None,
+    )
+
+
+def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(runner, monkeypatch):  # type: ignore[no-untyped-def]
+    """SPEC §7: the plan "places what fits and lists, per person, what did not fit — it never
+    fails the whole quarter for every county"."""
+    city = make_user("city", Role.CITY)
+    insp = make_user("insp-YW", Role.INSPECTOR, "YW")
+    make_user("insp-WY", Role.INSPECTOR, "WY")
+    for _ in range(8):
+        _open_finding(insp, make_enterprise("YW"))
+    wy = make_enterprise("WY")
+    _open_finding(insp, wy)
+    pa = make_enterprise("PA", name="磐安无人走访企业")  # PA has no inspector
+    _open_finding(city, pa)
+    db.session.commit()
+    monkeypatch.setattr("audits.cli.local_today", lambda: date(2026, 12, 30))
+    result = runner.invoke(args=["schedule-visits", "--quarter", "2026Q4"])
+    assert result.exit_code == 0, result.output
+    assert "insp-YW：2 次走访本季度排不下" in result.stdout
+    assert "磐安无人走访企业" in result.stdout
+    planned = {v.task_key for v in db.session.scalars(select(Visit))}
+    assert f"enterprise-{wy.id}" in planned
+    assert sum(1 for k in planned if k.startswith("enterprise-")) == 1 + 6
