@@ -90,7 +90,17 @@ def draw():  # type: ignore[no-untyped-def]
         ),
         "success" if fresh else "info",
     )
+    for w in queries.counties_without_inspector(round_.id):
+        flash(_waiting_text(w), "warning")
     return redirect(url_for("audits.round_detail", month=round_.month))
+
+
+def _waiting_text(w: queries.CountyWaiting) -> str:
+    return _(
+        "%(county)s没有指导员：%(n)s 份抽中合同暂未分配，待该县(市、区)有指导员后再分配",
+        county=w.name,
+        n=w.picks,
+    )
 
 
 def _round_or_404(month: str):  # type: ignore[no-untyped-def]
@@ -117,6 +127,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
         total=total,
         page=page_number(),
         page_size=100,
+        waiting=[w for w in queries.counties_without_inspector(round_.id) if w.code in visible],
     )
 
 

@@ -13,15 +13,24 @@ from sqlalchemy import select
 
 from audits import rounds
 from audits.ics import CalendarVisit, visits_calendar
-from audits.models import Visit
+from audits.models import Audit, Visit
 from audits.sampling import audit_due_on
 from audits.services import open_finding
 from audits.visits import Task, plan_quarter
 from bargaining.cells import CellProblem, parse_date
 from bargaining.sheets import CONTRACTS
+from bargaining.uploads import run_upload
 from core.db import db
 from core.models import Role
-from tests.factories import contract_row, filing_workbook, make_enterprise, make_user
+from tests.conftest import TODAY
+from tests.factories import (
+    contract_row,
+    csrf_token,
+    filing_workbook,
+    login,
+    make_enterprise,
+    make_user,
+)
 
 # ---------------------------------------------------------------------------- CLI (§9)
 
@@ -272,3 +281,34 @@ def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(run
     planned = {v.task_key for v in db.session.scalars(select(Visit))}
     assert f"enterprise-{wy.id}" in planned
     assert sum(1 for k in planned if k.startswith("enterprise-")) == 1 + 6
+
+
+# ---------------------------------------------------------------------------- round page (§5)
+
+
+def test_a_county_without_inspector_is_named_on_the_round_page_and_warned(client):  # type: ignore[no-untyped-def]
+    """SPEC §5: "A county without an inspector is named on the round page …; its picks wait,
+    unassigned, until one exists"."""
+    city = make_user("city", Role.CITY)
+    insp = make_user("insp-WY", Role.INSPECTOR, "WY")
+    admin = make_user("admin", Role.ADMIN)
+    for code, user in (("WY", insp), ("PA", admin)):  # PA has no inspector
+        row = contract_row(
+            make_enterprise(code), 备案日期=date(2026, 10, 8), **{"县(市、区)": code}
+        )
+        outcome = run_upload(user, "filings", f"{code}.xlsx", filing_workbook([row]), TODAY)
+        assert outcome.status == "imported", outcome.errors
+    db.session.commit()
+    login(client, city.username)
+    token = csrf_token(client, "/sampling")
+    response = client.post(
+        "/sampling/draw",
+        data={"csrf_token": token, "month": "2026-10", "seed": "123456789"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "磐安县没有指导员" in page  # the warning after the draw
+    again = client.get("/sampling/2026-10").get_data(as_text=True)
+    assert "没有指导员的县(市、区)" in again and "磐安县" in again
+    waiting = db.session.scalars(select(Audit).where(Audit.inspector_id.is_(None))).all()
+    assert len(waiting) == 1  # PA's pick waits, unassigned
