@@ -133,7 +133,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     from flask import current_app
 
     from audits.services import ActionRefused
-    from audits.visit_service import schedule_visits
+    from audits.visit_service import schedule_visits, unplaced_lines
     from audits.visits import PlanProblem, Quarter
     from core.db import db
 
@@ -160,6 +160,8 @@ def schedule_visits_command(quarter_text: str) -> None:
             cancelled=result.cancelled,
         )
     )
+    for line in unplaced_lines(result):
+        click.echo(line)
     if not result.known_calendar:
         click.echo(
             _(

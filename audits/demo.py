@@ -18,7 +18,8 @@ from audits import checklist, rounds
 from audits import rectification_rules as rules
 from audits.models import Audit, Interview, Rectification, SampleRound, Visit
 from audits.services import act_on_rectification, escalate, record_interview, save_audit
-from bargaining.models import ContractFlag
+from bargaining.models import ContractVersion
+from bargaining.queries import version_flags
 from core.clock import LOCAL_TZ
 from core.db import db, utcnow
 from core.models import Role, User
@@ -75,11 +76,8 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
             if audit.inspector_id is None or rng.random() > share_done:
                 continue
             completed = min(today, start + timedelta(days=rng.randint(3, 27)))
-            flags = set(
-                db.session.scalars(
-                    select(ContractFlag.code).where(ContractFlag.version_id == audit.version_id)
-                )
-            )
+            version = db.session.get(ContractVersion, audit.version_id)
+            flags = {f.code for f in version_flags(version, completed)} if version else set()
             results = {}
             for check in checklist.CHECKLIST:
                 fail = (set(check.flags) & flags and rng.random() < 0.7) or rng.random() < 0.03

@@ -2,7 +2,8 @@
 
 1. an overdue rectification → the county union interviews the enterprise leader
    (one county interview per enterprise covers all its overdue items not yet covered);
-2. still overdue 30 days after its deadline, or a county with ≥ 5 overdue rectifications →
+2. still overdue 30 days after becoming overdue (overdue from deadline + 1, so today ≥
+   deadline + 31), or a county with ≥ 5 overdue rectifications →
    the city union interviews the county union (one per county per run).
 Each rectification is covered at most once per level, so running it again changes nothing.
 """
@@ -71,8 +72,9 @@ def plan_escalation(
         per_county[item.county_id].append(item)
     for county_id, group in sorted(per_county.items()):
         uncovered = [i for i in group if i.rectification_id not in covered.get(CITY, set())]
+        # overdue from deadline + 1; "30 days after becoming overdue" is deadline + 31
         long_overdue = [
-            i for i in uncovered if today >= i.deadline + timedelta(days=city_after_days)
+            i for i in uncovered if today >= i.deadline + timedelta(days=city_after_days + 1)
         ]
         many = len(group) >= county_overdue_threshold
         if not long_overdue and not (many and uncovered):

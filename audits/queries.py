@@ -38,6 +38,32 @@ def round_picks(round_: SampleRound, user: User) -> Select[Any]:
     return scope_by_county(stmt, SamplePick.county_id, user)
 
 
+@dataclass(frozen=True)
+class CountyWaiting:
+    """A county with picks in a round and no active inspector: its picks wait, unassigned."""
+
+    code: str
+    name: str
+    picks: int
+
+
+def counties_without_inspector(round_id: int) -> list[CountyWaiting]:
+    """SPEC §5: "A county without an inspector is named on the round page"."""
+    has_inspector = (
+        select(User.id)
+        .where(User.role == Role.INSPECTOR, User.active, User.county_id == County.id)
+        .exists()
+    )
+    stmt = (
+        select(County.code, County.name, func.count(SamplePick.id))
+        .join(SamplePick, SamplePick.county_id == County.id)
+        .where(SamplePick.round_id == round_id, ~has_inspector)
+        .group_by(County.id, County.code, County.name, County.sort_order)
+        .order_by(County.sort_order)
+    )
+    return [CountyWaiting(code, name, n) for code, name, n in db.session.execute(stmt)]
+
+
 @dataclass
 class AuditFilters:
     status: str = ""  # "" | open | done

@@ -170,8 +170,19 @@ def _plain_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:
 
 
 def round_due_on(now: datetime) -> date:
-    """Due at the end of the month in which the round is drawn."""
-    return Month.of(to_local(now).date()).last
+    """Due at the end of the month in which the round is drawn, and never fewer than 10
+    working days after the draw (SPEC §5; holidays from the calendar table)."""
+    from audits.models import CalendarDay
+
+    drawn_on = to_local(now).date()
+    exceptions = dict(
+        db.session.execute(
+            select(CalendarDay.day, CalendarDay.workday).where(
+                CalendarDay.day.between(drawn_on, drawn_on + timedelta(days=62))
+            )
+        ).all()
+    )
+    return sampling.audit_due_on(drawn_on, exceptions)
 
 
 def draw_round(month: Month, seed: str | None, user: User | None, now: datetime) -> SampleRound:

@@ -17,6 +17,7 @@ members keeps the relative order of the others (consistent sampling).
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import heapq
 import math
@@ -25,6 +26,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -187,3 +189,21 @@ def assign(
             heapq.heapreplace(heap, (count + 1, chosen))
         result[key] = chosen
     return result
+
+
+def audit_due_on(
+    drawn_on: date, exceptions: Mapping[date, bool], min_working_days: int = 10
+) -> date:
+    """Due at the end of the month in which the round is drawn, and never fewer than
+    ``min_working_days`` working days after the draw (SPEC §5): the later of the month's last
+    day and the ``min_working_days``-th working day after ``drawn_on``. Working days are
+    Monday–Friday, overridden by ``exceptions`` (holidays False, adjusted workdays True)."""
+    month_end = date(
+        drawn_on.year, drawn_on.month, calendar.monthrange(drawn_on.year, drawn_on.month)[1]
+    )
+    day, counted = drawn_on, 0
+    while counted < min_working_days:
+        day += timedelta(days=1)
+        if exceptions.get(day, day.weekday() < 5):
+            counted += 1
+    return max(month_end, day)

@@ -27,8 +27,8 @@ from audits.services import (
 from audits.visit_service import upcoming_and_missed
 from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
-from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
-from bargaining.queries import counties_for
+from bargaining.models import ContractVersion, County, Enterprise
+from bargaining.queries import counties_for, version_flags
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_county, get_in_scope
 from core.clock import local_today
@@ -90,7 +90,17 @@ def draw():  # type: ignore[no-untyped-def]
         ),
         "success" if fresh else "info",
     )
+    for w in queries.counties_without_inspector(round_.id):
+        flash(_waiting_text(w), "warning")
     return redirect(url_for("audits.round_detail", month=round_.month))
+
+
+def _waiting_text(w: queries.CountyWaiting) -> str:
+    return _(
+        "%(county)s没有指导员：%(n)s 份抽中合同暂未分配，待该县(市、区)有指导员后再分配",
+        county=w.name,
+        n=w.picks,
+    )
 
 
 def _round_or_404(month: str):  # type: ignore[no-untyped-def]
@@ -117,6 +127,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
         total=total,
         page=page_number(),
         page_size=100,
+        waiting=[w for w in queries.counties_without_inspector(round_.id) if w.code in visible],
     )
 
 
@@ -277,12 +288,7 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
 def _render_audit(audit: Audit, form: Any) -> str:
     version = db.session.get(ContractVersion, audit.version_id)
     assert version is not None
-    flags = {
-        f.code: f
-        for f in db.session.scalars(
-            select(ContractFlag).where(ContractFlag.version_id == version.id)
-        )
-    }
+    flags = {f.code: f for f in version_flags(version, local_today())}  # as of today (§4)
     checks = {c.code: c for c in audit.checks}
     findings = list(
         db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -112,6 +112,9 @@ class PlanResult:
     kept: int
     cancelled: int
     known_calendar: bool
+    #: what did not fit (SPEC §7), per person: visitor username (None: nobody may make it)
+    #: -> what each visit was for (county or enterprise name)
+    unplaced: dict[str | None, list[str]] = field(default_factory=dict)
 
 
 def plan_tasks(
@@ -171,9 +174,10 @@ def schedule_visits(
     todo = [t for t in tasks if t.key not in kept]
     calendar = quarter_days(quarter, from_day=today if today > quarter.start else None)
     try:
-        plans = visits.plan_visits(todo, calendar.days, booked)
+        quarter_plan = visits.plan_quarter(todo, calendar.days, booked)
     except visits.PlanProblem as exc:
         raise ActionRefused(exc.message) from exc
+    plans = quarter_plan.planned
     by_key = {t.key: t for t in tasks}
     created = moved = 0
     now = utcnow()
@@ -222,11 +226,68 @@ def schedule_visits(
             visit.updated_at = now
             cancelled += 1
     db.session.flush()
-    result = PlanResult(str(quarter), created, moved, len(kept), cancelled, calendar.known)
+    result = PlanResult(
+        str(quarter),
+        created,
+        moved,
+        len(kept),
+        cancelled,
+        calendar.known,
+        _unplaced_by_person(quarter_plan.unplaced, by_key),
+    )
     audit_log.record(
         user, "schedule_visits", "quarter", None, after=result.__dict__, summary=str(quarter)
     )
     return result
+
+
+def _unplaced_by_person(
+    unplaced: Iterable[visits.Unplaced], tasks: Mapping[str, visits.Task]
+) -> dict[str | None, list[str]]:
+    """What did not fit, per person (their username; None for tasks nobody may make)."""
+    unplaced = list(unplaced)
+    if not unplaced:
+        return {}
+    names = {u.id: u.username for u in db.session.scalars(select(User))}
+    counties = {c.id: c.name for c in db.session.scalars(select(County))}
+    ent_ids = [tasks[u.key].enterprise_id for u in unplaced if tasks[u.key].enterprise_id]
+    enterprises = (
+        {
+            e.id: e.name
+            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
+        }
+        if ent_ids
+        else {}
+    )
+    result: dict[str | None, list[str]] = defaultdict(list)
+    for u in unplaced:
+        task = tasks[u.key]
+        place = (
+            enterprises.get(task.enterprise_id, task.key)
+            if task.enterprise_id
+            else counties[task.county_id]
+        )
+        person = names.get(u.visitor_id) if u.visitor_id is not None else None
+        result[person].append(_("%(kind)s：%(place)s", kind=KIND_LABELS[task.kind], place=place))
+    return dict(result)
+
+
+def unplaced_lines(result: PlanResult) -> list[str]:
+    """One line per person naming the visits the quarter could not hold (SPEC §7)."""
+    lines = []
+    for person, items in sorted(result.unplaced.items(), key=lambda kv: kv[0] or ""):
+        tasks = _("、").join(items)
+        lines.append(
+            _(
+                "%(person)s：%(n)s 次走访本季度排不下（每人每天最多 3 次）：%(tasks)s",
+                person=person,
+                n=len(items),
+                tasks=tasks,
+            )
+            if person
+            else _("无人可安排（所在县(市、区)没有指导员）：%(tasks)s", tasks=tasks)
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------------- records
@@ -357,6 +418,7 @@ def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
                 ),
                 v.status,
                 v.sequence,
+                v.visitor_id,
             )
         )
     return ics.visits_calendar(name, items, now)

@@ -32,6 +32,7 @@ from audits.visit_service import (
     quarter_days,
     record_visit,
     schedule_visits,
+    unplaced_lines,
 )
 from bargaining.models import County, Enterprise
 from core import audit_log
@@ -123,6 +124,8 @@ def make_plan():  # type: ignore[no-untyped-def]
         ),
         "success",
     )
+    for line in unplaced_lines(result):
+        flash(line, "warning")
     if not result.known_calendar:
         flash(
             _("%(year)s 年法定节假日尚未录入，本计划暂按周一至周五安排", year=quarter.year),

@@ -93,13 +93,51 @@ class Planned:
     day: date
 
 
+@dataclass(frozen=True)
+class Unplaced:
+    """A task the quarter could not hold: ``visitor_id`` is who it fell to (None: nobody may
+    make it, e.g. a county without an inspector)."""
+
+    key: str
+    visitor_id: int | None
+
+
+@dataclass
+class QuarterPlan:
+    planned: list[Planned]
+    unplaced: list[Unplaced]
+
+
 def plan_visits(
     tasks: Sequence[Task],
     days: Sequence[date],
     booked: Iterable[Booked] = (),
     per_day: int = PER_DAY,
 ) -> list[Planned]:
-    """Give every task a visitor and a working day, evenly and within the limits."""
+    """Give every task a visitor and a working day, evenly and within the limits; a task
+    that does not fit is a :class:`PlanProblem` (see :func:`plan_quarter` for the plan that
+    places what fits)."""
+    return _plan(tasks, days, booked, per_day, strict=True).planned
+
+
+def plan_quarter(
+    tasks: Sequence[Task],
+    days: Sequence[date],
+    booked: Iterable[Booked] = (),
+    per_day: int = PER_DAY,
+) -> QuarterPlan:
+    """The quarter's plan (SPEC §7): every task that fits gets a visitor and a working day;
+    what does not fit is listed, per person, instead of failing the quarter for everyone."""
+    return _plan(tasks, days, booked, per_day, strict=False)
+
+
+def _plan(
+    tasks: Sequence[Task],
+    days: Sequence[date],
+    booked: Iterable[Booked],
+    per_day: int,
+    strict: bool,
+) -> QuarterPlan:
     if not days:
         raise PlanProblem(_("本季度剩余时间内没有工作日，无法安排走访"))
     booked = list(booked)
@@ -108,17 +146,21 @@ def plan_visits(
     for b in booked:
         load[b.visitor_id] += 1
         occupied[(b.visitor_id, b.day)].append(b.county_id)
+    unplaced: list[Unplaced] = []
     mine: dict[int, list[Task]] = defaultdict(list)
     for task in sorted(tasks, key=lambda t: (t.county_id, t.kind, t.key)):
         if not task.visitors:
-            raise PlanProblem(_("没有可安排的人员：%(task)s", task=task.key))
+            if strict:
+                raise PlanProblem(_("没有可安排的人员：%(task)s", task=task.key))
+            unplaced.append(Unplaced(task.key, None))
+            continue
         visitor = min(task.visitors, key=lambda v: (load[v], v))
         load[visitor] += 1
         mine[visitor].append(task)
     plans: list[Planned] = []
     for visitor, own in sorted(mine.items()):
         n = len(own)
-        if n > per_day * len(days):
+        if strict and n > per_day * len(days):
             raise PlanProblem(
                 _(
                     "工作日不足：一人需走访 %(n)s 次，本季度最多可安排 %(max)s 次",
@@ -130,16 +172,19 @@ def plan_visits(
             ideal = min(len(days) - 1, int((i + 0.5) * len(days) / n))
             day = _nearest_free_day(days, ideal, visitor, task.county_id, occupied, per_day)
             if day is None:
-                raise PlanProblem(
-                    _(
-                        "工作日不足，无法为 %(task)s 安排走访（每人每天最多 %(per_day)s 次）",
-                        task=task.key,
-                        per_day=per_day,
+                if strict:
+                    raise PlanProblem(
+                        _(
+                            "工作日不足，无法为 %(task)s 安排走访（每人每天最多 %(per_day)s 次）",
+                            task=task.key,
+                            per_day=per_day,
+                        )
                     )
-                )
+                unplaced.append(Unplaced(task.key, visitor))
+                continue
             occupied[(visitor, day)].append(task.county_id)
             plans.append(Planned(task.key, visitor, day))
-    return plans
+    return QuarterPlan(plans, unplaced)
 
 
 def _nearest_free_day(

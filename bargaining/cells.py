@@ -16,10 +16,18 @@ from typing import Any
 from core.i18n import Msg
 
 EXCEL_EPOCH = date(1899, 12, 30)
+MIN_YEAR, MAX_YEAR = 1990, 2100
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")  # i18n: data
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: a date and time written out as text ("2026-06-01 00:00:00", an Excel date-time pasted as
+#: text): the time is dropped, as it is from a date-time cell
+_DATE_TIME_RE = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
+)
+#: 20260601 typed into a number cell: the same date as the text "20260601" (an Excel serial
+#: date is below 80,000, so the two never meet)
+COMPACT_MIN, COMPACT_MAX = MIN_YEAR * 10_000 + 101, MAX_YEAR * 10_000 + 1231
 _WS = re.compile(r"\s+")
-MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
 class CellProblem(ValueError):
@@ -76,6 +84,10 @@ def parse_date(value: Any) -> date:
         result = value
     elif isinstance(value, bool):
         raise CellProblem(_not_a_date())
+    elif isinstance(value, int | float) and COMPACT_MIN <= value <= COMPACT_MAX:
+        if value != int(value):
+            raise CellProblem(_not_a_date())
+        return parse_date(str(int(value)))  # 20260601 as a number: as the text "20260601"
     elif isinstance(value, int | float):
         # an Excel serial date whose cell format the reader did not recognise as a date
         if not 10_000 <= value <= 80_000:
@@ -85,7 +97,7 @@ def parse_date(value: Any) -> date:
         raise CellProblem(_not_a_date())
     else:
         text = normalize_text(value)
-        match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
+        match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text) or _DATE_TIME_RE.match(text)
         if not match:
             raise CellProblem(
                 Msg(

@@ -17,7 +17,7 @@ from bargaining.services import KIND_FILINGS, KIND_REGISTRY, NotAllowed
 from bargaining.template import filing_template, registry_template
 from bargaining.uploads import run_upload
 from core.auth import hash_password
-from core.cli import acting_user, fail
+from core.cli import acting_user, fail, write_output
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, tr
@@ -172,13 +172,15 @@ def template_bytes(registry: bool) -> bytes:
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
 def template(registry: bool, output: str) -> None:
     """Write the filing template (or the registry template) to FILE."""
-    Path(output).write_bytes(template_bytes(registry))
+    write_output(output, template_bytes(registry))
     click.echo(_("已写入 %(file)s", file=output))
 
 
 def _import(kind: str, file: str, username: str) -> None:
     user = acting_user(username)
     path = Path(file)
+    if path.is_dir():
+        fail("file: " + _("「%(file)s」是一个目录，不是文件；请给出工作簿文件", file=file))
     if not path.is_file():
         fail("file: " + _("找不到文件 %(file)s", file=file))
     try:

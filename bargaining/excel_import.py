@@ -176,7 +176,7 @@ def _load_sheet(
     if header is None:
         errors.add(
             RowError(
-                spec.name,
+                name,  # the workbook's own name of the sheet (it may be an alias)
                 1,
                 "",
                 "",
@@ -190,7 +190,7 @@ def _load_sheet(
     for column in header.missing:
         errors.add(
             RowError(
-                spec.name,
+                name,
                 header.row_index + 1,
                 column.header,
                 "",
@@ -204,7 +204,7 @@ def _load_sheet(
         for index, cells in enumerate(grid[header.row_index + 1 :], start=header.row_index + 1)
         if not all(is_blank(v) for v in cells)
     ]
-    return _SheetRows(spec.name, header, rows)
+    return _SheetRows(name, header, rows)
 
 
 class _RowReader:
@@ -226,7 +226,7 @@ class _RowReader:
         raw = self.raw(key) if value is None else value
         self.errors.add(
             RowError(
-                self.spec.name,
+                self.sheet.name,
                 self.row,
                 self.spec.column(key).header,
                 display(raw),
@@ -254,20 +254,48 @@ class _RowReader:
         return value or ""
 
 
-def _formula_errors(book: Workbook, errors: _Errors, sheets: Sequence[str]) -> None:
-    wanted = set(sheets)
-    for cell in book.formulas:
-        if cell.sheet in wanted:
+def _formula_errors(book: Workbook, errors: _Errors, specs: Sequence[SheetSpec]) -> None:
+    """A formula instead of a value, reported as `sheet!row column` with the column's header
+    name (SPEC §9), under the sheet's name in the workbook (an alias included)."""
+    names = list(book.sheets)
+    for spec in specs:
+        name = find_sheet(names, spec)
+        if name is None:
+            continue
+        grid = book.sheets[name]
+        header = match_header(grid, spec)
+        for cell in book.formulas:
+            if cell.sheet != name:
+                continue
+            row, col = _ref_row(cell.ref), _ref_col(cell.ref)
             errors.add(
                 RowError(
-                    cell.sheet,
-                    _ref_row(cell.ref),
-                    cell.ref,
+                    name,
+                    row,
+                    _header_name(grid, spec, header, row, col) or cell.ref,
                     "",
                     Msg("单元格是公式，请改为数值（复制后“选择性粘贴 → 数值”）再上传"),
-                    _ref_col(cell.ref),
+                    col,
                 )
             )
+
+
+def _header_name(
+    grid: Sequence[Sequence[Any]],
+    spec: SheetSpec,
+    header: HeaderMatch | None,
+    row: int | None,
+    col: int | None,
+) -> str:
+    """The header name of column ``col`` for a cell below the header row: the template's name
+    for a known column, the workbook's own text for another; "" when there is none."""
+    if header is None or row is None or col is None or row <= header.row_index + 1:
+        return ""
+    for key, index in header.columns.items():
+        if index == col:
+            return spec.column(key).header
+    titles = grid[header.row_index] if header.row_index < len(grid) else ()
+    return normalize_text(titles[col]) if col < len(titles) and not is_blank(titles[col]) else ""
 
 
 def _ref_row(ref: str) -> int | None:
@@ -315,18 +343,14 @@ def filing_usccs(book: Workbook) -> set[str]:
 def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
     """Check every rule of SPEC §4 on a filing workbook; all errors are collected at once."""
     errors = _Errors()
-    _formula_errors(book, errors, [CONTRACTS.name, ITEMS.name, COVERAGE.name])
+    _formula_errors(book, errors, [CONTRACTS, ITEMS, COVERAGE])
     contracts_sheet = _load_sheet(book, CONTRACTS, errors, required=True)
     items_sheet = _load_sheet(book, ITEMS, errors, required=False)
     coverage_sheet = _load_sheet(book, COVERAGE, errors, required=False)
     if contracts_sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not contracts_sheet.rows:
-        errors.add(
-            RowError(
-                CONTRACTS.name, None, "", "", Msg("「%(sheet)s」表没有数据行", sheet=CONTRACTS.name)
-            )
-        )
+        errors.add(_no_data_rows(contracts_sheet))
 
     by_number: dict[str, FilingRow] = {}
     numbers_seen: dict[str, int] = {}
@@ -345,7 +369,7 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
         if parsed.level != LEVEL_ENTERPRISE and not parsed.coverage:
             errors.add(
                 RowError(
-                    CONTRACTS.name,
+                    contracts_sheet.name,
                     parsed.row,
                     CONTRACTS.column("level").header,
                     parsed.level,
@@ -357,13 +381,27 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
                     contracts_sheet.header.columns.get("level"),
                 )
             )
-    _sort(errors, (CONTRACTS.name, ITEMS.name, COVERAGE.name))
+    _sort(errors, book, (CONTRACTS, ITEMS, COVERAGE))
     return ImportResult(rows if not errors.items else [], errors.items, errors.truncated)
 
 
-def _sort(errors: _Errors, sheet_order: Sequence[str]) -> None:
+def _no_data_rows(sheet: _SheetRows) -> RowError:
+    """A sheet with its header and nothing under it: reported on the row after the header
+    (`合同!2: …`), as every other error is reported on a row."""
+    return RowError(
+        sheet.name,
+        sheet.header.row_index + 2,
+        "",
+        "",
+        Msg("「%(sheet)s」表没有数据行", sheet=sheet.name),
+    )
+
+
+def _sort(errors: _Errors, book: Workbook, specs: Sequence[SheetSpec]) -> None:
     """File-level errors first, then sheet by sheet in template order, row by row, left to right."""
-    rank = {FILE: -1, **{name: i for i, name in enumerate(sheet_order)}}
+    names = list(book.sheets)
+    order = [find_sheet(names, spec) or spec.name for spec in specs]
+    rank = {FILE: -1, **{name: i for i, name in enumerate(order)}}
     errors.items.sort(
         key=lambda e: (rank.get(e.sheet, len(rank)), e.sheet, e.row or 0, e.col_index or 0)
     )
@@ -670,16 +708,12 @@ def registry_usccs(book: Workbook) -> set[str]:
 def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
     """Check the 企业名录 sheet; all errors are collected at once."""
     errors = _Errors()
-    _formula_errors(book, errors, [REGISTRY.name])
+    _formula_errors(book, errors, [REGISTRY])
     sheet = _load_sheet(book, REGISTRY, errors, required=True)
     if sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not sheet.rows:
-        errors.add(
-            RowError(
-                REGISTRY.name, None, "", "", Msg("「%(sheet)s」表没有数据行", sheet=REGISTRY.name)
-            )
-        )
+        errors.add(_no_data_rows(sheet))
     rows: list[RegistryRow] = []
     seen: dict[str, int] = {}
     for row_no, cells in sheet.rows:
@@ -721,5 +755,5 @@ def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
                     row_no, uscc, name, county_id, industry, has_union, above_scale, employees
                 )  # type: ignore[arg-type]
             )
-    _sort(errors, (REGISTRY.name,))
+    _sort(errors, book, (REGISTRY,))
     return ImportResult(rows if not errors.items else [], errors.items, errors.truncated)

@@ -8,16 +8,24 @@ sequences up front on PostgreSQL) rather than being read back by natural keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, select
+from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, delete, func, select
 
 from bargaining.excel_import import FilingRow
-from bargaining.legal_checks import Flag, LegalFacts, legal_flags
+from bargaining.legal_checks import (
+    AS_OF_TODAY,
+    PLATFORM_LATE,
+    PLATFORM_MISSING,
+    Flag,
+    LegalFacts,
+    legal_flags,
+    platform_late,
+)
 from bargaining.models import (
     LEVEL_ENTERPRISE,
     Contract,
@@ -28,6 +36,7 @@ from bargaining.models import (
     County,
     Upload,
 )
+from core import audit_log
 from core.bulk import (
     insert_returning_ids,
     insert_together,
@@ -144,9 +153,23 @@ def _contract_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], ContractS
 def file_contracts(
     rows: Sequence[FilingRow], user: User, upload: Upload | None, today: date
 ) -> dict[str, int]:
-    """File every row as a new contract or a new version of the contract with its number."""
+    """File every row as a new contract or a new version of the contract with its number.
+
+    A row that differs from its contract's current version only in 平台录入日期 records
+    that date on the version in place (SPEC §4): no new version, no new sampling.
+    """
     keys = [(scope_key(r), r.number) for r in rows]
     contracts = _contract_ids(set(keys))
+    dated = _platform_date_only(rows, keys, contracts)
+    if dated:
+        kept = [i for i in range(len(rows)) if i not in dated]
+        rows, keys = [rows[i] for i in kept], [keys[i] for i in kept]
+    first_filed = first_filings(
+        {state[0] for key, state in contracts.items() if state[2] is not None}
+    )
+    platform_dates = record_platform_dates(
+        list(dated.values()), first_filed, user, upload.id if upload else None
+    )
     new = [(r, key) for r, key in zip(rows, keys, strict=True) if key not in contracts]
     filed = Filed(user.id, upload.id if upload else None, today, utcnow())
     if db.session.connection().dialect.name == "postgresql":
@@ -160,12 +183,16 @@ def file_contracts(
     coverage_rows: list[tuple[int, int]] = []
     flag_rows: list[tuple[int, str, str]] = []
     log_rows: list[tuple[Any, ...]] = []
+    flag_count = 0
     for r, vrow, vid, key in zip(rows, version_rows, version_ids, keys, strict=True):
         previous = contracts[key][2]  # the contract's current version before this import
         item_rows.extend((vid, code, summary) for code, summary in r.items)
         coverage_rows.extend((vid, eid) for eid in r.coverage)
-        flags = flagger(r, vrow[-2])  # filed_on
-        flag_rows.extend((vid, f.code, f.message) for f in flags)
+        filed_on = vrow[-2]
+        flags = flagger(r, min(first_filed.get(vrow[1], filed_on), filed_on))
+        flag_count += len(flags)
+        # a flag that holds as of today is computed when read (bargaining.queries)
+        flag_rows.extend((vid, f.code, f.message) for f in flags if f.code not in AS_OF_TODAY)
         log_rows.append(_log_row(vrow, vid, previous, r, flags, user.id, upload_id, now))
     insert_tuples(
         db.session, ContractItem.__table__, ("version_id", "item_code", "summary"), item_rows
@@ -183,8 +210,166 @@ def file_contracts(
         "new_versions": len(rows) - len(new),
         "items": len(item_rows),
         "coverage": len(coverage_rows),
-        "flags": len(flag_rows),
+        "flags": flag_count,
+        "platform_dates": platform_dates,
     }
+
+
+#: what a row must repeat of the current version to count as "differs only in 平台录入日期"
+SAME_FIELDS = (
+    "contract_type",
+    "name",
+    "county_id",
+    "industry",
+    "signed_on",
+    "delegates_total",
+    "delegates_present",
+    "votes_for",
+    "effective_on",
+    "expires_on",
+    "submitted_on",
+    "workers_covered",
+    "lowest_wage",
+    "raise_pct",
+    "remarks",
+)
+
+
+@dataclass(frozen=True)
+class PlatformDate:
+    """A platform-entry date recorded in place on a contract's current version."""
+
+    version_id: int
+    contract_id: int
+    public_id: str
+    before: date | None
+    after: date
+    row: int | None = None
+
+
+def _platform_date_only(
+    rows: Sequence[FilingRow],
+    keys: list[tuple[str, str]],
+    contracts: dict[tuple[str, str], ContractState],
+) -> dict[int, PlatformDate]:
+    """Row index -> the date to record, for each row that repeats its contract's current
+    version in everything but a (new) 平台录入日期."""
+    candidates = {
+        i: contracts[key][2]
+        for i, (r, key) in enumerate(zip(rows, keys, strict=True))
+        if r.platform_entered_on is not None and key in contracts and contracts[key][2]
+    }
+    if not candidates:
+        return {}
+    ids = sorted({vid for vid in candidates.values() if vid is not None})
+    current: dict[int, ContractVersion] = {}
+    for part in chunks(ids):
+        stmt = select(ContractVersion).where(ContractVersion.id.in_(part))
+        current.update((v.id, v) for v in db.session.scalars(stmt))
+    items: dict[int, set[tuple[str, str]]] = {vid: set() for vid in ids}
+    coverage: dict[int, set[int]] = {vid: set() for vid in ids}
+    for part in chunks(ids):
+        for vid, code, summary in db.session.execute(
+            select(ContractItem.version_id, ContractItem.item_code, ContractItem.summary).where(
+                ContractItem.version_id.in_(part)
+            )
+        ):
+            items[vid].add((code, summary))
+        for vid, eid in db.session.execute(
+            select(ContractCoverage.version_id, ContractCoverage.enterprise_id).where(
+                ContractCoverage.version_id.in_(part)
+            )
+        ):
+            coverage[vid].add(eid)
+    found: dict[int, PlatformDate] = {}
+    for i, vid in candidates.items():
+        r, v = rows[i], current.get(vid or -1)
+        if (
+            v is None
+            or r.platform_entered_on == v.platform_entered_on
+            or any(getattr(r, name) != getattr(v, name) for name in SAME_FIELDS)
+            or (r.filed_on is not None and r.filed_on != v.filed_on)
+            or set(r.items) != items[v.id]
+            or set(r.coverage) != coverage[v.id]
+        ):
+            continue
+        assert r.platform_entered_on is not None
+        found[i] = PlatformDate(
+            v.id, v.contract_id, v.public_id, v.platform_entered_on, r.platform_entered_on, r.row
+        )
+    return found
+
+
+def first_filings(contract_ids: Iterable[int]) -> dict[int, date]:
+    """contract id -> its first filing date (备案日期 of its earliest filing): the platform's
+    30 days run from it (SPEC §4)."""
+    found: dict[int, date] = {}
+    for part in chunks(sorted(contract_ids)):
+        stmt = (
+            select(ContractVersion.contract_id, func.min(ContractVersion.filed_on))
+            .where(ContractVersion.contract_id.in_(part))
+            .group_by(ContractVersion.contract_id)
+        )
+        found.update((cid, day) for cid, day in db.session.execute(stmt))
+    return found
+
+
+def record_platform_dates(
+    entries: Sequence[PlatformDate],
+    first_filed: Mapping[int, date],
+    user: User,
+    upload_id: int | None = None,
+) -> int:
+    """Record each platform-entry date on its version in place (SPEC §4: no new version, not
+    back into the sample population); the late-entry flag follows, counted from the
+    contract's first filing. Every change is in the audit log with its before and after."""
+    if not entries:
+        return 0
+    platform_days = int(get_setting("platform_entry_days"))
+    update_tuples(
+        db.session,
+        ContractVersion.__table__,
+        ("id", "platform_entered_on"),
+        [(e.version_id, e.after) for e in entries],
+    )
+    for part in chunks([e.version_id for e in entries]):
+        db.session.execute(
+            delete(ContractFlag).where(
+                ContractFlag.version_id.in_(part),
+                ContractFlag.code.in_((PLATFORM_LATE, PLATFORM_MISSING)),
+            )
+        )
+    flag_rows = []
+    for e in entries:
+        late = platform_late(first_filed[e.contract_id], e.after, platform_days)
+        if late is not None:
+            flag_rows.append((e.version_id, late.code, late.message))
+    insert_tuples(db.session, ContractFlag.__table__, ("version_id", "code", "message"), flag_rows)
+    audit_log.record_many(
+        user,
+        [
+            {
+                "action": "record_platform_date",
+                "object_type": "contract",
+                "object_id": e.contract_id,
+                "before": {"platform_entered_on": e.before},
+                "after": {
+                    "platform_entered_on": e.after,
+                    "version_id": e.version_id,
+                    "upload_id": upload_id,
+                },
+                "summary": Msg(
+                    "%(public_id)s 录入全国平台日期 %(day)s",
+                    public_id=e.public_id,
+                    day=e.after.isoformat(),
+                ),
+            }
+            for e in entries
+        ],
+    )
+    db.session.flush()
+    db.session.expire_all()
+    return len(entries)
 
 
 @dataclass(frozen=True)

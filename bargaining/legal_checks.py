@@ -52,6 +52,7 @@ class LegalFacts:
     expires_on: date
     submitted_on: date | None
     lowest_wage: Decimal | None
+    #: the contract's first filing: the platform's 30 days run from it (SPEC §4)
     filed_on: date
     platform_entered_on: date | None
 
@@ -145,27 +146,48 @@ def legal_flags(
                 ),
             )
         )
-    if facts.platform_entered_on is not None:
-        late = (facts.platform_entered_on - facts.filed_on).days
-        if late > platform_days:
-            flags.append(
-                Flag(
-                    PLATFORM_LATE,
-                    Msg(
-                        "备案后第 %(days)s 日才录入全国工会集体协商信息化平台（应在 %(limit)s 日内）",
-                        days=late,
-                        limit=platform_days,
-                    ),
-                )
-            )
-    elif (today - facts.filed_on).days > platform_days:
-        flags.append(
-            Flag(
-                PLATFORM_MISSING,
-                Msg(
-                    "备案已超过 %(limit)s 日仍未录入全国工会集体协商信息化平台（备案一家、录入一家）",
-                    limit=platform_days,
-                ),
-            )
-        )
+    platform = platform_late(facts.filed_on, facts.platform_entered_on, platform_days) or (
+        platform_missing(facts.filed_on, facts.platform_entered_on, today, platform_days)
+    )
+    if platform is not None:
+        flags.append(platform)
     return flags
+
+
+#: flags that hold "as of today" (SPEC §4): computed whenever they are read, never stored
+AS_OF_TODAY = frozenset({PLATFORM_MISSING})
+
+
+def platform_late(
+    first_filed_on: date, platform_entered_on: date | None, platform_days: int = 30
+) -> Flag | None:
+    """备案一家、录入一家: entered on the platform more than ``platform_days`` after the
+    contract's first filing."""
+    if platform_entered_on is None:
+        return None
+    late = (platform_entered_on - first_filed_on).days
+    if late <= platform_days:
+        return None
+    return Flag(
+        PLATFORM_LATE,
+        Msg(
+            "备案后第 %(days)s 日才录入全国工会集体协商信息化平台（应在 %(limit)s 日内）",
+            days=late,
+            limit=platform_days,
+        ),
+    )
+
+
+def platform_missing(
+    first_filed_on: date, platform_entered_on: date | None, today: date, platform_days: int = 30
+) -> Flag | None:
+    """Not on the platform ``platform_days`` after the contract's first filing, as of ``today``."""
+    if platform_entered_on is not None or (today - first_filed_on).days <= platform_days:
+        return None
+    return Flag(
+        PLATFORM_MISSING,
+        Msg(
+            "备案已超过 %(limit)s 日仍未录入全国工会集体协商信息化平台（备案一家、录入一家）",
+            limit=platform_days,
+        ),
+    )

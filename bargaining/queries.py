@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
+from bargaining.filing import chunks, first_filings
+from bargaining.legal_checks import AS_OF_TODAY, Flag, platform_missing
 from bargaining.models import (
     BargainingItem,
     Contract,
@@ -21,6 +25,7 @@ from bargaining.models import (
 )
 from core.db import db
 from core.models import Role, User
+from core.settings import get_setting
 
 
 def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:
@@ -79,16 +84,102 @@ def _expansion_count():  # type: ignore[no-untyped-def]
     )
 
 
-def _flag_count():  # type: ignore[no-untyped-def]
+# ---------------------------------------------------------------------------- flags as of today
+# Stored flags are the ones fixed at filing; PLATFORM_MISSING holds "as of today" (SPEC §4)
+# and is computed here, from the contract's first filing, wherever flags are read.
+
+
+def platform_days() -> int:
+    return int(get_setting("platform_entry_days"))
+
+
+def first_filed_on():  # type: ignore[no-untyped-def]
+    """The first filing date of ``ContractVersion``'s contract (a correlated subquery)."""
+    earlier = aliased(ContractVersion)
     return (
-        select(func.count(ContractFlag.id))
-        .where(ContractFlag.version_id == ContractVersion.id)
+        select(func.min(earlier.filed_on))
+        .where(earlier.contract_id == ContractVersion.contract_id)
         .correlate(ContractVersion)
         .scalar_subquery()
     )
 
 
-def filings_query(user: User, f: FilingFilters) -> Select[Any]:
+def platform_missing_clause(today: date) -> ColumnElement[bool]:
+    """``ContractVersion`` is not on the platform more than the setting's days after its
+    contract's first filing, as of ``today``."""
+    cutoff = today - timedelta(days=platform_days())
+    return and_(ContractVersion.platform_entered_on.is_(None), first_filed_on() < cutoff)
+
+
+def _stored_flag(code: str | None = None) -> ColumnElement[bool]:
+    conditions = [
+        ContractFlag.version_id == ContractVersion.id,
+        ContractFlag.code.not_in(sorted(AS_OF_TODAY)),
+    ]
+    if code is not None:
+        conditions.append(ContractFlag.code == code)
+    return exists().where(*conditions)
+
+
+def flagged_clause(today: date, code: str | None = None) -> ColumnElement[bool]:
+    """``ContractVersion`` carries a pre-audit flag (``code``, or any) as of ``today``."""
+    if code in AS_OF_TODAY:
+        return platform_missing_clause(today)
+    if code is not None:
+        return _stored_flag(code)
+    return or_(_stored_flag(), platform_missing_clause(today))
+
+
+def _flag_count(today: date):  # type: ignore[no-untyped-def]
+    stored = (
+        select(func.count(ContractFlag.id))
+        .where(
+            ContractFlag.version_id == ContractVersion.id,
+            ContractFlag.code.not_in(sorted(AS_OF_TODAY)),
+        )
+        .correlate(ContractVersion)
+        .scalar_subquery()
+    )
+    return stored + case((platform_missing_clause(today), 1), else_=0)
+
+
+def version_flags(version: ContractVersion, today: date) -> list[Flag]:
+    """The version's pre-audit flags as of ``today``: those stored at filing, plus
+    PLATFORM_MISSING counted from the contract's first filing."""
+    first = first_filings([version.contract_id]).get(version.contract_id, version.filed_on)
+    return flags_as_of(version, first, today)
+
+
+def flags_as_of(version: ContractVersion, first_filed: date, today: date) -> list[Flag]:
+    """The version's stored flags plus PLATFORM_MISSING as of ``today``, its contract having
+    been first filed on ``first_filed``."""
+    flags = [Flag(f.code, f.message) for f in version.flags if f.code not in AS_OF_TODAY]
+    missing = platform_missing(first_filed, version.platform_entered_on, today, platform_days())
+    return [*flags, missing] if missing is not None else flags
+
+
+def versions_flags(versions: Sequence[ContractVersion], today: date) -> dict[int, list[Flag]]:
+    """version id -> its flags as of ``today`` (see :func:`version_flags`), in two queries."""
+    ids = [v.id for v in versions]
+    stored: dict[int, list[Flag]] = {vid: [] for vid in ids}
+    for part in chunks(ids):
+        for flag in db.session.scalars(
+            select(ContractFlag).where(ContractFlag.version_id.in_(part)).order_by(ContractFlag.id)
+        ):
+            if flag.code not in AS_OF_TODAY:
+                stored[flag.version_id].append(Flag(flag.code, flag.message))
+    first = first_filings({v.contract_id for v in versions})
+    days = platform_days()
+    for v in versions:
+        missing = platform_missing(
+            first.get(v.contract_id, v.filed_on), v.platform_entered_on, today, days
+        )
+        if missing is not None:
+            stored[v.id].append(missing)
+    return stored
+
+
+def filings_query(user: User, f: FilingFilters, today: date) -> Select[Any]:
     stmt = (
         select(
             Contract,
@@ -96,7 +187,7 @@ def filings_query(user: User, f: FilingFilters) -> Select[Any]:
             County.name.label("county_name"),
             Enterprise.uscc.label("uscc"),
             _expansion_count().label("expansion_items"),
-            _flag_count().label("flag_count"),
+            _flag_count(today).label("flag_count"),
         )
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
         .join(County, County.id == Contract.county_id)
@@ -118,17 +209,12 @@ def filings_query(user: User, f: FilingFilters) -> Select[Any]:
         stmt = stmt.where(Contract.level == f.level)
     if f.contract_type:
         stmt = stmt.where(ContractVersion.contract_type == f.contract_type)
-    flag_exists = exists().where(ContractFlag.version_id == ContractVersion.id)
     if f.flag == "any":
-        stmt = stmt.where(flag_exists)
+        stmt = stmt.where(flagged_clause(today))
     elif f.flag == "none":
-        stmt = stmt.where(~flag_exists)
+        stmt = stmt.where(~flagged_clause(today))
     elif f.flag:
-        stmt = stmt.where(
-            exists().where(
-                ContractFlag.version_id == ContractVersion.id, ContractFlag.code == f.flag
-            )
-        )
+        stmt = stmt.where(flagged_clause(today, f.flag))
     if f.platform == "entered":
         stmt = stmt.where(ContractVersion.platform_entered_on.is_not(None))
     elif f.platform == "missing":
@@ -187,14 +273,21 @@ def registry_query(user: User, f: RegistryFilters) -> Select[Any]:
     return stmt.order_by(County.sort_order, Enterprise.name)
 
 
-def covering_contracts(enterprise_id: int) -> list[tuple[Contract, ContractVersion]]:
-    """Industry/regional contracts whose current version lists the enterprise."""
+def covering_contracts(enterprise_id: int, user: User) -> list[tuple[Contract, ContractVersion]]:
+    """Industry/regional contracts whose current version lists the enterprise, as far as
+    ``user`` may see them (SPEC §3): an inspector sees only their county's contracts, even
+    when another county's contract covers an enterprise of theirs; a clerk sees those that
+    cover their own enterprise."""
     stmt = (
         select(Contract, ContractVersion)
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
         .join(ContractCoverage, ContractCoverage.version_id == ContractVersion.id)
         .where(ContractCoverage.enterprise_id == enterprise_id)
     )
+    if user.role == Role.ENTERPRISE:
+        stmt = stmt.where(ContractCoverage.enterprise_id == (user.enterprise_id or -1))
+    elif not user.sees_all_counties:
+        stmt = stmt.where(Contract.county_id == (user.county_id or -1))
     return [(c, v) for c, v in db.session.execute(stmt)]
 
 
@@ -252,12 +345,7 @@ def county_summary(user: User, today: date) -> list[dict[str, Any]]:
         not_entered = (
             db.session.scalar(base.where(ContractVersion.platform_entered_on.is_(None))) or 0
         )
-        flagged = (
-            db.session.scalar(
-                base.where(exists().where(ContractFlag.version_id == ContractVersion.id))
-            )
-            or 0
-        )
+        flagged = db.session.scalar(base.where(flagged_clause(today))) or 0
         result.append(
             {
                 "county": county,

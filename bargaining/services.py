@@ -28,9 +28,17 @@ from bargaining.excel_import import (
     validate_filings,
     validate_registry,
 )
-from bargaining.filing import chunks, file_contracts, select_in
+from bargaining.filing import (
+    PlatformDate,
+    chunks,
+    file_contracts,
+    first_filings,
+    record_platform_dates,
+    select_in,
+)
 from bargaining.models import (
     BargainingItem,
+    Contract,
     County,
     Enterprise,
     Upload,
@@ -45,7 +53,8 @@ from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
-FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.CITY, Role.ADMIN})
+#: SPEC §3: the city leader files nothing; uploads are for clerks, inspectors and admin
+FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
 REGISTRY_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
 
 
@@ -289,6 +298,12 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
         "协商事项 %(items)s 条，覆盖企业 %(coverage)s 家，预审提示 %(flags)s 条",
         **counts,
     )
+    if counts["platform_dates"]:
+        upload.message = Msg(
+            "%(imported)s；%(n)s 份合同只更新了平台录入日期（原版本，未新建版本）",
+            imported=upload.message,
+            n=counts["platform_dates"],
+        )
     if upload.county_id is None and result.rows:
         upload.county_id = result.rows[0].county_id
     db.session.flush()
@@ -431,3 +446,37 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
         )
     db.session.flush()
     return len(stale)
+
+
+# ---------------------------------------------------------------------------- platform date
+
+PLATFORM_DATE_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
+
+
+class PlatformDateProblem(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def record_platform_date(contract: Contract, day: date, user: User, today: date) -> bool:
+    """备案一家、录入一家: record the day the contract's current version was entered on the
+    national platform, in place (SPEC §4: no new version, not back into the sample
+    population). The caller has checked the contract is in the user's scope. False when the
+    version already carries that date."""
+    if user.role not in PLATFORM_DATE_ROLES:
+        raise NotAllowed(_("您的角色不能登记平台录入日期"))
+    version = contract.current_version
+    if version is None:
+        raise PlatformDateProblem(_("该合同还没有备案版本"))
+    if day > today:
+        raise PlatformDateProblem(_("平台录入日期不能晚于今天"))
+    if day < version.signed_on:
+        raise PlatformDateProblem(_("平台录入日期不能早于合同签订日期"))
+    if version.platform_entered_on == day:
+        return False
+    entry = PlatformDate(
+        version.id, contract.id, version.public_id, version.platform_entered_on, day
+    )
+    record_platform_dates([entry], first_filings([contract.id]), user)
+    return True

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from bargaining import queries
+from bargaining import queries, services
 from bargaining.cells import CellProblem, parse_date
 from bargaining.cli import template_bytes
 from bargaining.excel_import import FILE
@@ -37,6 +37,7 @@ from bargaining.services import (
     FILING_ROLES,
     KIND_FILINGS,
     KIND_REGISTRY,
+    PLATFORM_DATE_ROLES,
     REGISTRY_ROLES,
     NotAllowed,
     error_from_dict,
@@ -161,6 +162,8 @@ def _render_upload(upload: Upload) -> str:
         upload=upload,
         errors=errors,
         markable=markable,
+        may_reupload=current_user.role
+        in (FILING_ROLES if upload.kind == KIND_FILINGS else REGISTRY_ROLES),
         history=audit_log.history("upload", upload.id),
     )
 
@@ -271,7 +274,7 @@ FILING_EXPORT_HEADERS = (
 def filings():  # type: ignore[no-untyped-def]
     filters = _filing_filters()
     return listing(
-        queries.filings_query(current_user, filters),
+        queries.filings_query(current_user, filters, local_today()),
         "bargaining/filings.html",
         export_title=_("备案合同"),
         headers=[str(h) for h in FILING_EXPORT_HEADERS],
@@ -329,8 +332,36 @@ def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
         version=selected,
         upload=upload if upload and _upload_visible(upload) else None,
         history=audit_log.history("contract", contract.id),
+        flags=queries.version_flags(selected, local_today()) if selected else [],
+        may_record_platform=current_user.role in services.PLATFORM_DATE_ROLES
+        and selected is not None
+        and selected.id == contract.current_version_id,
         flag_titles=FLAG_TITLES,
     )
+
+
+@bp.route("/contracts/<int:contract_id>/platform-date", methods=["POST"])
+@allow(*PLATFORM_DATE_ROLES)
+def record_platform_date(contract_id: int):  # type: ignore[no-untyped-def]
+    """备案一家、录入一家: the small form on the contract page (SPEC §4)."""
+    contract = get_in_scope(current_user, Contract, contract_id)
+    target = url_for("bargaining.contract_detail", contract_id=contract.id)
+    try:
+        day = parse_date(request.form.get("platform_entered_on", ""))
+        changed = services.record_platform_date(contract, day, current_user, local_today())
+    except CellProblem as exc:
+        flash(_("平台录入日期：%(problem)s", problem=tr(exc.message)), "danger")
+        return redirect(target)
+    except services.PlatformDateProblem as exc:
+        flash(exc.message, "danger")
+        return redirect(target)
+    db.session.commit()
+    if changed:
+        flash(
+            _("已登记平台录入日期 %(day)s（更新原版本，未新建版本）", day=day.isoformat()),
+            "success",
+        )
+    return redirect(target)
 
 
 # ---------------------------------------------------------------------------- registry
@@ -392,7 +423,7 @@ def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
         "bargaining/enterprise.html",
         ent=ent,
         own=queries.own_contracts(ent.id),
-        covering=queries.covering_contracts(ent.id),
+        covering=queries.covering_contracts(ent.id, current_user),
         history=audit_log.history("enterprise", ent.id),
     )
 
@@ -418,4 +449,5 @@ def _county_code() -> dict[str, Any]:
         county = db.session.get(County, current_user.county_id)
         return county.code if county else ""
 
-    return {"current_user_county_code": current_user_county_code}
+    may_file = current_user.is_authenticated and current_user.role in FILING_ROLES
+    return {"current_user_county_code": current_user_county_code, "may_file": may_file}

@@ -5,6 +5,7 @@ Exit status 0 on success, 1 on a user error with the reason on stderr (SPEC §9)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -25,8 +26,26 @@ class UserError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
+# SPEC §9: a usage error (a missing or unknown option, a bad --role) is a user error like any
+# other: exit 1 with the reason on stderr, not click's 2. Set once on click's base class so
+# every command, and the group itself, answers the same.
+click.UsageError.exit_code = 1
+
+
 def fail(message: str) -> NoReturn:
     raise UserError(message)
+
+
+def write_output(output: str, data: bytes) -> None:
+    """Write a command's file, or fail with a message (a missing folder, no permission,
+    a directory) instead of a traceback."""
+    path = Path(output)
+    if path.is_dir():
+        fail("file: " + _("「%(file)s」是一个目录，请给出文件名", file=output))
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        fail("file: " + _("无法写入 %(file)s：%(reason)s", file=output, reason=exc.strerror or exc))
 
 
 def acting_user(username: str) -> User:

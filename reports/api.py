@@ -17,7 +17,7 @@ from audits.models import Audit, Rectification, SampleRound, Visit
 from audits.queries import scope_by_county
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import Contract, ContractVersion, County, Enterprise
-from bargaining.queries import scope_contracts, scope_enterprises
+from bargaining.queries import first_filed_on, flags_as_of, scope_contracts, scope_enterprises
 from core.auth import api_allow, public
 from core.clock import local_today
 from core.db import db
@@ -124,7 +124,7 @@ def enterprises():  # type: ignore[no-untyped-def]
 
 
 def _contract(r: Any) -> dict[str, Any]:
-    c, v, code = r
+    c, v, code, first_filed = r
     return {
         "id": c.id,
         "number": c.number,
@@ -142,13 +142,13 @@ def _contract(r: Any) -> dict[str, Any]:
         "platform_entered_on": _iso(v.platform_entered_on),
         "workers_covered": v.workers_covered,
         "items": [i.item_code for i in v.items],
-        "flags": [f.code for f in v.flags],
+        "flags": [f.code for f in flags_as_of(v, first_filed, local_today())],
     }
 
 
 def _contracts_stmt() -> Select[Any]:
     stmt = (
-        select(Contract, ContractVersion, County.code)
+        select(Contract, ContractVersion, County.code, first_filed_on())
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
         .join(County, County.id == Contract.county_id)
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from flask import Flask
 
 from bargaining.cells import CellProblem, parse_date
-from core.cli import fail
+from core.cli import fail, write_output
 from core.clock import local_today
 from core.i18n import _, tr
 from reports import queries, review
@@ -65,5 +64,5 @@ def review_report(half_text: str, output: str) -> None:
         half = review.Half.parse(half_text)
     except review.ReviewProblem as exc:
         fail(tr(exc.message))
-    Path(output).write_bytes(review.review_workbook(half))
+    write_output(output, review.review_workbook(half))
     click.echo(_("已写入 %(file)s（%(half)s复盘讲评）", file=output, half=half.label))

@@ -191,12 +191,10 @@ def county_targets(
         behind = rate is not None and line is not None and rate < line
         projected_miss = False
         if rate is not None:
-            # the trend of the last six monthly snapshots; today's rate only while there are fewer than two
-            points = list(history.get(c.id, ()))[-6:]
-            if len(points) < 2:
-                points.append((day, rate))
-            projected = projected_rate(points)
-            projected_miss = (projected if projected is not None else rate) < c.target_share
+            # the trend of the last six monthly snapshots; with fewer than two there is no
+            # trend, and SPEC §8 says: projected miss = behind
+            projected = projected_rate(list(history.get(c.id, ()))[-6:])
+            projected_miss = behind if projected is None else projected < c.target_share
         result.append(
             CountyTarget(
                 c.code,

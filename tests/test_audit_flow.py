@@ -342,8 +342,9 @@ def test_escalation_levels_with_injected_dates(city_setup):  # type: ignore[no-u
     )
     again = escalate(date(2026, 10, 3))
     assert (again.county_interviews, again.city_interviews) == (0, 0)  # idempotent
-    assert escalate(date(2026, 10, 30)).city_interviews == 0  # 29 days after the deadline
-    thirty = escalate(date(2026, 10, 31))
+    # SPEC §6: city level when today ≥ deadline + 31 (30 days after becoming overdue)
+    assert escalate(date(2026, 10, 31)).city_interviews == 0  # deadline + 30
+    thirty = escalate(date(2026, 11, 1))
     assert thirty.city_interviews == 1
     city = db.session.scalars(select(Interview).where(Interview.level == "city")).one()
     linked = set(

@@ -329,21 +329,22 @@ def test_feeding_the_plan_back_as_covered_yields_nothing_new():
     assert plan_escalation(items, covered, today) == []
 
 
-def test_city_interview_at_deadline_plus_thirty_not_twenty_nine():
+def test_city_interview_at_deadline_plus_thirty_one_not_thirty():
+    """SPEC §6: "still overdue 30 days after becoming overdue (today ≥ deadline + 31 days)"."""
     items = [item(1)]
-    at_29 = plan_escalation(items, {COUNTY: {1}}, day(29))
-    assert at_29 == []
     at_30 = plan_escalation(items, {COUNTY: {1}}, day(30))
-    assert len(at_30) == 1
-    (p,) = at_30
+    assert at_30 == []
+    at_31 = plan_escalation(items, {COUNTY: {1}}, day(31))
+    assert len(at_31) == 1
+    (p,) = at_31
     assert (p.level, p.county_id, p.enterprise_id, p.rectification_ids) == (CITY, 1, None, [1])
     assert CJK.search(p.reason)
     # already covered at city level: nothing more
-    assert plan_escalation(items, {COUNTY: {1}, CITY: {1}}, day(31)) == []
+    assert plan_escalation(items, {COUNTY: {1}, CITY: {1}}, day(32)) == []
 
 
 def test_city_interview_only_names_the_long_overdue_items():
-    items = [item(1, deadline=day(-30)), item(2, deadline=day(-10)), item(3, county=2)]
+    items = [item(1, deadline=day(-31)), item(2, deadline=day(-10)), item(3, county=2)]
     plans = plan_escalation(items, {COUNTY: {1, 2, 3}}, day(0))
     assert [(p.level, p.county_id, p.rectification_ids) for p in plans] == [(CITY, 1, [1])]
 
@@ -398,10 +399,10 @@ def test_thresholds_are_parameters():
     assert (p.level, p.rectification_ids) == (CITY, [1, 2, 3])
     # city after 10 days instead of 30
     one = [item(1)]
-    assert plan_escalation(one, {COUNTY: {1}}, day(9), city_after_days=10) == []
-    (p,) = plan_escalation(one, {COUNTY: {1}}, day(10), city_after_days=10)
+    assert plan_escalation(one, {COUNTY: {1}}, day(10), city_after_days=10) == []
+    (p,) = plan_escalation(one, {COUNTY: {1}}, day(11), city_after_days=10)
     assert (p.level, p.rectification_ids) == (CITY, [1])
-    assert plan_escalation(one, {COUNTY: {1}}, day(29)) == []
+    assert plan_escalation(one, {COUNTY: {1}}, day(30)) == []
 
 
 def test_running_every_day_covers_each_item_at_most_once_per_level():
@@ -429,7 +430,7 @@ def test_running_every_day_covers_each_item_at_most_once_per_level():
         assert set(seen[level]) == every, level
     for i in items:
         assert first_day[(COUNTY, i.rectification_id)] == i.deadline + timedelta(days=1)
-        assert first_day[(CITY, i.rectification_id)] <= i.deadline + timedelta(days=30)
+        assert first_day[(CITY, i.rectification_id)] <= i.deadline + timedelta(days=31)
 
 
 def test_level_labels_are_chinese():

@@ -57,7 +57,9 @@ def test_parse_date_serial_matches_excel_epoch_on_known_days():
     assert parse_date(46022.0) == date(2025, 12, 31)
 
 
-@pytest.mark.parametrize("serial", [0, 1, 60, 9_999, 80_001, 20_260_617, -46190])
+@pytest.mark.parametrize(
+    "serial", [0, 1, 60, 9_999, 80_001, 19_891_231, 21_010_101, 20_260_617.5, -46190]
+)
 def test_parse_date_refuses_serial_numbers_that_cannot_be_a_filing_date(serial):
     _problem(parse_date, serial)
 

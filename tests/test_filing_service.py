@@ -16,6 +16,7 @@ from bargaining.models import (
     Enterprise,
     Upload,
 )
+from bargaining.queries import version_flags
 from bargaining.services import KIND_FILINGS, KIND_REGISTRY, NotAllowed
 from bargaining.uploads import run_upload
 from core.audit_log import AuditLogIsAppendOnly, history
@@ -87,6 +88,7 @@ def test_same_number_makes_a_new_version_and_keeps_history(inspector):  # type: 
         "items": 3,
         "coverage": 0,
         "flags": 0,
+        "platform_dates": 0,
     }
     contract = db.session.scalars(select(Contract)).one()
     versions = db.session.scalars(
@@ -145,7 +147,9 @@ def test_backfilled_filing_date_counts_for_flags(inspector):  # type: ignore[no-
     run_upload(inspector, KIND_FILINGS, "old.xlsx", filing_workbook([row]), TODAY)
     version = db.session.scalars(select(ContractVersion)).one()
     assert version.filed_on == date(2026, 7, 1)
-    assert [f.code for f in version.flags] == ["PLATFORM_MISSING"]
+    # PLATFORM_MISSING holds as of today: computed when read, not stored (SPEC §4)
+    assert [f.code for f in version.flags] == []
+    assert [f.code for f in version_flags(version, TODAY)] == ["PLATFORM_MISSING"]
 
 
 def test_industry_contract_with_coverage(inspector):  # type: ignore[no-untyped-def]

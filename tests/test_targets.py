@@ -343,9 +343,20 @@ def test_projected_miss_reads_only_the_last_six_snapshots():  # type: ignore[no-
     assert row.projected_miss is True
 
 
-def test_without_history_projection_is_todays_rate():  # type: ignore[no-untyped-def]
-    assert _one(YW, 4, 3, 0.0).projected_miss is False  # 75% today: target met
-    assert _one(YW, 4, 2, 0.0).projected_miss is True
+def test_with_fewer_than_two_snapshots_projected_miss_is_behind():  # type: ignore[no-untyped-def]
+    """SPEC §8: "(with fewer than two snapshots: projected miss = behind)"."""
+    line = 0.75 * 662 / PLAN_DAYS  # about 0.467 on DAY, from 0 at plan start
+    # no snapshot: 50% is above the line, so not behind and not a projected miss,
+    # although 50% is below the 75% target
+    ahead = _one(YW, 4, 2, 0.0)
+    assert ahead.trajectory == pytest.approx(line)
+    assert (ahead.behind, ahead.projected_miss) == (False, False)
+    behind = _one(YW, 10, 4, 0.0)  # 40% under the line
+    assert (behind.behind, behind.projected_miss) == (True, True)
+    # one snapshot (far below the target) is still no trend: projected miss = behind
+    one = [(date(2026, 11, 1), 0.05)]
+    assert _one(YW, 4, 2, 0.0, one).projected_miss is False
+    assert _one(YW, 10, 4, 0.0, one).projected_miss is True
 
 
 def test_county_without_eligible_enterprise_is_never_flagged():  # type: ignore[no-untyped-def]
