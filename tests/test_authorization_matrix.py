@@ -52,6 +52,9 @@ SHARED = {
     "half": "2026H1",
     "lang": "en",
     "filename": "css/app.css",
+    "user_id": 1,
+    "token_id": 1,
+    "item_code": "S01",
 }
 
 
