@@ -10,13 +10,14 @@ from sqlalchemy import or_, select
 from bargaining import admin
 from bargaining.admin import ITEM_KINDS, ReferenceRefused
 from bargaining.models import BargainingItem, County, Enterprise
-from core import accounts
+from core import accounts, notify
 from core.accounts import AccountRefused
 from core.admin import AdminSection, add_admin_section
 from core.auth import allow
 from core.db import db
 from core.i18n import _, _l
-from core.models import Role, User
+from core.models import NotificationChannel, Role, User
+from core.notify import ChannelRefused
 from core.settings import SettingInvalid, display_value, get_setting, set_setting
 from core.web import listing
 
@@ -304,6 +305,62 @@ def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
             "success",
         )
     return redirect(url_for("admin_bargaining.items"))
+
+
+# ---------------------------------------------------------------------------- work groups
+
+
+@bp.route("/admin/channels", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def channels():  # type: ignore[no-untyped-def]
+    counties = _counties()
+    status = 200
+    if request.method == "POST":
+        code = request.form.get("county", "")
+        county = next((c for c in counties if c.code == code), None)
+        try:
+            if code and county is None:
+                raise ChannelRefused(_("未知的县(市、区)代码「%(code)s」", code=code))
+            notify.add_channel(
+                current_user,
+                county.id if county else None,
+                request.form.get("kind", ""),
+                request.form.get("url", ""),
+                request.form.get("secret", ""),
+            )
+        except ChannelRefused as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("工作群已添加"), "success")
+            return redirect(url_for("admin_bargaining.channels"))
+    rows = list(
+        db.session.scalars(
+            select(NotificationChannel).order_by(
+                NotificationChannel.county_id, NotificationChannel.id
+            )
+        )
+    )
+    return render_template(
+        "admin/channels.html",
+        channels=rows,
+        counties=counties,
+        county_by_id={c.id: c for c in counties},
+    ), status
+
+
+@bp.route("/admin/channels/<int:channel_id>/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_channel(channel_id: int):  # type: ignore[no-untyped-def]
+    channel = db.session.get(NotificationChannel, channel_id)
+    if channel is None:
+        abort(404)
+    notify.remove_channel(current_user, channel)
+    db.session.commit()
+    flash(_("工作群已停用"), "success")
+    return redirect(url_for("admin_bargaining.channels"))
 
 
 def init_app(app: Flask) -> None:

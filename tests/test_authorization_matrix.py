@@ -54,6 +54,7 @@ SHARED = {
     "filename": "css/app.css",
     "user_id": 1,
     "token_id": 1,
+    "channel_id": 1,
     "item_code": "S01",
 }
 
