@@ -24,7 +24,7 @@ from audits.services import (
     record_interview,
     save_audit,
 )
-from audits.visit_service import upcoming_and_missed
+from audits.visit_service import KIND_LABELS, upcoming_and_missed
 from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractFlag, ContractVersion, County, Enterprise
@@ -545,10 +545,27 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     upcoming, missed = (
         upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
     )
+    visits = [*upcoming, *missed]
+    counties = {c.id: c.name for c in db.session.scalars(select(County))}
+    ent_ids = {v.enterprise_id for v in visits if v.enterprise_id}
+    enterprises = (
+        dict(
+            db.session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ent_ids))
+            )
+            .tuples()
+            .all()
+        )
+        if ent_ids
+        else {}
+    )
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),
         "today": today,
         "rules": rules,
         "upcoming": upcoming,
         "missed": missed,
+        "county_names": counties,
+        "enterprise_names": enterprises,
+        "visit_kinds": KIND_LABELS,
     }
