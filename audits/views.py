@@ -549,13 +549,12 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
     ent_ids = {v.enterprise_id for v in visits if v.enterprise_id}
     enterprises = (
-        dict(
-            db.session.execute(
+        {
+            ent_id: name
+            for ent_id, name in db.session.execute(
                 select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ent_ids))
             )
-            .tuples()
-            .all()
-        )
+        }
         if ent_ids
         else {}
     )
