@@ -13,6 +13,7 @@ from sqlalchemy import select
 from audits import rectification_rules as rules
 from audits.models import Supervision
 from audits.views import form_date
+from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
@@ -226,6 +227,17 @@ def supervision_plan():  # type: ignore[no-untyped-def]
     county = db.session.scalars(select(County).where(County.code == code.upper())).first()
     if county is None:
         abort(404)
+    existing = open_supervision(county.id)
+    if existing is not None:  # planning it again says so instead of adding another
+        flash(
+            _(
+                "%(county)s已有待督导的现场督导（计划 %(day)s），未重复安排",
+                county=county.name,
+                day=existing.planned_on.isoformat(),
+            ),
+            "warning",
+        )
+        return redirect(url_for("reports.supervision_detail", supervision_id=existing.id))
     try:
         planned_on = (
             parse_date(request.form.get("planned_on", ""))
