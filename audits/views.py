@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from audits import checklist, escalation, queries, rounds
+from audits import checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.jobs import draw_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
@@ -35,6 +35,7 @@ from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
 from core.models import Role, StoredFile
+from core.paper import DOCX_MIME
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
@@ -536,6 +537,25 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------- home
+
+
+# ---------------------------------------------------------------------------- paper
+
+
+@bp.route("/rectifications/<int:rect_id>/notice.docx")
+@allow(*ALL_ROLES)
+def rectification_notice_docx(rect_id: int):  # type: ignore[no-untyped-def]
+    rect = get_in_scope(current_user, Rectification, rect_id)
+    data = paper.rectification_notice(rect, local_today())
+    return download(data, _("整改通知书-%(id)s.docx", id=rect.id), DOCX_MIME)
+
+
+@bp.route("/interviews/<int:interview_id>/notice.docx")
+@allow(*STAFF)
+def interview_notice_docx(interview_id: int):  # type: ignore[no-untyped-def]
+    interview = get_in_county(current_user, Interview, interview_id)
+    data = paper.interview_notice(interview, local_today())
+    return download(data, _("约谈通知书-%(id)s.docx", id=interview.id), DOCX_MIME)
 
 
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
