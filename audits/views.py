@@ -54,9 +54,15 @@ def _refused(exc: ActionRefused) -> None:
 @allow(*STAFF)
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
-    last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
+    last_month = str(rounds.Month.of(today.replace(day=1) - timedelta(days=1)))
+    rounds_list = queries.rounds_list()
+    drawn = {r.month for r in rounds_list}
     return render_template(
-        "audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month)
+        "audits/rounds.html",
+        rounds=rounds_list,
+        # never offer a month already drawn: it would only show the existing draw
+        default_month="" if last_month in drawn else last_month,
+        last_month_drawn=last_month if last_month in drawn else "",
     )
 
 
@@ -156,7 +162,7 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
             p.ticket,
             _("是") if p.late else "",
             username or "",
-            a.status if a else "",
+            (_("已完成") if a.status == "done" else _("待抽查")) if a else "",
         )
         for p, code, name, v, a, username in db.session.execute(
             queries.round_picks(round_, current_user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import notify
 from core.admin import AdminSection, add_admin_section
@@ -107,6 +107,19 @@ def deliveries():  # type: ignore[no-untyped-def]
     )
 
 
+def admin_home_section(user: User) -> tuple[str, dict[str, object]] | None:
+    """The admin's home: where to administer, and deliveries that keep failing."""
+    if user.role != Role.ADMIN:
+        return None
+    failing = (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.status.in_(("failed", "dead")))
+        )
+        or 0
+    )
+    return "admin/home_section.html", {"failing": failing}
+
+
 def _unread() -> int:
     if not current_user.is_authenticated:
         return 0
@@ -116,6 +129,9 @@ def _unread() -> int:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["unread_notifications"] = _unread
+    from core.views import add_home_section  # noqa: PLC0415
+
+    add_home_section(app, admin_home_section)
     add_admin_section(
         app,
         AdminSection(

@@ -271,3 +271,9 @@ def test_create_user_takes_an_email(runner):  # type: ignore[no-untyped-def]
     assert user.email == "city2@example.org"
     bad = runner.invoke(args=["create-user", "city3", *args[2:], "--email", "not-an-address"])
     assert bad.exit_code == 1
+
+
+def test_the_admin_home_leads_to_administration(client):  # type: ignore[no-untyped-def]
+    _admin(client)
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/admin"' in html and 'href="/admin/holidays"' in html
