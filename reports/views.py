@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
-from audits.models import Supervision
+from audits.models import Supervision, Visit
 from audits.views import form_date
 from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
@@ -298,6 +298,9 @@ def _render_supervision(supervision: Supervision) -> str:
         county=db.session.get(County, supervision.county_id),
         editable=current_user.role == Role.CITY,
         history=audit_log.history("supervision", supervision.id),
+        visit=db.session.scalars(
+            select(Visit).where(Visit.supervision_id == supervision.id).order_by(Visit.id)
+        ).first(),
     )
 
 

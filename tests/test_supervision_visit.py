@@ -100,3 +100,11 @@ def test_replanning_moves_both_and_links_the_open_supervision(city):  # type: ig
     assert visit.planned_on >= date(2026, 10, 12)
     assert s.planned_on == visit.planned_on
     assert db.session.scalar(select(func.count(Supervision.id))) == 1
+
+
+def test_the_supervision_page_links_its_visit(city, client):  # type: ignore[no-untyped-def]
+    s = plan_supervision(county("JD").id, date(2026, 12, 8), "落后进度线", city)
+    db.session.commit()
+    login(client, "city")
+    html = client.get(f"/supervision/{s.id}").get_data(as_text=True)
+    assert f'href="/visits/{_visit_of(s).id}"' in html
