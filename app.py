@@ -15,15 +15,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
 
+    from audits import admin_views as audits_admin
     from audits import cli as audits_cli
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
+    from audits import notices as audits_notices
     from audits import views as audits_views
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
+    from bargaining import admin_views as bargaining_admin
     from bargaining import cli as bargaining_cli
     from bargaining import views as bargaining_views
-    from core import auth, errors, i18n, security, templating
+    from core import admin, auth, errors, i18n, notify_views, security, templating
     from core import cli as core_cli
     from core import views as core_views
     from core.db import db
@@ -47,6 +50,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audits_visit_views.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_api.bp)
+    admin.init_app(app)  # /admin; each domain adds its screens
+    notify_views.init_app(app)
+    bargaining_admin.init_app(app)
+    audits_admin.init_app(app)
     auth.csrf.exempt(reports_api.bp)  # token-authenticated, read-only
     core_views.add_home_section(app, reports_views.home_section)  # leaders: who is lagging
     core_views.add_home_section(app, audits_views.home_section)  # reminders
@@ -56,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bargaining_cli.register_cli(app)
     audits_cli.register_cli(app)
     audits_jobs.register_jobs(app)
+    audits_notices.register(app)
     audits_demo.register_demo(app)
     audits_visit_service.init_app_hooks(app)
     reports_cli.register_cli(app)

@@ -92,7 +92,9 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
                 _advance(
                     rng, finding.rectification, inspectors[audit.inspector_id], completed, today
                 )
+    findings += _clerk_rectifications(today, inspectors)
     result = escalate(today)
+    _date_interviews_when_due(today)
     held = 0
     for interview in db.session.scalars(select(Interview).where(Interview.level == "county")):
         if rng.random() < 0.5:
@@ -125,6 +127,73 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
         "约谈": result.county_interviews + result.city_interviews,
         "已约谈": held,
     }
+
+
+def _clerk_rectifications(today: date, inspectors: dict[int, User]) -> int:
+    """Every demo clerk (ent-<CODE>-1, -2) has something to answer, so the clerk's side of the
+    loop can be seen: the first a rectification due within the week, the second one overdue."""
+    from audits.services import open_finding  # noqa: PLC0415
+    from bargaining.models import Contract  # noqa: PLC0415
+
+    added = 0
+    clerks = db.session.scalars(
+        select(User).where(User.role == Role.ENTERPRISE).order_by(User.username)
+    )
+    for clerk in clerks:
+        has_open = db.session.scalar(
+            select(func.count(Rectification.id)).where(
+                Rectification.enterprise_id == clerk.enterprise_id,
+                Rectification.status != rules.RESOLVED,
+            )
+        )
+        if has_open or clerk.enterprise_id is None:
+            continue
+        inspector = next((u for u in inspectors.values() if u.county_id == clerk.county_id), None)
+        contract_id = db.session.scalar(
+            select(Contract.id)
+            .where(Contract.enterprise_id == clerk.enterprise_id)
+            .order_by(Contract.id.desc())
+            .limit(1)
+        )
+        overdue = clerk.username.endswith("-2")
+        check = "C6" if overdue else "C8"
+        open_finding(
+            inspector,
+            today - timedelta(days=40 if overdue else 25),
+            county_id=clerk.county_id,  # type: ignore[arg-type]
+            enterprise_id=clerk.enterprise_id,
+            contract_id=contract_id,
+            check_code=check,
+            severity=checklist.MAJOR if overdue else checklist.MINOR,
+            description=PROBLEMS[check],
+            source="audit",
+            source_id=None,
+            days={checklist.CRITICAL: 7, checklist.MAJOR: 30, checklist.MINOR: 30},
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
+def _date_interviews_when_due(today: date) -> None:
+    """The demo escalates once, today; date each 约谈 on the day the daily job would have
+    opened it: the day after the deadline (county), 30 days later (city)."""
+    from audits.models import InterviewLink  # noqa: PLC0415
+
+    first_deadline = dict(
+        db.session.execute(
+            select(InterviewLink.interview_id, func.min(Rectification.deadline))
+            .join(Rectification, Rectification.id == InterviewLink.rectification_id)
+            .group_by(InterviewLink.interview_id)
+        ).all()
+    )
+    for interview in db.session.scalars(select(Interview)):
+        deadline = first_deadline.get(interview.id)
+        if deadline is None:
+            continue
+        after = 1 if interview.level == "county" else 31
+        interview.triggered_on = min(today, deadline + timedelta(days=after))
+    db.session.flush()
 
 
 def _advance(
@@ -168,16 +237,23 @@ def _demo_visits(rng: random.Random, today: date, inspectors: dict[int, User]) -
                 {
                     "status": "done",
                     "done_on": visit.planned_on,
-                    "people_met": "企业负责人、企业工会主席",
-                    "notes": "了解整改进展，查阅合同文本和职代会记录",
+                    "people_met": "企业负责人、企业工会主席"
+                    if visit.kind == "enterprise"
+                    else "县总工会主席、权益保障部负责人",
+                    "notes": "了解整改进展，查阅合同文本和职代会记录"
+                    if visit.kind == "enterprise"
+                    else "听取县总工会工作汇报，抽查集体合同文本和备案台账",
                 },
                 today,
             )
             done += 1
         else:
-            record_visit(
-                visit, user, {"status": "missed", "reason": "企业停工检修，负责人不在"}, today
+            reason = (
+                "企业停工检修，负责人不在"
+                if visit.kind == "enterprise"
+                else "县总工会主要负责人参加省总工会会议，另行安排"
             )
+            record_visit(visit, user, {"status": "missed", "reason": reason}, today)
             missed += 1
     planned = (
         db.session.scalar(select(func.count(Visit.id)).where(Visit.quarter == str(quarter))) or 0

@@ -93,6 +93,15 @@ def audits_query(user: User, f: AuditFilters) -> Select[Any]:
     return stmt.order_by(Audit.status.desc(), Audit.due_on, Audit.id)
 
 
+#: reminder windows (days from today, inclusive): today, tomorrow, the rest of the 7 days, later
+DUE_WINDOWS = {
+    "due_today": (0, 0),
+    "due_tomorrow": (1, 1),
+    "due_week": (2, 7),
+    "due_later": (8, 36500),
+}
+
+
 @dataclass
 class RectificationFilters:
     status: str = ""  # "" | a status | overdue | open
@@ -116,6 +125,14 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
         stmt = stmt.where(Rectification.status != rules.RESOLVED)
     elif f.status == "overdue":
         stmt = stmt.where(Rectification.status != rules.RESOLVED, Rectification.deadline < today)
+    elif f.status in DUE_WINDOWS:
+        first, last = DUE_WINDOWS[f.status]
+        stmt = stmt.where(
+            Rectification.status != rules.RESOLVED,
+            Rectification.deadline.between(
+                today + timedelta(days=first), today + timedelta(days=last)
+            ),
+        )
     if f.county:
         stmt = stmt.where(County.code == f.county.upper())
     return stmt.order_by(
@@ -136,19 +153,39 @@ def interviews_query(user: User) -> Select[Any]:
 
 
 @dataclass
+class Bucket:
+    """One group of reminders: its filter on /rectifications, the first rows, the total."""
+
+    status: str  # overdue | due_today | due_tomorrow | due_week | due_later
+    rows: list[tuple[Rectification, Finding, str, str | None]]
+    total: int
+
+
+@dataclass
 class Reminders:
-    due_soon: list[tuple[Rectification, Finding, str, str | None]]
-    overdue: list[tuple[Rectification, Finding, str, str | None]]
+    buckets: list[Bucket]
     audits_due: list[Audit]
-    interviews: list[Interview]
+    interviews: list[tuple[Interview, str, str | None]]
+    interview_total: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.audits_due or self.interviews or any(b.total for b in self.buckets))
 
 
-def reminders(user: User, today: date) -> Reminders:
-    """Deadlines coming within 7 days (and tomorrow), overdue items, open audits and 约谈 to hold."""
-    open_rects = rectifications_query(user, RectificationFilters(status="open"), today)
-    rows = list(db.session.execute(open_rects.limit(500)))
-    due_soon = [r for r in rows if today <= r[0].deadline <= today + timedelta(days=7)]
-    overdue = [r for r in rows if r[0].deadline < today]
+def reminders(user: User, today: date, limit: int = 20) -> Reminders:
+    """Overdue rectifications, deadlines today, tomorrow and within 7 days (a clerk also sees
+    the later ones addressed to the enterprise), open audits and 约谈 to hold; each list is cut
+    at ``limit`` with its total, the page links to the whole list."""
+    statuses = ["overdue", "due_today", "due_tomorrow", "due_week"]
+    if user.role == Role.ENTERPRISE:
+        statuses.append("due_later")
+    buckets = []
+    for status in statuses:
+        stmt = rectifications_query(user, RectificationFilters(status=status), today)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = [tuple(r) for r in db.session.execute(stmt.limit(limit))] if total else []
+        buckets.append(Bucket(status, rows, total or 0))  # type: ignore[arg-type]
     audits_due: list[Audit] = []
     if user.role == Role.INSPECTOR:
         stmt = (
@@ -159,14 +196,28 @@ def reminders(user: User, today: date) -> Reminders:
             .limit(200)
         )
         audits_due = list(db.session.scalars(stmt))
-    interviews: list[Interview] = []
+    interviews: list[tuple[Interview, str, str | None]] = []
+    interview_total = 0
     if user.role in (Role.INSPECTOR, Role.CITY):
         level = "county" if user.role == Role.INSPECTOR else "city"
-        stmt = scope_by_county(select(Interview), Interview.county_id, user).where(
-            Interview.status == "planned", Interview.level == level
+        stmt = (
+            scope_by_county(
+                select(Interview, County.name, Enterprise.name), Interview.county_id, user
+            )
+            .join(County, County.id == Interview.county_id)
+            .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
+            .where(Interview.status == "planned", Interview.level == level)
         )
-        interviews = list(db.session.scalars(stmt.order_by(Interview.triggered_on)))
-    return Reminders(due_soon, overdue, audits_due, interviews)
+        interview_total = (
+            db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        )
+        interviews = [
+            (i, c, e)
+            for i, c, e in db.session.execute(
+                stmt.order_by(Interview.triggered_on, Interview.id).limit(limit)
+            )
+        ]
+    return Reminders(buckets, audits_due, interviews, interview_total)
 
 
 def open_audit_count(user: User) -> int:

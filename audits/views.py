@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from audits import checklist, escalation, queries, rounds
+from audits import checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.jobs import draw_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
@@ -24,7 +24,7 @@ from audits.services import (
     record_interview,
     save_audit,
 )
-from audits.visit_service import upcoming_and_missed
+from audits.visit_service import KIND_LABELS, upcoming_and_missed
 from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractVersion, County, Enterprise
@@ -35,6 +35,7 @@ from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
 from core.models import Role, StoredFile
+from core.paper import DOCX_MIME
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
@@ -53,9 +54,15 @@ def _refused(exc: ActionRefused) -> None:
 @allow(*STAFF)
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
-    last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
+    last_month = str(rounds.Month.of(today.replace(day=1) - timedelta(days=1)))
+    rounds_list = queries.rounds_list()
+    drawn = {r.month for r in rounds_list}
     return render_template(
-        "audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month)
+        "audits/rounds.html",
+        rounds=rounds_list,
+        # never offer a month already drawn: it would only show the existing draw
+        default_month="" if last_month in drawn else last_month,
+        last_month_drawn=last_month if last_month in drawn else "",
     )
 
 
@@ -166,7 +173,7 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
             p.ticket,
             _("是") if p.late else "",
             username or "",
-            a.status if a else "",
+            (_("已完成") if a.status == "done" else _("待抽查")) if a else "",
         )
         for p, code, name, v, a, username in db.session.execute(
             queries.round_picks(round_, current_user)
@@ -544,6 +551,25 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- home
 
 
+# ---------------------------------------------------------------------------- paper
+
+
+@bp.route("/rectifications/<int:rect_id>/notice.docx")
+@allow(*ALL_ROLES)
+def rectification_notice_docx(rect_id: int):  # type: ignore[no-untyped-def]
+    rect = get_in_scope(current_user, Rectification, rect_id)
+    data = paper.rectification_notice(rect, local_today())
+    return download(data, _("整改通知书-%(id)s.docx", id=rect.id), DOCX_MIME)
+
+
+@bp.route("/interviews/<int:interview_id>/notice.docx")
+@allow(*STAFF)
+def interview_notice_docx(interview_id: int):  # type: ignore[no-untyped-def]
+    interview = get_in_county(current_user, Interview, interview_id)
+    data = paper.interview_notice(interview, local_today())
+    return download(data, _("约谈通知书-%(id)s.docx", id=interview.id), DOCX_MIME)
+
+
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     if user.role == Role.ADMIN:
         return None
@@ -551,10 +577,26 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     upcoming, missed = (
         upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
     )
+    visits = [*upcoming, *missed]
+    counties = {c.id: c.name for c in db.session.scalars(select(County))}
+    ent_ids = {v.enterprise_id for v in visits if v.enterprise_id}
+    enterprises = (
+        {
+            ent_id: name
+            for ent_id, name in db.session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ent_ids))
+            )
+        }
+        if ent_ids
+        else {}
+    )
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),
         "today": today,
         "rules": rules,
         "upcoming": upcoming,
         "missed": missed,
+        "county_names": counties,
+        "enterprise_names": enterprises,
+        "visit_kinds": KIND_LABELS,
     }

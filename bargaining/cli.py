@@ -100,6 +100,7 @@ def demo(if_empty: bool, seed: int) -> None:
 @click.option("--enterprise", "uscc", help="Enterprise USCC (enterprise clerks).")
 @click.option("--password", required=True)
 @click.option("--display-name", default="")
+@click.option("--email", default="", help="E-mail address for notifications.")
 def create_user(
     name: str,
     role: str,
@@ -107,6 +108,7 @@ def create_user(
     uscc: str | None,
     password: str,
     display_name: str,
+    email: str,
 ) -> None:
     """Create a user: enterprise|inspector|city|admin."""
     if db.session.scalars(select(User).where(User.username == name)).first():
@@ -132,6 +134,12 @@ def create_user(
         enterprise_id, county_id = ent.id, ent.county_id
     elif county_code or uscc:
         fail(_("市总工会和管理员账号不指定县或企业"))
+    from core.accounts import AccountRefused, check_email
+
+    try:
+        email = check_email(email)
+    except AccountRefused as exc:
+        fail(exc.message)
     user = User(
         username=name,
         display_name=display_name or name,
@@ -139,6 +147,7 @@ def create_user(
         role=role,
         county_id=county_id,
         enterprise_id=enterprise_id,
+        email=email,
     )
     db.session.add(user)
     db.session.flush()
@@ -154,6 +163,7 @@ def create_user(
             "role": role,
             "county_id": county_id,
             "enterprise_id": enterprise_id,
+            "email": email,
         },
     )
     db.session.commit()

@@ -265,6 +265,8 @@ def _demo_users(counties: dict[str, County], by_county: dict[int, list[Enterpris
                     password_hash=hashed,
                 )
             )
+    for user in users:  # watch the demo's notifications in a local mail catcher
+        user.email = f"{user.username}@example.org"
     db.session.add_all(users)
     db.session.flush()
     return users

@@ -112,6 +112,9 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
         elif outcome.duplicate_of is not None and _upload_visible(outcome.duplicate_of):
             target = url_for("bargaining.upload_detail", upload_id=outcome.duplicate_of.id)
         if wants_json:
+            if outcome.upload is None and target:
+                # the browser goes on to the earlier upload's page: say there why
+                flash(tr(outcome.message), "info")
             return jsonify(
                 {"status": outcome.status, "message": tr(outcome.message), "url": target}
             ), outcome.http_status

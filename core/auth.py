@@ -20,7 +20,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
-from core.db import db
+from core.db import db, utcnow
 from core.i18n import _, _l
 from core.models import ApiToken, Role, User
 
@@ -45,9 +45,10 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except ValueError:
         return None
+    return user if user is not None and user.active else None  # disabling ends the session
 
 
 def _hasher() -> PasswordHasher:
@@ -170,6 +171,21 @@ def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "ente
 # ------------------------------------------------------------------------ API tokens
 
 
+def end_sessions(user: User) -> None:
+    """End everything that lets ``user`` act without logging in again: their API tokens
+    (revoked here). Called when a user is disabled or their password changes (SPEC §3).
+
+    Minimal form: web sessions of a disabled user already end (the user loader refuses
+    inactive users); the per-user session epoch that also ends them after a password
+    change is added separately and belongs in this function.
+    """
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.active)
+    ):
+        token.active = False
+    db.session.flush()
+
+
 def new_api_token(user: User, name: str) -> str:
     """Create a token for ``user``; the plain token is returned once and never stored."""
     token = "jt_" + secrets.token_urlsafe(32)
@@ -189,7 +205,7 @@ def user_for_token(header: str | None) -> User | None:
     token = db.session.scalars(
         select(ApiToken).where(ApiToken.token_sha256 == digest, ApiToken.active)
     ).first()
-    if token is None:
+    if token is None or (token.expires_at is not None and token.expires_at <= utcnow()):
         return None
     user = db.session.get(User, token.user_id)
     return user if user is not None and user.active else None

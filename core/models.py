@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -45,6 +45,8 @@ class User(UserMixin, Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: where e-mail notifications go (empty: none)
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property
     def role_enum(self) -> Role:
@@ -112,6 +114,69 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the token stops working at this moment (None: until revoked)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationChannel(Base):
+    """A work group's robot webhook (企业微信 group robot, 钉钉 custom robot), per county;
+    ``county_id`` None is the city's own group."""
+
+    __tablename__ = "notification_channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # wecom | dingtalk
+    url: Mapped[str] = mapped_column(String(500))
+    #: DingTalk's signing secret (SEC…); empty for WeCom
+    secret: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationPreference(Base):
+    """Immediate or a daily digest, per user and channel (absent: immediate)."""
+
+    __tablename__ = "notification_preference"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True)  # inapp | email
+    digest: Mapped[bool] = mapped_column(default=False)
+
+
+class Notification(Base):
+    """One event for one recipient on one channel (the unique key makes sending idempotent).
+
+    In-app notices are the rows of channel ``inapp`` (read when ``read_at`` is set); e-mail
+    and work-group rows are deliveries, retried with back-off until sent or given up.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("event_key", "channel", "recipient"),
+        Index("ix_notification_user_channel", "user_id", "channel", "read_at"),
+        Index("ix_notification_status", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(12))  # inapp | email | wecom | dingtalk
+    #: ``user:<id>`` or ``group:<channel id>``
+    recipient: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("notification_channel.id"))
+    subject: Mapped[str] = mapped_column(MessageText, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    digest: Mapped[bool] = mapped_column(default=False)
+    #: pending | sent | failed (retry at next_attempt_at) | dead (given up)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def keep_file(session: Any, sha256: str, data: bytes) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import force_locale
 
 from core.db import db
-from core.i18n import _l
+from core.i18n import _, _l
 from core.models import Setting
 
 DEFAULTS: dict[str, tuple[Any, Any]] = {
@@ -44,3 +47,120 @@ def seed_settings() -> int:
                 db.session.add(Setting(key=key, value=value, description=str(description)))
                 added += 1
     return added
+
+
+class SettingInvalid(ValueError):
+    """An admin typed a value a setting cannot take; the message says why (translated)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _int_between(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise SettingInvalid(_("请输入整数")) from None
+        if not low <= value <= high:
+            raise SettingInvalid(_("须在 %(low)s 到 %(high)s 之间", low=low, high=high))
+        return value
+
+    return parse
+
+
+def _rate(text: str) -> str:
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise SettingInvalid(_("请输入 0 到 1 之间的小数，如 0.30")) from None
+    if not Decimal("0") < value <= Decimal("1"):
+        raise SettingInvalid(_("请输入 0 到 1 之间的小数，如 0.30"))
+    return str(value)
+
+
+def _month_or_empty(text: str) -> str:
+    text = str(text).strip()
+    if text and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise SettingInvalid(_("请输入 YYYY-MM 格式的月份，或留空"))
+    return text
+
+
+def _tiers(text: str) -> dict[str, int]:
+    """ "2490 / 2260 / 2010" (or JSON) → {"1": 2490, "2": 2260, "3": 2010}; descending."""
+    raw = str(text).strip()
+    if raw.startswith("{"):
+        try:
+            data = json.loads(raw)
+            values = [data[k] for k in sorted(data, key=int)]
+        except (ValueError, KeyError, TypeError):
+            raise SettingInvalid(
+                _("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010")
+            ) from None
+    else:
+        values = [v for v in re.split(r"[\s/,，、]+", raw) if v]
+    try:
+        amounts = [int(v) for v in values]
+    except (TypeError, ValueError):
+        raise SettingInvalid(
+            _("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010")
+        ) from None
+    if len(amounts) != 3 or any(not 500 <= a <= 20000 for a in amounts):
+        raise SettingInvalid(_("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010"))
+    if not amounts[0] >= amounts[1] >= amounts[2]:
+        raise SettingInvalid(_("一档不低于二档，二档不低于三档"))
+    return {str(i + 1): a for i, a in enumerate(amounts)}
+
+
+PARSERS: dict[str, Any] = {
+    "upload_max_mb": _int_between(1, 200),
+    "upload_max_rows": _int_between(100, 1_000_000),
+    "min_wage_tiers": _tiers,
+    "submit_days": _int_between(1, 365),
+    "platform_entry_days": _int_between(1, 365),
+    "sample_rate": _rate,
+    "sampling_start_month": _month_or_empty,
+    "escalation_city_after_days": _int_between(1, 365),
+    "escalation_county_threshold": _int_between(1, 1000),
+    "deadline_days_critical": _int_between(1, 365),
+    "deadline_days_major": _int_between(1, 365),
+    "deadline_days_minor": _int_between(1, 365),
+}
+
+
+def display_value(key: str, value: Any) -> str:
+    """A setting's value as the admin types it."""
+    if key == "min_wage_tiers" and isinstance(value, dict):
+        return " / ".join(str(value[k]) for k in sorted(value, key=int))
+    return "" if value is None else str(value)
+
+
+def parse_setting(key: str, text: str) -> Any:
+    """The value ``text`` means for setting ``key``, or :class:`SettingInvalid`."""
+    if key not in DEFAULTS:
+        raise SettingInvalid(_("未知的设置项：%(key)s", key=key))
+    parser = PARSERS.get(key)
+    return parser(text) if parser else str(text)
+
+
+def set_setting(actor: Any, key: str, text: str) -> bool:
+    """Validate and store one setting (audit-logged); False when the value did not change."""
+    from core import audit_log  # noqa: PLC0415 (audit_log imports models too)
+
+    value = parse_setting(key, text)
+    before = get_setting(key)
+    if before == value:
+        return False
+    row = db.session.get(Setting, key)
+    if row is None:
+        with force_locale("zh_CN"):
+            row = Setting(key=key, value=value, description=str(DEFAULTS[key][1]))
+        db.session.add(row)
+    else:
+        row.value = value
+    db.session.flush()
+    audit_log.record(
+        actor, "update", "setting", None, before={key: before}, after={key: value}, summary=key
+    )
+    return True

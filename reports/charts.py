@@ -62,7 +62,7 @@ def county_bars(rows: Sequence[CountyTarget], lagging: set[str]) -> dict[str, An
         ],
         "layout": _layout(
             _("各县(市、区)拓展协商达标率与2027年目标"),
-            yaxis={"title": "%", "range": [0, 100], "gridcolor": "#eee"},
+            yaxis={"title": "%", "range": [0, 100], "ticksuffix": "%", "gridcolor": "#eee"},
             shapes=[
                 {
                     "type": "line",
@@ -121,8 +121,9 @@ def trend(
         "data": data,
         "layout": _layout(
             title,
-            yaxis={"title": "%", "range": [0, 100], "gridcolor": "#eee"},
-            xaxis={"type": "date"},
+            yaxis={"title": "%", "range": [0, 100], "ticksuffix": "%", "gridcolor": "#eee"},
+            # language-neutral month ticks (Plotly would say "Jan 2025" in the Chinese UI)
+            xaxis={"type": "date", "tickformat": "%Y-%m", "hoverformat": "%Y-%m-%d"},
             legend={"orientation": "h", "y": -0.2},
         ),
     }

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from audits.visit_service import open_supervision
 from bargaining.models import County
 from core.db import db
 from core.i18n import Msg
@@ -40,20 +41,22 @@ def build_demo_targets(seed: int, today: date) -> dict[str, Any]:
             rate=f"{(row.rate or 0) * 100:.1f}%",
             gap=f"{((row.rate or 0) - (row.trajectory or 0)) * 100:+.1f}%",
         )
-        supervision = plan_supervision(
+        # the quarter's plan may already hold this county's supervision: one record, not two
+        supervision = open_supervision(county.id) or plan_supervision(
             county.id, today - timedelta(days=20 - 5 * index), reason, city
         )
+        supervision.reason = reason
         planned += 1
         if index == 0:
             record_supervision(
                 supervision,
                 city,
                 {
-                    "held_on": supervision.planned_on,
+                    "held_on": min(supervision.planned_on, today),
                     "participants": "市总工会权益保障和法律工作部；县总工会主席、分管副主席；重点企业工会主席",
                     "problems": "已建会规上企业中拓展协商内容不足的比例较高；部分合同未按时录入全国平台。",
                     "measures": "一月内完成重点企业摸排；每周通报进度；对逾期未整改企业开展约谈。",
-                    "follow_up_on": supervision.planned_on + timedelta(days=30),
+                    "follow_up_on": min(supervision.planned_on, today) + timedelta(days=30),
                 },
                 today,
             )

@@ -1,10 +1,11 @@
-"""Monthly target snapshots (on-site supervision lives in audits.models)."""
+"""Monthly target snapshots and the half-year review's commentary (on-site supervision lives in
+audits.models)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -26,3 +27,17 @@ class CountySnapshot(Base):
     rate: Mapped[float | None]
     backfilled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReviewComment(Base):
+    """讲评: what the city writes about one county for one half-year review."""
+
+    __tablename__ = "review_comment"
+    __table_args__ = (UniqueConstraint("half", "county_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    half: Mapped[str] = mapped_column(String(6))  # 2026H1
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

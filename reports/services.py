@@ -11,6 +11,11 @@ from sqlalchemy import select
 from audits.models import Supervision
 from audits.rounds import Month
 from audits.services import ActionRefused
+from audits.visit_service import (
+    attach_supervision_visit,
+    open_supervision,
+    sync_visit_from_supervision,
+)
 from core import audit_log
 from core.db import db
 from core.i18n import _
@@ -87,11 +92,21 @@ def lagging_counties(
 def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
     if user.role != Role.CITY:
         raise SupervisionRefused(_("只有市总工会可以安排现场督导"), 403)
+    existing = open_supervision(county_id)
+    if existing is not None:
+        raise SupervisionRefused(
+            _(
+                "该县(市、区)已有待督导的现场督导（#%(id)s，计划 %(day)s），请在该记录上继续",
+                id=existing.id,
+                day=existing.planned_on.isoformat(),
+            )
+        )
     supervision = Supervision(
         county_id=county_id, planned_on=planned_on, reason=reason.strip(), created_by_id=user.id
     )
     db.session.add(supervision)
     db.session.flush()
+    attach_supervision_visit(supervision, user)
     audit_log.record(
         user,
         "plan_supervision",
@@ -129,6 +144,7 @@ def record_supervision(
     supervision.problems = str(fields["problems"]).strip()
     supervision.measures = str(fields["measures"]).strip()
     supervision.follow_up_on = follow_up
+    sync_visit_from_supervision(supervision, today)
     db.session.flush()
     audit_log.record(
         user,

@@ -11,8 +11,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
-from audits.models import Supervision
+from audits.models import Supervision, Visit
 from audits.views import form_date
+from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
@@ -21,9 +22,10 @@ from core.clock import local_today
 from core.db import db
 from core.i18n import Msg, _, tr
 from core.models import Role
-from core.web import page_number, xlsx_response
+from core.paper import DOCX_MIME
+from core.web import download, page_number, xlsx_response
 from core.xlsx import table_workbook
-from reports import fragments, queries, review
+from reports import fragments, queries, review, review_paper
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard, kpi_text
 from reports.services import SupervisionRefused, plan_supervision, record_supervision
 
@@ -226,6 +228,17 @@ def supervision_plan():  # type: ignore[no-untyped-def]
     county = db.session.scalars(select(County).where(County.code == code.upper())).first()
     if county is None:
         abort(404)
+    existing = open_supervision(county.id)
+    if existing is not None:  # planning it again says so instead of adding another
+        flash(
+            _(
+                "%(county)s已有待督导的现场督导（计划 %(day)s），未重复安排",
+                county=county.name,
+                day=existing.planned_on.isoformat(),
+            ),
+            "warning",
+        )
+        return redirect(url_for("reports.supervision_detail", supervision_id=existing.id))
     try:
         planned_on = (
             parse_date(request.form.get("planned_on", ""))
@@ -285,6 +298,9 @@ def _render_supervision(supervision: Supervision) -> str:
         county=db.session.get(County, supervision.county_id),
         editable=current_user.role == Role.CITY,
         history=audit_log.history("supervision", supervision.id),
+        visit=db.session.scalars(
+            select(Visit).where(Visit.supervision_id == supervision.id).order_by(Visit.id)
+        ).first(),
     )
 
 
@@ -304,12 +320,46 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
         return xlsx_response(
             review.review_workbook(period), _("半年复盘讲评-%(half)s.xlsx", half=str(period))
         )
+    if request.args.get("export") == "docx":
+        return download(
+            review_paper.review_docx(period, local_today()),
+            _("半年复盘讲评-%(half)s.docx", half=str(period)),
+            DOCX_MIME,
+        )
+    current = review.Half(local_today().year, 1 if local_today().month <= 6 else 2)
+    following = review.Half(period.year + period.half // 2, 2 if period.half == 1 else 1)
     return render_template(
         "reports/review.html",
         r=review.build_review(period),
         percent=PERCENT_KEYS,
         headers=KPI_HEADERS,
+        comments=review_paper.review_comments(period),
+        counties=db.session.scalars(select(County).order_by(County.sort_order)).all(),
+        next_half=following
+        if (following.year, following.half) <= (current.year, current.half)
+        else None,
+        may_comment=current_user.role in (Role.CITY, Role.ADMIN),
     )
+
+
+@bp.route("/review/<half>/comments", methods=["POST"])
+@allow(Role.CITY, Role.ADMIN)
+def review_comments(half: str):  # type: ignore[no-untyped-def]
+    try:
+        period = review.Half.parse(half)
+        texts = {
+            int(key[len("comment_") :]): value
+            for key, value in request.form.items()
+            if key.startswith("comment_") and key[len("comment_") :].isdigit()
+        }
+        changed = review_paper.save_review_comments(current_user, period, texts)
+        db.session.commit()
+    except (review.ReviewProblem, SupervisionRefused) as exc:
+        db.session.rollback()
+        flash(tr(exc.message), "danger")
+        return redirect(url_for("reports.review_page"))
+    flash(_("已保存 %(n)s 条讲评", n=changed), "success")
+    return redirect(url_for("reports.review_page", half=str(period)) + "#commentary")
 
 
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:

@@ -52,6 +52,10 @@ SHARED = {
     "half": "2026H1",
     "lang": "en",
     "filename": "css/app.css",
+    "user_id": 1,
+    "token_id": 1,
+    "channel_id": 1,
+    "item_code": "S01",
 }
 
 

@@ -19,6 +19,8 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
         "daily_escalation",
         "monthly_target_snapshot",
         "stale_uploads",
+        "daily_notifications",
+        "immediate_notifications",
     }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
@@ -28,6 +30,8 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
     assert escalation_next == datetime(2026, 11, 26, 1, 0, tzinfo=LOCAL_TZ)
     snapshot_next = jobs["monthly_target_snapshot"].trigger.get_next_fire_time(None, after)
     assert snapshot_next == datetime(2026, 12, 1, 3, 0, tzinfo=LOCAL_TZ)
+    notify_next = jobs["daily_notifications"].trigger.get_next_fire_time(None, after)
+    assert notify_next == datetime(2026, 11, 26, 8, 0, tzinfo=LOCAL_TZ)
 
 
 def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-def]

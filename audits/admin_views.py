@@ -1,0 +1,102 @@
+"""Admin screen for holidays per year (SPEC §3 Administration, §7)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from audits.holidays import enter_holiday, remove_calendar_day, year_calendar
+from audits.services import ActionRefused
+from audits.visit_service import mark_year_complete
+from bargaining.cells import CellProblem, parse_date
+from core.admin import AdminSection, add_admin_section
+from core.auth import allow
+from core.clock import local_today
+from core.db import db
+from core.i18n import _, _l, tr
+from core.models import Role
+
+bp = Blueprint("admin_audits", __name__)
+
+
+def _year() -> int:
+    try:
+        year = int(request.values.get("year", ""))
+    except ValueError:
+        year = local_today().year + 1
+    return min(max(year, 2000), 2100)
+
+
+@bp.route("/admin/holidays", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def holidays():  # type: ignore[no-untyped-def]
+    year = _year()
+    status = 200
+    if request.method == "POST":
+        try:
+            start = parse_date(request.form.get("start", ""))
+            end = parse_date(request.form.get("end", "") or request.form.get("start", ""))
+            workdays = [
+                parse_date(text)
+                for text in re.split(r"[\s,，、;；]+", request.form.get("workdays", ""))
+                if text
+            ]
+            off, worked = enter_holiday(
+                current_user, request.form.get("name", ""), start, end, workdays
+            )
+        except ActionRefused as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            status = 400
+        except CellProblem as exc:
+            db.session.rollback()
+            flash(tr(exc.message), "danger")
+            status = 400
+        else:
+            db.session.commit()
+            flash(
+                _("已录入 %(off)s 天放假、%(worked)s 天调休上班", off=off, worked=worked), "success"
+            )
+            return redirect(url_for("admin_audits.holidays", year=start.year))
+    return render_template("admin/holidays.html", cal=year_calendar(year)), status
+
+
+@bp.route("/admin/holidays/remove", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_holiday():  # type: ignore[no-untyped-def]
+    try:
+        day = parse_date(request.form.get("day", ""))
+    except CellProblem as exc:
+        flash(tr(exc.message), "danger")
+        return redirect(url_for("admin_audits.holidays"))
+    remove_calendar_day(current_user, day)
+    db.session.commit()
+    flash(_("已删除 %(day)s", day=day.isoformat()), "success")
+    return redirect(url_for("admin_audits.holidays", year=day.year))
+
+
+@bp.route("/admin/holidays/complete", methods=["POST"])
+@allow(Role.ADMIN)
+def complete_year():  # type: ignore[no-untyped-def]
+    year = _year()
+    mark_year_complete(year, current_user)
+    db.session.commit()
+    flash(
+        _("%(year)s 年节假日已标记为录入完整；请重新生成该年各季度的走访计划", year=year),
+        "success",
+    )
+    return redirect(url_for("admin_audits.holidays", year=year))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    add_admin_section(
+        app,
+        AdminSection(
+            "admin_audits.holidays",
+            _l("节假日"),
+            _l("按年录入国务院节假日安排，走访计划据此避开"),
+        ),
+    )

@@ -1,0 +1,352 @@
+"""Which events notify whom (SPEC §6 Notifications); core.notify stores and delivers them.
+
+Events and their idempotency keys (each reaches each recipient once per channel):
+- a rectification opened (``rect:<id>:opened``), submitted, sent back, verified
+  (``rectevent:<event id>``); its deadline in 7 days, tomorrow, today
+  (``rect:<id>:due<n>:<deadline>``); overdue (``rect:<id>:overdue``);
+- the month's audits assigned to an inspector (``round:<month>:assigned:<user>``), a round
+  drawn (``round:<month>:drawn``);
+- a 约谈 to hold (``interview:<id>:open``); a visit tomorrow (``visit:<id>:<day>:tomorrow``);
+- a county without an inspector (``county:<id>:noinspector:<month>``).
+
+Rectifications go to the enterprise's clerks (its county's inspectors when it has none) and
+to the county's work group; county-level work to the county's inspectors, city-level work to
+the city leaders and the city's group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from audits import rectification_rules as rules
+from audits.models import (
+    Audit,
+    Finding,
+    Interview,
+    Rectification,
+    RectificationEvent,
+    SampleRound,
+    Visit,
+)
+from bargaining.models import County, Enterprise
+from core.clock import local_today
+from core.db import db, utcnow
+from core.i18n import Msg, _
+from core.models import Role, User
+from core.notify import DeliveryResult, Event, deliver, enqueue
+
+RECENT = timedelta(days=2)  # how far back "just happened" events are looked for
+
+
+class People:
+    """Active users by enterprise, by county (inspectors) and the city leaders, read once."""
+
+    def __init__(self) -> None:
+        self.clerks: dict[int, list[User]] = defaultdict(list)
+        self.inspectors: dict[int, list[User]] = defaultdict(list)
+        self.city: list[User] = []
+        self.admins: list[User] = []
+        self.by_id: dict[int, User] = {}
+        for user in db.session.scalars(select(User).where(User.active)):
+            self.by_id[user.id] = user
+            if user.role == Role.ENTERPRISE and user.enterprise_id:
+                self.clerks[user.enterprise_id].append(user)
+            elif user.role == Role.INSPECTOR and user.county_id:
+                self.inspectors[user.county_id].append(user)
+            elif user.role == Role.CITY:
+                self.city.append(user)
+            elif user.role == Role.ADMIN:
+                self.admins.append(user)
+
+    def owners(self, rect: Rectification) -> list[User]:
+        """Who answers a rectification: its enterprise's clerks, else the county's inspectors."""
+        clerks = self.clerks.get(rect.enterprise_id or -1, [])
+        return clerks or self.inspectors.get(rect.county_id, [])
+
+
+def _rect_rows(where: list[Any]) -> list[tuple[Rectification, County, Enterprise | None]]:
+    stmt = (
+        select(Rectification, County, Enterprise)
+        .join(County, County.id == Rectification.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
+        .where(*where)
+        .order_by(Rectification.id)
+    )
+    return [(r, c, e) for r, c, e in db.session.execute(stmt)]
+
+
+def _params(rect: Rectification, county: County, ent: Enterprise | None) -> dict[str, object]:
+    finding: Finding = rect.finding
+    return {
+        "county": county.name,
+        "enterprise": ent.name if ent else "",
+        "finding": finding.description,
+        "deadline": rect.deadline.isoformat(),
+    }
+
+
+def deadline_events(today: date, people: People) -> Iterator[Event]:
+    """Deadlines in 7 days, tomorrow, today, and overdue rectifications."""
+    horizon = today + timedelta(days=7)
+    rows = _rect_rows([Rectification.status != rules.RESOLVED, Rectification.deadline <= horizon])
+    for rect, county, ent in rows:
+        params = _params(rect, county, ent)
+        link = f"/rectifications/{rect.id}"
+        if rect.deadline < today:
+            yield Event(
+                f"rect:{rect.id}:overdue",
+                "overdue",
+                Msg(
+                    "整改逾期：%(county)s %(enterprise)s — %(finding)s（期限 %(deadline)s）",
+                    **params,
+                ),
+                link,
+                people.owners(rect),
+                [rect.county_id],
+            )
+            continue
+        days = (rect.deadline - today).days
+        if days == 0:
+            subject = Msg(
+                "整改今日到期：%(county)s %(enterprise)s — %(finding)s（期限 %(deadline)s）",
+                **params,
+            )
+        elif days == 1:
+            subject = Msg(
+                "整改明日到期：%(county)s %(enterprise)s — %(finding)s（期限 %(deadline)s）",
+                **params,
+            )
+        elif days == 7:
+            subject = Msg(
+                "整改7日后到期：%(county)s %(enterprise)s — %(finding)s（期限 %(deadline)s）",
+                **params,
+            )
+        else:
+            continue
+        yield Event(
+            f"rect:{rect.id}:due{days}:{rect.deadline.isoformat()}",
+            f"due{days}",
+            subject,
+            link,
+            people.owners(rect),
+            [rect.county_id],
+        )
+
+
+def rectification_events(today: date, now: datetime, people: People) -> Iterator[Event]:
+    """Opened, submitted, sent back, verified — as they happen."""
+    for rect, county, ent in _rect_rows([Rectification.created_on >= today - RECENT]):
+        yield Event(
+            f"rect:{rect.id}:opened",
+            "opened",
+            Msg(
+                "新的整改：%(county)s %(enterprise)s — %(finding)s（期限 %(deadline)s）",
+                **_params(rect, county, ent),
+            ),
+            f"/rectifications/{rect.id}",
+            people.owners(rect),
+        )
+    stmt = (
+        select(RectificationEvent, Rectification, County, Enterprise)
+        .join(Rectification, Rectification.id == RectificationEvent.rectification_id)
+        .join(County, County.id == Rectification.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
+        .where(RectificationEvent.at >= now - RECENT)
+        .order_by(RectificationEvent.id)
+    )
+    for event, rect, county, ent in db.session.execute(stmt):
+        params = _params(rect, county, ent)
+        if event.action == rules.SUBMIT:
+            subject = Msg("整改待核验：%(county)s %(enterprise)s — %(finding)s", **params)
+            users = people.inspectors.get(rect.county_id, [])
+        elif event.action == rules.SEND_BACK:
+            subject = Msg("整改被退回重改：%(county)s %(enterprise)s — %(finding)s", **params)
+            users = people.owners(rect)
+        elif event.action == rules.VERIFY:
+            subject = Msg("整改已核验通过：%(county)s %(enterprise)s — %(finding)s", **params)
+            users = people.owners(rect)
+        else:
+            continue
+        yield Event(
+            f"rectevent:{event.id}", event.action, subject, f"/rectifications/{rect.id}", users
+        )
+
+
+def round_events(now: datetime, people: People) -> Iterator[Event]:
+    """A round drawn (city) and the audits it assigned (each inspector)."""
+    for rnd in db.session.scalars(select(SampleRound).where(SampleRound.drawn_at >= now - RECENT)):
+        yield Event(
+            f"round:{rnd.month}:drawn",
+            "round_drawn",
+            Msg("%(month)s 抽查已抽取：%(n)s 份合同", month=rnd.month, n=rnd.pick_count),
+            f"/sampling/{rnd.month}",
+            people.city,
+        )
+        counts = db.session.execute(
+            select(Audit.inspector_id, func.count())
+            .where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
+            .group_by(Audit.inspector_id)
+        )
+        for inspector_id, n in counts:
+            user = people.by_id.get(inspector_id)
+            if user is None:
+                continue
+            yield Event(
+                f"round:{rnd.month}:assigned:{inspector_id}",
+                "audit_assigned",
+                Msg(
+                    "%(month)s 抽查分配给您 %(n)s 项，%(due)s 前完成",
+                    month=rnd.month,
+                    n=n,
+                    due=rnd.due_on.isoformat(),
+                ),
+                "/audits",
+                [user],
+            )
+
+
+def interview_events(people: People) -> Iterator[Event]:
+    stmt = (
+        select(Interview, County, Enterprise)
+        .join(County, County.id == Interview.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
+        .where(Interview.status == "planned")
+    )
+    for interview, county, ent in db.session.execute(stmt):
+        if interview.level == "city":
+            users, groups = people.city, [None]
+            subject = Msg("待开展市级约谈：%(county)s", county=county.name)
+        else:
+            users, groups = people.inspectors.get(county.id, []), [county.id]
+            subject = Msg(
+                "待开展约谈：%(county)s %(enterprise)s",
+                county=county.name,
+                enterprise=ent.name if ent else "",
+            )
+        yield Event(
+            f"interview:{interview.id}:open",
+            "interview",
+            subject,
+            f"/interviews/{interview.id}",
+            users,
+            groups,
+        )
+
+
+def visit_events(today: date, people: People) -> Iterator[Event]:
+    tomorrow = today + timedelta(days=1)
+    stmt = (
+        select(Visit, County, Enterprise)
+        .join(County, County.id == Visit.county_id)
+        .outerjoin(Enterprise, Enterprise.id == Visit.enterprise_id)
+        .where(Visit.planned_on == tomorrow, Visit.status.in_(("planned", "confirmed")))
+    )
+    for visit, county, ent in db.session.execute(stmt):
+        user = people.by_id.get(visit.visitor_id)
+        if user is None:
+            continue
+        yield Event(
+            f"visit:{visit.id}:{tomorrow.isoformat()}:tomorrow",
+            "visit_tomorrow",
+            Msg(
+                "明日走访：%(county)s %(enterprise)s（%(day)s）",
+                county=county.name,
+                enterprise=ent.name if ent else "",
+                day=tomorrow.isoformat(),
+            ),
+            f"/visits/{visit.id}",
+            [user],
+        )
+
+
+def county_events(today: date, people: People) -> Iterator[Event]:
+    for county in db.session.scalars(select(County).order_by(County.sort_order)):
+        if people.inspectors.get(county.id):
+            continue
+        yield Event(
+            f"county:{county.id}:noinspector:{today:%Y-%m}",
+            "no_inspector",
+            Msg("%(county)s 没有在岗的县级指导员", county=county.name),
+            "/admin/users",
+            [*people.admins, *people.city],
+        )
+
+
+def immediate_events(today: date, now: datetime, people: People) -> list[Event]:
+    return [*rectification_events(today, now, people), *round_events(now, people)]
+
+
+def daily_events(today: date, now: datetime, people: People) -> list[Event]:
+    return [
+        *immediate_events(today, now, people),
+        *deadline_events(today, people),
+        *interview_events(people),
+        *visit_events(today, people),
+        *county_events(today, people),
+    ]
+
+
+def send_notifications(today: date, now: datetime | None = None) -> dict[str, int]:
+    """The 08:00 job: every event of ``today``, then deliver (digests included)."""
+    now = now or utcnow()
+    added = enqueue(daily_events(today, now, People()), now)
+    result: DeliveryResult = deliver(now, digests=True)
+    return {"queued": added, **result.as_dict()}
+
+
+def send_immediate(today: date, now: datetime | None = None) -> dict[str, int]:
+    """Every few minutes: what just happened, plus retries whose back-off has passed."""
+    now = now or utcnow()
+    added = enqueue(immediate_events(today, now, People()), now)
+    return {"queued": added, **deliver(now, digests=False).as_dict()}
+
+
+def _job(func):  # type: ignore[no-untyped-def]
+    def run() -> dict[str, int]:
+        result = func(local_today())
+        db.session.commit()
+        return result  # type: ignore[no-any-return]
+
+    return run
+
+
+@click.command("send-notifications")
+@click.option("--date", "date_text", help="The day (YYYY-MM-DD) as seen by the job; default today.")
+def send_notifications_command(date_text: str | None) -> None:
+    """Send the day's notifications once (what the scheduler does at 08:00)."""
+    from core.cli import fail  # noqa: PLC0415
+
+    try:
+        today = date.fromisoformat(date_text) if date_text else local_today()
+    except ValueError:
+        fail(_("日期格式应为 YYYY-MM-DD：%(text)s", text=date_text))
+    result = send_notifications(today)
+    db.session.commit()
+    click.echo(
+        _(
+            "新通知 %(queued)s 条；已发送 %(sent)s，失败待重试 %(failed)s，跳过 %(skipped)s",
+            **result,
+        )
+    )
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(send_notifications_command)
+    jobs = app.extensions.setdefault("scheduled_jobs", [])
+    jobs.append(
+        (
+            "daily_notifications",
+            {"trigger": "cron", "hour": 8, "minute": 0},
+            _job(send_notifications),
+        )
+    )
+    jobs.append(
+        ("immediate_notifications", {"trigger": "interval", "minutes": 5}, _job(send_immediate))
+    )

@@ -1,0 +1,380 @@
+"""Notifications (SPEC §6) against a real SMTP server (aiosmtpd) and a local webhook receiver,
+both on 127.0.0.1: one event reaches each recipient once per channel, retries back off,
+nothing goes to a disabled user, digests bundle the day."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from audits.notices import send_immediate, send_notifications
+from audits.services import open_finding
+from bargaining.models import County
+from core import notify
+from core.db import db
+from core.models import Notification, NotificationChannel, Role, User
+from core.scheduler import build_scheduler
+from tests.factories import csrf_token, login, make_enterprise, make_user
+
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 in Beijing
+
+
+# ---------------------------------------------------------------------------- local servers
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [
+            str(make_header(decode_header(message_from_bytes(raw)["Subject"])))
+            for _, raw in self.messages
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def mailbox(app) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="tracker@example.org")
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+class Receiver:
+    """Records each POST (path, query, JSON body); answers with ``replies`` in turn."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict] = []  # type: ignore[type-arg]
+        self.replies: list[dict] = []  # type: ignore[type-arg]
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                parts = urlsplit(self.path)
+                receiver.posts.append(
+                    {
+                        "path": parts.path,
+                        "query": parse_qs(parts.query),
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
+                reply = receiver.replies.pop(0) if receiver.replies else {"errcode": 0}
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+
+
+# ---------------------------------------------------------------------------- the world
+
+
+def _overdue_world(email: str = "clerk@example.org"):  # type: ignore[no-untyped-def]
+    ent = make_enterprise("WY", name="武义县通知测试五金有限公司")
+    clerk = make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
+    clerk.email = email
+    insp = make_user("insp-WY", Role.INSPECTOR, "WY")
+    insp.email = "insp@example.org"
+    open_finding(
+        insp,
+        date(2026, 9, 1),
+        county_id=ent.county_id,
+        enterprise_id=ent.id,
+        contract_id=None,
+        check_code="C5",
+        severity="major",
+        description="报送逾期",
+        source="audit",
+        source_id=None,
+    )
+    db.session.commit()
+    return ent, clerk, insp
+
+
+def _group(receiver: Receiver, kind: str = "wecom", secret: str = "", code: str = "WY"):  # type: ignore[no-untyped-def]
+    county = db.session.scalars(select(County).where(County.code == code)).one()
+    channel = NotificationChannel(
+        county_id=county.id, kind=kind, url=f"{receiver.url}/robot/{kind}", secret=secret
+    )
+    db.session.add(channel)
+    db.session.commit()
+    return channel
+
+
+def _rows(channel: str) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.channel == channel)))
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_an_overdue_rectification_is_told_once_on_each_channel(mailbox, receiver):  # type: ignore[no-untyped-def]
+    _, clerk, _ = _overdue_world()
+    _group(receiver)
+    send_notifications(TODAY, NOW)
+    db.session.commit()
+    assert [to for to, _ in mailbox.messages] == [["clerk@example.org"]]
+    assert "整改逾期" in mailbox.subjects()[0] and "武义县" in mailbox.subjects()[0]
+    assert len(receiver.posts) == 1
+    body = receiver.posts[0]["body"]
+    assert body["msgtype"] == "text"
+    assert "武义县通知测试五金有限公司" in body["text"]["content"]
+    inapp = _rows("inapp")
+    assert [(n.user_id, n.kind) for n in inapp] == [(clerk.id, "overdue")]
+
+    send_notifications(TODAY, NOW + timedelta(hours=1))
+    send_notifications(TODAY + timedelta(days=1), NOW + timedelta(days=1))
+    db.session.commit()
+    assert len(mailbox.messages) == 1 and len(receiver.posts) == 1 and len(_rows("inapp")) == 1
+
+
+def test_dingtalk_messages_carry_the_timestamp_and_signature(mailbox, receiver):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    secret = "SECtest0123456789"
+    _group(receiver, "dingtalk", secret)
+    send_notifications(TODAY, NOW)
+    post = receiver.posts[0]
+    timestamp = post["query"]["timestamp"][0]
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    ).decode()
+    assert post["query"]["sign"] == [expected]
+    assert int(timestamp) == int(NOW.timestamp() * 1000)
+    assert post["body"]["msgtype"] == "text" and "整改逾期" in post["body"]["text"]["content"]
+
+
+def test_nothing_for_a_disabled_user(mailbox, receiver):  # type: ignore[no-untyped-def]
+    _, clerk, _ = _overdue_world()
+    clerk.active = False
+    db.session.commit()
+    send_notifications(TODAY, NOW)
+    # the county's inspectors answer for an enterprise without an active clerk
+    assert [to for to, _ in mailbox.messages] == [["insp@example.org"]]
+    assert all(n.user_id != clerk.id for n in db.session.scalars(select(Notification)))
+
+
+def test_a_user_disabled_after_queuing_is_skipped(mailbox):  # type: ignore[no-untyped-def]
+    _, clerk, _ = _overdue_world()
+    notify.set_preferences(clerk, {"inapp": False, "email": True})  # waits for the digest
+    send_immediate(TODAY, NOW)
+    from audits.notices import People, daily_events
+
+    notify.enqueue(daily_events(TODAY, NOW, People()), NOW)
+    clerk.active = False
+    notify.deliver(NOW, digests=True)
+    assert mailbox.messages == []
+    assert [n.status for n in _rows("email")] == ["skipped"]
+
+
+def test_failed_deliveries_are_retried_with_back_off(mailbox, receiver):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    _group(receiver)
+    receiver.replies = [{"errcode": 45009, "errmsg": "api freq out of limit"}]
+    send_notifications(TODAY, NOW)
+    (row,) = _rows("wecom")
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.next_attempt_at == NOW + timedelta(minutes=5)
+    assert "45009" in row.last_error
+    notify.deliver(NOW + timedelta(minutes=2), digests=False)
+    assert len(receiver.posts) == 1  # not yet
+    notify.deliver(NOW + timedelta(minutes=6), digests=False)
+    assert len(receiver.posts) == 2 and row.status == "sent"
+
+
+def test_back_off_doubles_and_gives_up():  # type: ignore[no-untyped-def]
+    assert [notify.backoff(n).seconds // 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert notify.MAX_ATTEMPTS == 6
+
+
+def test_smtp_down_is_a_failed_delivery_not_a_crash(app):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    result = send_notifications(TODAY, NOW)
+    assert result["failed"] == 1
+    assert _rows("email")[0].status == "failed"
+
+
+def test_a_daily_digest_bundles_the_users_mail(mailbox):  # type: ignore[no-untyped-def]
+    ent, clerk, insp = _overdue_world()
+    open_finding(
+        insp,
+        date(2026, 9, 2),
+        county_id=ent.county_id,
+        enterprise_id=ent.id,
+        contract_id=None,
+        check_code="C6",
+        severity="major",
+        description="未录入平台",
+        source="audit",
+        source_id=None,
+    )
+    notify.set_preferences(clerk, {"inapp": False, "email": True})
+    db.session.commit()
+    send_immediate(TODAY, NOW)
+    assert mailbox.messages == []
+    send_notifications(TODAY, NOW)
+    assert len(mailbox.messages) == 1
+    assert "2" in mailbox.subjects()[0]
+    body = message_from_bytes(mailbox.messages[0][1]).get_payload(decode=True).decode()
+    assert "报送逾期" in body and "未录入平台" in body
+
+
+def test_deadline_today_tomorrow_and_in_seven_days(mailbox):  # type: ignore[no-untyped-def]
+    ent = make_enterprise("WY")
+    clerk = make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
+    for days_left, code in ((0, "C1"), (1, "C2"), (7, "C3"), (3, "C4")):
+        open_finding(
+            None,
+            TODAY + timedelta(days=days_left) - timedelta(days=7),
+            county_id=ent.county_id,
+            enterprise_id=ent.id,
+            contract_id=None,
+            check_code=code,
+            severity="critical",
+            description=f"问题{code}",
+            source="audit",
+            source_id=None,
+        )
+    db.session.commit()
+    send_notifications(TODAY, NOW)
+    kinds = sorted(n.kind for n in _rows("inapp") if n.kind.startswith("due"))
+    assert {n.user_id for n in _rows("inapp")} == {clerk.id}
+    assert kinds == ["due0", "due1", "due7"]
+    texts = {n.kind: str(n.subject) for n in _rows("inapp")}
+    assert texts["due0"].startswith("整改今日到期") and texts["due1"].startswith("整改明日到期")
+
+
+def test_the_bell_counts_unread_and_the_list_marks_them_read(client, mailbox):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    send_notifications(TODAY, NOW)
+    db.session.commit()
+    login(client, "ent-WY-1")
+    assert 'id="unread-count">1<' in client.get("/").get_data(as_text=True)
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "整改逾期" in html
+    client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/notifications")})
+    assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
+
+
+def test_each_user_chooses_digest_per_channel(client):  # type: ignore[no-untyped-def]
+    _, clerk, _ = _overdue_world()
+    login(client, "ent-WY-1")
+    token = csrf_token(client, "/notifications")
+    client.post(
+        "/notifications/preferences",
+        data={"csrf_token": token, "inapp": "immediate", "email": "digest"},
+    )
+    assert notify.preferences(clerk) == {"inapp": False, "email": True}
+
+
+def test_the_admin_sees_the_delivery_log(client, app):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    send_notifications(TODAY, NOW)
+    make_user("admin", Role.ADMIN)
+    db.session.commit()
+    login(client, "admin")
+    html = client.get("/admin/deliveries?status=failed").get_data(as_text=True)
+    assert "ent-WY-1" in html and "SMTP" in html
+
+
+def test_admin_adds_work_groups_per_county(client):  # type: ignore[no-untyped-def]
+    make_user("admin", Role.ADMIN)
+    db.session.commit()
+    login(client, "admin")
+    token = csrf_token(client, "/admin/channels")
+    ok = client.post(
+        "/admin/channels",
+        data={
+            "csrf_token": token,
+            "county": "WY",
+            "kind": "dingtalk",
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=x",
+            "secret": "SECabc",
+        },
+    )
+    assert ok.status_code == 302
+    refused = client.post(
+        "/admin/channels",
+        data={"csrf_token": token, "county": "WY", "kind": "wecom", "url": "ftp://x"},
+    )
+    assert refused.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(NotificationChannel)) == 1
+
+
+def test_send_notifications_command(runner, mailbox):  # type: ignore[no-untyped-def]
+    _overdue_world()
+    result = runner.invoke(args=["send-notifications", "--date", "2026-11-25"])
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.messages) == 1
+    again = runner.invoke(args=["send-notifications", "--date", "2026-11-25"])
+    assert again.exit_code == 0 and len(mailbox.messages) == 1
+    bad = runner.invoke(args=["send-notifications", "--date", "25.11.2026"])
+    assert bad.exit_code == 1
+
+
+def test_the_scheduler_sends_at_eight(app):  # type: ignore[no-untyped-def]
+    job = build_scheduler(app).get_job("daily_notifications")
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    assert (fields["hour"], fields["minute"]) == ("8", "0")
+
+
+def test_a_county_without_inspector_is_reported(mailbox):  # type: ignore[no-untyped-def]
+    admin = make_user("admin", Role.ADMIN)
+    admin.email = "admin@example.org"
+    for code in ("WC", "JD", "LX", "DY", "YW", "YK", "PJ", "WY", "KF"):
+        make_user(f"insp-{code}", Role.INSPECTOR, code)
+    db.session.commit()
+    send_notifications(TODAY, NOW)
+    assert len(mailbox.messages) == 1 and "磐安县" in mailbox.subjects()[0]
+    assert db.session.scalar(select(func.count()).select_from(User)) == 10
