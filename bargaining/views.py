@@ -42,6 +42,8 @@ from bargaining.services import (
     error_from_dict,
     upload_limits,
 )
+from bargaining.text_views import text_context
+from bargaining.texts import version_text
 from bargaining.uploads import run_upload
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_scope, public
@@ -156,9 +158,15 @@ def _render_upload(upload: Upload) -> str:
     stored = upload.errors or []
     errors = [_shown_error(e) for e in stored]
     markable = upload.status == "rejected" and any(e.get("row") for e in stored)
+    filed = (
+        queries.versions_of_upload(upload.id)
+        if upload.status == "imported" and upload.kind == KIND_FILINGS
+        else []
+    )
     return render_template(
         "bargaining/upload_detail.html",
         upload=upload,
+        filed_versions=filed,
         errors=errors,
         markable=markable,
         history=audit_log.history("upload", upload.id),
@@ -322,8 +330,10 @@ def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
         if selected is None:
             abort(404)
     upload = db.session.get(Upload, selected.upload_id) if selected and selected.upload_id else None
+    vt = version_text(selected) if selected else None
     return render_template(
         "bargaining/contract.html",
+        **text_context(selected, vt),
         contract=contract,
         versions=versions,
         version=selected,
