@@ -22,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
     from bargaining import cli as bargaining_cli
-    from bargaining import text_cli, text_views, texts
+    from bargaining import form_views, text_cli, text_views, texts
     from bargaining import views as bargaining_views
     from core import auth, errors, i18n, security, templating
     from core import cli as core_cli
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(core_views.bp)
     app.register_blueprint(bargaining_views.bp)
     app.register_blueprint(text_views.bp)
+    app.register_blueprint(form_views.bp)
     app.register_blueprint(audits_views.bp)
     app.register_blueprint(audits_visit_views.bp)
     app.register_blueprint(reports_views.bp)
