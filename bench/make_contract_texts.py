@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "contract_texts"
@@ -232,7 +233,8 @@ def build(index: int) -> tuple[str, list[str]]:
     signed = (2026, rnd.randint(1, 9), rnd.randint(1, 28))
     start = (signed[0], signed[1] + 1 if signed[1] < 12 else 12, 1)
     years = rnd.choice([1, 2, 3])
-    end_text = f"{start[0] + years}年{start[1]}月{start[2]}日"
+    end = date(start[0] + years, start[1], 1) - timedelta(days=1)  # the day before, N years on
+    end_text = f"{end.year}年{end.month}月{end.day}日"
     chinese_dates = index % 3 == 1
     table = index % 4 == 2
     style = index % 3
@@ -259,7 +261,7 @@ def build(index: int) -> tuple[str, list[str]]:
     if rnd.random() < 0.7:
         body.append(rnd.choice(DISPUTE))
     term = (
-        f"本合同期限{years}年，自{cn_date(*start)}起至{cn_date(start[0] + years, start[1], start[2])}止。"
+        f"本合同期限{years}年，自{cn_date(*start)}起至{cn_date(end.year, end.month, end.day)}止。"
         if chinese_dates
         else f"本合同有效期自{start[0]}年{start[1]}月{start[2]}日起至{end_text}止。"
     )
@@ -280,17 +282,29 @@ def build(index: int) -> tuple[str, list[str]]:
     text = "\n".join(head + lines + tail)
     if index % 3 == 0:
         text = text.translate(FULLWIDTH)
-    return text, items
+    facts = {
+        "delegates_total": total,
+        "delegates_present": present,
+        "votes_for": votes,
+        "term_start": date(*start).isoformat(),
+        "term_end": end.isoformat(),
+        "signed_on": date(*signed).isoformat(),
+    }
+    return text, items, facts
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    expected = {}
+    expected, facts = {}, {}
     for i in range(36):
-        text, items = build(i)
+        text, items, known = build(i)
         name = f"contract_{i + 1:02d}.txt"
         (OUT / name).write_text(text + "\n", encoding="utf-8")
         expected[name] = items
+        facts[name] = known
+    (OUT / "facts.json").write_text(
+        json.dumps(facts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     (OUT / "expected.json").write_text(
         json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )

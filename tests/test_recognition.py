@@ -152,3 +152,15 @@ def test_recognition_on_the_test_set_stays_at_or_above_0_9_per_item() -> None:
         if (s.precision or 0) < 0.9 or (s.recall or 0) < 0.9
     }
     assert not low
+
+
+def test_facts_on_the_test_set_are_read_correctly() -> None:
+    known = json.loads((SET / "facts.json").read_text(encoding="utf-8"))
+    wrong = []
+    for name, want in known.items():
+        facts = read_facts((SET / name).read_text(encoding="utf-8"))
+        for key, value in want.items():
+            got = getattr(facts, key)
+            if (got.isoformat() if hasattr(got, "isoformat") else got) != value:
+                wrong.append((name, key, got, value))
+    assert len(wrong) <= 0.1 * len(known) * 6, wrong

@@ -98,3 +98,26 @@ def test_zip_bomb_docx_is_refused() -> None:
         zf.writestr("big.bin", b"\0" * (101 * 1024 * 1024))
     result = extract_in_child(buf.getvalue())
     assert (result.ok, result.error) == (False, "bomb")
+
+
+def test_a_scanned_page_of_the_test_set_is_recognised_like_its_text() -> None:
+    """One contract of the recognition test set, rendered as a scanned page and read back by
+    OCR, yields the same items as its text."""
+    import json
+    from pathlib import Path
+
+    from bargaining.recognition import default_rules, recognise
+    from bench.recognition_bench import render_page
+    from tests.text_files import cjk_font
+
+    needs_tesseract()
+    font = cjk_font()
+    if font is None:
+        pytest.skip("no CJK font installed")
+    folder = Path(__file__).parent / "data" / "contract_texts"
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    name = "contract_02.txt"
+    result = extract_in_child(render_page((folder / name).read_text(encoding="utf-8"), font))
+    assert result.ok, result
+    found = [f.code for f in recognise(result.extracted.text, default_rules())]
+    assert sorted(found) == sorted(expected[name])
