@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import cli as audits_cli
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
+    from audits import text_demo as audits_text_demo
     from audits import views as audits_views
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     reports_cli.register_cli(app)
     reports_jobs.register_jobs(app)
     reports_demo.register_demo(app)
+    audits_text_demo.register_demo(app)  # last: texts for the audits drawn above
 
     auth.check_every_route_declares_access(app)
     return app
