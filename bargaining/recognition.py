@@ -302,6 +302,12 @@ _FACT_PATTERNS: dict[str, tuple[str, ...]] = {
 }
 _TERM = re.compile(rf"(?:自|从)?{DATE}(?:起)?(?:至|到|—|-|~)+{DATE}")  # i18n: data
 _TERM_CONTEXT = re.compile("期限|有效期")  # i18n: data
+#: C2 and C9 have no number to read, only a clause to point at
+_SIGNATURES = "首席代表.{0,6}(?:签字|签名|签章)|(?:签字|签名|盖章)[:)）]"  # i18n: data
+_PUBLICATION = (
+    "(?:向|告知)全体职工.{0,10}(?:公布|公示|告知)|(?:公布|公示).{0,12}全体职工"  # i18n: data
+)
+_CLAUSE_HINTS = {"signatures": re.compile(_SIGNATURES), "publication": re.compile(_PUBLICATION)}
 
 
 def read_facts(text: str) -> Facts:
@@ -339,6 +345,10 @@ def read_facts(text: str) -> Facts:
         facts.term_start = _date_of(chosen, 0)
         facts.term_end = _date_of(chosen, 6)
         facts.sources["term"] = _passage(text, norm, chosen)
+    for name, regex in _CLAUSE_HINTS.items():
+        hint = regex.search(norm.text)
+        if hint is not None:
+            facts.sources[name] = _passage(text, norm, hint)
     return facts
 
 

@@ -41,3 +41,12 @@ def test_c3_shows_the_county_tier_and_c5_c6_count_days() -> None:
 def test_c7_lists_the_comparison() -> None:
     facts = check_facts(VERSION, Facts(), Comparison(["S01"], ["A01", "B02"]), None, None)
     assert [f.filed for f in facts["C7"]] == ["S01", "A01、B02"]
+
+
+def test_c2_and_c9_point_at_the_signature_and_publication_clauses() -> None:
+    from bargaining.recognition import read_facts
+
+    text = "第九条 本合同生效后十日内向全体职工公布。\n甲方首席代表（签字）：张三"
+    facts = check_facts(VERSION, read_facts(text), None, None, None)
+    assert facts["C2"][0].text == "甲方首席代表（签字）：张三"
+    assert facts["C9"][0].text == "第九条 本合同生效后十日内向全体职工公布。"

@@ -190,3 +190,20 @@ def test_cli_unknown_contract_exits_1(filed, runner, tmp_path) -> None:  # type:
     result = runner.invoke(args=["attach-text", "--contract", "NOPE", path, "--as", "insp-WY"])
     assert result.exit_code == 1
     assert "NOPE" in result.stderr
+
+
+def test_texts_left_processing_by_a_dead_job_are_queued_again(filed) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bargaining.texts import claim, requeue_stale
+
+    inspector, version = filed
+    text, _ = attach_text(inspector, version, "a.pdf", text_pdf())
+    text.created_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    assert claim(text.id)
+    db.session.commit()
+    assert requeue_stale(NOW) == 1
+    db.session.commit()
+    assert process_queued_texts(NOW) == 1
+    assert db.session.get(ContractText, text.id).status == "done"
