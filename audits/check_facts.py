@@ -56,9 +56,6 @@ def check_facts(
                 in_text=True,
             ),
         ],
-        "C2": [
-            Fact(_("签字处（文本）"), None, _source(f, "signatures"), in_text=True),
-        ],
         "C3": [
             _fact(
                 _("合同最低工资（元/月）"),
@@ -85,8 +82,9 @@ def check_facts(
             Fact(_("备案后天数"), _days(version.filed_on, version.platform_entered_on)),
         ],
     }
-    out["C9"] = [Fact(_("公布条款（文本）"), None, _source(f, "publication"), in_text=True)]
-    if comparison is not None:
+    if comparison is not None:  # there is a text: point at what C2 and C9 need, compare for C7
+        out["C2"] = [Fact(_("签字处（文本）"), None, _source(f, "signatures"), in_text=True)]
+        out["C9"] = [Fact(_("公布条款（文本）"), None, _source(f, "publication"), in_text=True)]
         out["C7"] = [
             Fact(_("已备案但文本中未找到"), "、".join(comparison.filed_not_found) or "—"),
             Fact(_("文本中有但未备案"), "、".join(comparison.found_not_filed) or "—"),

@@ -47,6 +47,6 @@ def test_c2_and_c9_point_at_the_signature_and_publication_clauses() -> None:
     from bargaining.recognition import read_facts
 
     text = "第九条 本合同生效后十日内向全体职工公布。\n甲方首席代表（签字）：张三"
-    facts = check_facts(VERSION, read_facts(text), None, None, None)
+    facts = check_facts(VERSION, read_facts(text), Comparison([], []), None, None)
     assert facts["C2"][0].text == "甲方首席代表（签字）：张三"
     assert facts["C9"][0].text == "第九条 本合同生效后十日内向全体职工公布。"
