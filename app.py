@@ -20,11 +20,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
     from audits import notices as audits_notices
+    from audits import text_demo as audits_text_demo
     from audits import views as audits_views
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
     from bargaining import admin_views as bargaining_admin
     from bargaining import cli as bargaining_cli
+    from bargaining import form_views, text_cli, text_views, texts
     from bargaining import views as bargaining_views
     from core import admin, auth, errors, i18n, notify_views, security, templating
     from core import cli as core_cli
@@ -46,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(bargaining_views.bp)
+    app.register_blueprint(text_views.bp)
+    app.register_blueprint(form_views.bp)
     app.register_blueprint(audits_views.bp)
     app.register_blueprint(audits_visit_views.bp)
     app.register_blueprint(reports_views.bp)
@@ -61,6 +65,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     core_cli.register_cli(app)
     bargaining_cli.register_cli(app)
+    text_cli.register_cli(app)
+    texts.init_app_hooks(app)
     audits_cli.register_cli(app)
     audits_jobs.register_jobs(app)
     audits_notices.register(app)
@@ -69,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     reports_cli.register_cli(app)
     reports_jobs.register_jobs(app)
     reports_demo.register_demo(app)
+    audits_text_demo.register_demo(app)  # last: texts for the audits drawn above
 
     auth.check_every_route_declares_access(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from audits import checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
+from audits.check_facts import check_facts
 from audits.jobs import draw_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
 from audits.services import (
@@ -29,6 +31,8 @@ from bargaining.cells import CellProblem, parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractVersion, County, Enterprise
 from bargaining.queries import counties_for, version_flags
+from bargaining.text_views import text_context
+from bargaining.texts import version_text
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_county, get_in_scope
 from core.clock import local_today
@@ -36,6 +40,7 @@ from core.db import db, utcnow
 from core.i18n import _, tr
 from core.models import Role, StoredFile
 from core.paper import DOCX_MIME
+from core.settings import get_setting
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
@@ -269,9 +274,9 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
             findings = save_audit(
                 audit, current_user, results, request.form.get("notes", ""), local_today(), complete
             )
-            upload = request.files.get("evidence")
-            if upload and upload.filename:
-                add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
+            for upload in request.files.getlist("evidence"):
+                if upload and upload.filename:
+                    add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
             db.session.commit()
         except ActionRefused as exc:
             db.session.rollback()
@@ -300,8 +305,15 @@ def _render_audit(audit: Audit, form: Any) -> str:
     findings = list(
         db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id))
     )
+    vt = version_text(version)
+    county = db.session.get(County, version.county_id)
+    tier = county.min_wage_tier if county else None
+    tiers = get_setting("min_wage_tiers")
+    minimum = Decimal(str(tiers[str(tier)])) if tier is not None and str(tier) in tiers else None
     return render_template(
         "audits/audit.html",
+        **text_context(version, vt),
+        facts=check_facts(version, vt.facts, vt.comparison, minimum, tier),
         audit=audit,
         version=version,
         contract=version.contract,

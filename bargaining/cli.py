@@ -170,9 +170,9 @@ def create_user(
     click.echo(_("已创建用户 %(name)s（%(role)s）", name=name, role=Role(role).label))
 
 
-def template_bytes(registry: bool) -> bytes:
+def template_bytes(registry: bool, prefill: tuple[str, str, str] | None = None) -> bytes:
     counties, items = template_reference()
-    return registry_template(counties) if registry else filing_template(counties, items)
+    return registry_template(counties) if registry else filing_template(counties, items, prefill)
 
 
 @click.command("template")

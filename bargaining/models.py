@@ -215,3 +215,42 @@ class ContractFlag(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"), index=True)
     code: Mapped[str] = mapped_column(String(24))
     message: Mapped[str] = mapped_column(MessageText)
+
+
+class ContractText(Base):
+    """合同文本: one signed-text file (PDF, .docx, a scan) attached to a contract version.
+
+    The original lives in StoredFile (nothing lost); its text is extracted outside the web
+    request (the job process or the ``flask`` command): ``status`` goes queued → done | failed.
+    Several files (the pages of a scan) make up one version's text, in ``id`` order.
+    """
+
+    __tablename__ = "contract_text"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"))
+    size: Mapped[int]
+    #: queued | processing | done | failed
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="")  # pdf | docx | image
+    pages: Mapped[int] = mapped_column(default=0)
+    ocr_pages: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: a Msg: why it failed, or what was skipped (OCR not installed)
+    message: Mapped[str] = mapped_column(MessageText, default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ItemRecognition(Base):
+    """Recognition rules of one catalogue item: keywords and regular expressions (admin-editable)."""
+
+    __tablename__ = "item_recognition"
+
+    item_code: Mapped[str] = mapped_column(ForeignKey("bargaining_item.code"), primary_key=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    patterns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -310,6 +310,17 @@ def versions_of(contract_id: int) -> list[ContractVersion]:
     return list(db.session.scalars(stmt))
 
 
+def versions_of_upload(upload_id: int, limit: int = 50) -> list[ContractVersion]:
+    """The contract versions an upload filed (first ``limit``), to attach their texts."""
+    stmt = (
+        select(ContractVersion)
+        .where(ContractVersion.upload_id == upload_id)
+        .order_by(ContractVersion.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def uploads_query(user: User, kind: str | None = None) -> Select[Any]:
     stmt = select(Upload, User.username).join(User, User.id == Upload.user_id)
     if kind:

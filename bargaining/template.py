@@ -33,6 +33,9 @@ DATE_KEYS = {
     "platform_entered_on",
     "filed_on",
 }
+#: codes and numbers that must keep their digits (a leading 0, an all-digit USCC): Text ("@")
+TEXT_KEYS = {"number", "uscc"}
+TEXT_ROWS = 1000
 INT_KEYS = {"delegates_total", "delegates_present", "votes_for", "workers_covered", "employees"}
 REQUIRED_VALUES = {
     "number",
@@ -70,6 +73,11 @@ def _header(ws, spec: SheetSpec) -> dict[str, str]:
         if column.key in DATE_KEYS:
             for row in range(2, 202):
                 ws.cell(row=row, column=i).number_format = "yyyy-mm-dd"
+        if column.key in TEXT_KEYS:
+            # the column's own style (new cells typed anywhere) and the first rows' cells
+            ws.column_dimensions[letter].number_format = "@"
+            for row in range(2, TEXT_ROWS + 2):
+                ws.cell(row=row, column=i).number_format = "@"
     ws.freeze_panes = "A2"
     return letters
 
@@ -154,9 +162,13 @@ def _instructions(
 
 
 def filing_template(
-    counties: Sequence[tuple[str, str]], items: Sequence[tuple[str, str, str]]
+    counties: Sequence[tuple[str, str]],
+    items: Sequence[tuple[str, str, str]],
+    prefill: tuple[str, str, str] | None = None,
 ) -> bytes:
-    """``counties``: (code, name); ``items``: (code, name, kind) of the active catalogue."""
+    """``counties``: (code, name); ``items``: (code, name, kind) of the active catalogue;
+    ``prefill``: (USCC, enterprise name, county name) written on the first data row of 合同
+    for an enterprise clerk (with 协商层级 企业)."""
     wb = Workbook()
     wb.remove(wb.active)
     contracts = wb.create_sheet(CONTRACTS.name)
@@ -191,6 +203,15 @@ def filing_template(
         item_ws, item_letters["item_code"], ranges["事项代码"], "协商事项代码，见「说明」表"
     )
     _header(coverage, COVERAGE)
+    if prefill is not None:
+        uscc, name, county_name = prefill
+        for key, value in (
+            ("level", "企业"),
+            ("uscc", uscc),
+            ("name", name),
+            ("county", county_name),
+        ):
+            contracts[f"{letters[key]}2"] = value
     example_date = date(2026, 6, 17)
     _instructions(
         wb,

@@ -43,6 +43,8 @@ from bargaining.services import (
     error_from_dict,
     upload_limits,
 )
+from bargaining.text_views import text_context
+from bargaining.texts import version_text
 from bargaining.uploads import run_upload
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_scope, public
@@ -74,7 +76,15 @@ def _arg_date(name: str) -> date | None:
 @bp.route("/filings/template.xlsx")
 @public
 def filing_template():  # type: ignore[no-untyped-def]
-    return xlsx_response(template_bytes(registry=False), _("集体合同备案模板.xlsx"))
+    """The filing template; an enterprise clerk's comes pre-filled with their enterprise."""
+    prefill = None
+    if current_user.is_authenticated and current_user.role == Role.ENTERPRISE:
+        ent = db.session.get(Enterprise, current_user.enterprise_id)
+        if ent is not None:
+            prefill = (ent.uscc, ent.name, ent.county.name)
+    return xlsx_response(
+        template_bytes(registry=False, prefill=prefill), _("集体合同备案模板.xlsx")
+    )
 
 
 @bp.route("/registry/template.xlsx")
@@ -160,9 +170,15 @@ def _render_upload(upload: Upload) -> str:
     stored = upload.errors or []
     errors = [_shown_error(e) for e in stored]
     markable = upload.status == "rejected" and any(e.get("row") for e in stored)
+    filed = (
+        queries.versions_of_upload(upload.id)
+        if upload.status == "imported" and upload.kind == KIND_FILINGS
+        else []
+    )
     return render_template(
         "bargaining/upload_detail.html",
         upload=upload,
+        filed_versions=filed,
         errors=errors,
         markable=markable,
         may_reupload=current_user.role
@@ -328,8 +344,10 @@ def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
         if selected is None:
             abort(404)
     upload = db.session.get(Upload, selected.upload_id) if selected and selected.upload_id else None
+    vt = version_text(selected) if selected else None
     return render_template(
         "bargaining/contract.html",
+        **text_context(selected, vt),
         contract=contract,
         versions=versions,
         version=selected,

@@ -18,7 +18,8 @@ from audits.models import Audit, Evidence, Interview, Rectification, Supervision
 from audits.services import add_evidence, escalate, open_finding, save_audit
 from audits.visit_service import schedule_visits
 from audits.visits import Quarter
-from bargaining.models import Contract, Upload
+from bargaining.models import Contract, ContractText, ContractVersion, Upload
+from bargaining.texts import attach_text
 from bargaining.uploads import run_upload
 from core.auth import new_api_token, route_access
 from core.db import db
@@ -44,6 +45,7 @@ SCOPED = {
     "evidence_id",
     "code",
     "supervision_id",
+    "text_id",
 }
 # url parameters that are the same for everyone
 SHARED = {
@@ -78,7 +80,11 @@ def _objects(county: str, ent, insp: User, _city: User) -> dict[str, object]:  #
     evidence = db.session.scalars(
         select(Evidence).where(Evidence.owner_type == "rectification", Evidence.owner_id == rect.id)
     ).first()
+    text = db.session.scalars(
+        select(ContractText).where(ContractText.version_id == contract.current_version_id)
+    ).first()
     return {
+        "text_id": text.id,
         "contract_id": contract.id,
         "enterprise_id": ent.id,
         "upload_id": upload.id,
@@ -117,6 +123,12 @@ def world(app):  # type: ignore[no-untyped-def]
             == "rejected"
         )
         data[county] = (ent, insp)
+        version = db.session.scalars(
+            select(ContractVersion)
+            .join(Contract, Contract.id == ContractVersion.contract_id)
+            .where(Contract.number == f"{county}-1")
+        ).one()
+        attach_text(insp, version, "合同.pdf", b"%PDF-1.4 " + county.encode())
     clerk = db.session.scalars(select(User).where(User.username == "clerk-WY")).one()
     own = contract_row(data["WY"][0], 合同编号="WY-OWN")
     bad = contract_row(data["WY"][0], 合同编号="WY-OWN", 赞成票数=999)

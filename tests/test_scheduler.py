@@ -21,6 +21,7 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
         "stale_uploads",
         "daily_notifications",
         "immediate_notifications",
+        "contract_texts",
     }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
