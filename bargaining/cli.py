@@ -185,7 +185,7 @@ def _import(kind: str, file: str, username: str) -> None:
         outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
     except NotAllowed as exc:
         fail(tr(str(exc)))
-    if outcome.status == "rejected":
+    if outcome.status in ("rejected", "failed"):
         for error in outcome.errors or []:
             click.echo(_cli_line(error), err=True)
         if not outcome.errors:

@@ -102,6 +102,8 @@ class Upload(Base):
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+    #: the marked copy of a rejected workbook, built once per language: {"zh_CN": sha256}
+    marked_files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Contract(Base):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import insert, select, text, update
 
 from bargaining.excel_import import (
@@ -29,6 +30,7 @@ from bargaining.excel_import import (
     validate_registry,
 )
 from bargaining.filing import chunks, file_contracts, select_in
+from bargaining.marking import marked_workbook
 from bargaining.models import (
     BargainingItem,
     County,
@@ -39,9 +41,10 @@ from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import Msg, _
-from core.models import Role, User, keep_file
+from core.models import Role, StoredFile, User, keep_file
 from core.settings import get_setting
-from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
+from core.spreadsheet import FileRejected, Limits, Workbook
+from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
@@ -218,13 +221,61 @@ def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
     return refs
 
 
+def sandbox_limits() -> SandboxLimits:
+    """The child process's budget (config ``UPLOAD_PARSE_MEMORY_MB``, ``…_CPU_SECONDS``,
+    ``…_SECONDS``; environment ``FLASK_UPLOAD_PARSE_…``)."""
+    config = current_app.config
+    default = SandboxLimits()
+    return SandboxLimits(
+        memory_mb=int(config.get("UPLOAD_PARSE_MEMORY_MB", default.memory_mb)),
+        cpu_seconds=int(config.get("UPLOAD_PARSE_CPU_SECONDS", default.cpu_seconds)),
+        wall_seconds=int(config.get("UPLOAD_PARSE_SECONDS", default.wall_seconds)),
+    )
+
+
+def read_isolated(data: bytes, sheet_names: Sequence[str] | None = None) -> Workbook:
+    """Read an uploaded workbook in a limited child process (the web, the CLI and the
+    registry upload alike, and the marked copy): raises FileRejected / ParserDied."""
+    return read_workbook_isolated(data, upload_limits(), sheet_names, sandbox_limits())
+
+
 def read_upload(
     upload: Upload, data: bytes, sheet_names: Sequence[str]
 ) -> Workbook | UploadOutcome:
     try:
-        return read_workbook(data, upload_limits(), wanted=sheet_names)
+        return read_isolated(data, sheet_names)
     except FileRejected as exc:
-        return _reject(upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status)
+        outcome = _reject(
+            upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status
+        )
+        if isinstance(exc, ParserDied):  # the parser died: the upload failed (SPEC §4)
+            upload.status = outcome.status = "failed"
+            db.session.flush()
+        return outcome
+
+
+def marked_copy(upload: Upload, language: str) -> bytes | None:
+    """The rejected workbook with its bad cells marked, in ``language``: built once (the
+    original read again, in the child process) and stored; later downloads read it back.
+    None when the original cannot be read any more. Flushes; the request commits."""
+    known = dict(upload.marked_files or {})
+    if language in known:
+        stored = db.session.get(StoredFile, known[language])
+        if stored is not None:
+            return stored.data
+    original = db.session.get(StoredFile, upload.sha256)
+    if original is None:
+        return None
+    try:
+        book = read_isolated(original.data)
+    except FileRejected:
+        return None
+    data = marked_workbook(book.sheets, [error_from_dict(e) for e in upload.errors or []])
+    sha = sha256_hex(data)
+    keep_file(db.session, sha, data)
+    upload.marked_files = {**known, language: sha}
+    db.session.flush()
+    return data
 
 
 # ---------------------------------------------------------------------------- filings

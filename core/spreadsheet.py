@@ -28,6 +28,8 @@ NOT_A_SPREADSHEET = Msg(
     "无法识别的文件：请上传 Excel（.xlsx、.xlsm、.xls）或 WPS/LibreOffice 表格（.ods）文件"
 )
 BOMB = Msg("文件解压后体积异常（疑似压缩炸弹），已拒绝")
+#: the header row is looked for among the first five rows of a sheet (SPEC §4)
+HEADER_SEARCH_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,11 @@ class Limits:
     max_ratio: int = 200
 
     @property
-    def row_slack(self) -> int:
-        """Rows allowed above ``max_rows``: title and header rows, a few blank ones."""
-        return 10
+    def max_sheet_rows(self) -> int:
+        """The last row a sheet may use: ``max_rows`` data rows below a header that may sit in
+        any of the first HEADER_SEARCH_ROWS rows (SPEC §4). The data rows themselves, header
+        not counted, are counted exactly where the header is found (the importer)."""
+        return self.max_rows + HEADER_SEARCH_ROWS
 
 
 class FileRejected(Exception):
@@ -119,7 +123,7 @@ def _read_cells(
             if wanted_set is not None and normalize_sheet_name(meta.name) not in wanted_set:
                 continue
             grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            if _used_height(grid) > limits.max_rows + limits.row_slack:
+            if _used_height(grid) > limits.max_sheet_rows:
                 raise FileRejected(
                     Msg(
                         "工作表「%(sheet)s」超过 %(rows)s 行上限，请分批上传",
