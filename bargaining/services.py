@@ -319,6 +319,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
         enterprises=enterprise_refs(filing_usccs(book)),
         may_set_filed_on=user.role in (Role.INSPECTOR, Role.CITY, Role.ADMIN),
         today=today,
+        max_rows=upload_limits().max_rows,
     )
     result = validate_filings(book, ctx)
     if result.errors:
@@ -355,7 +356,12 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     book = read_upload(upload, data, [REGISTRY.name, *REGISTRY.aliases])
     if isinstance(book, UploadOutcome):
         return book
-    ctx = RegistryContext(counties_index(), user_scope(user), enterprise_refs(registry_usccs(book)))
+    ctx = RegistryContext(
+        counties_index(),
+        user_scope(user),
+        enterprise_refs(registry_usccs(book)),
+        upload_limits().max_rows,
+    )
     result = validate_registry(book, ctx)
     if result.errors:
         return _reject(
