@@ -45,6 +45,12 @@ class User(UserMixin, Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: raised to end every session of the user (logout, password change, disabling, an
+    #: admin's "end sessions"): a session carries the epoch it began in (core.auth)
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        return f"{self.id}.{self.session_epoch or 0}"
 
     @property
     def role_enum(self) -> Role:
@@ -112,6 +118,9 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: no longer accepted from this moment (setting api_token_days); None: never expires
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def keep_file(session: Any, sha256: str, data: bytes) -> None:

@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core import audit_log
-from core.auth import ALL_ROLES, allow, public, verify_password
+from core.auth import ALL_ROLES, allow, end_sessions, public, verify_password
 from core.db import db
 from core.forms import EmptyForm, LoginForm
 from core.i18n import SUPPORTED, _
@@ -69,6 +69,9 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
+        end_sessions(user, user, tokens=False)  # a cookie copied before is dead now
+        db.session.commit()
         logout_user()
         flash(_("已退出登录"), "info")
     return redirect(url_for("core.login"))

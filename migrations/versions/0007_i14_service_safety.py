@@ -1,4 +1,4 @@
-"""uploads: the stored marked copies
+"""uploads: the stored marked copies; users: the session epoch; API tokens: expiry, revocation
 
 Revision ID: 0007_i14
 Revises: 0006
@@ -16,8 +16,20 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("upload", schema=None) as batch_op:
         batch_op.add_column(sa.Column("marked_files", sa.JSON(), nullable=True))
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
+        )
+    with op.batch_alter_table("api_token", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("revoked_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_token", schema=None) as batch_op:
+        batch_op.drop_column("revoked_at")
+        batch_op.drop_column("expires_at")
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
     with op.batch_alter_table("upload", schema=None) as batch_op:
         batch_op.drop_column("marked_files")
