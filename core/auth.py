@@ -7,6 +7,7 @@ a user's scope answer 404, never their data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -122,6 +123,24 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def check_credentials(user: User | None, password: str) -> bool:
+    """True for an active user with this password. An unknown or disabled user costs the
+    same argon2 verification as a real one (against a dummy hash), so the answer's timing
+    does not tell which usernames exist."""
+    if user is not None and user.active:
+        return verify_password(user, password)
+    hasher = _hasher()
+    dummy = _DUMMY_HASHES.get(id(hasher))
+    if dummy is None:
+        dummy = _DUMMY_HASHES[id(hasher)] = hasher.hash(secrets.token_hex(16))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        hasher.verify(dummy, password)
+    return False
 
 
 # ------------------------------------------------------------------------ route access

@@ -123,6 +123,23 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginAttempt(Base):
+    """A login attempt, kept for a day: the login limit counts these, so it holds across
+    every worker and host that shares the database."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_address", "address", "at"),
+        Index("ix_login_attempt_username", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(default=False)
+
+
 def keep_file(session: Any, sha256: str, data: bytes) -> None:
     """Store an original once by its SHA-256, even when two processes store it at once."""
     if session.get(StoredFile, sha256) is not None:

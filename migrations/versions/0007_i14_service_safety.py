@@ -1,4 +1,5 @@
-"""uploads: the stored marked copies; users: the session epoch; API tokens: expiry, revocation
+"""uploads: the stored marked copies; users: the session epoch; API tokens: expiry,
+revocation; login attempts (the login limit shared by every worker)
 
 Revision ID: 0007_i14
 Revises: 0006
@@ -23,9 +24,23 @@ def upgrade() -> None:
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("revoked_at", sa.DateTime(), nullable=True))
+    op.create_table(
+        "login_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempt")),
+    )
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempt_address", ["address", "at"], unique=False)
+        batch_op.create_index("ix_login_attempt_username", ["username", "at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_attempt_at"), ["at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("login_attempt")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_column("revoked_at")
         batch_op.drop_column("expires_at")
