@@ -45,6 +45,7 @@ from core.models import Role, StoredFile, User, keep_file
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook
 from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
+from core.web import safe_filename
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
@@ -121,7 +122,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
     keep_file(db.session, sha, data)
     upload = Upload(
         kind=kind,
-        filename=(filename or "upload.xlsx")[:255],
+        filename=safe_filename(filename or "upload.xlsx")[:255],
         sha256=sha,
         size=len(data),
         status="processing",

@@ -39,6 +39,8 @@ def _too_many_logins() -> str:
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("core.home")
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return url_for("core.home")  # a header cannot carry control characters (CR LF …)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("core.home")
