@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
     from bargaining import cli as bargaining_cli
+    from bargaining import jobs as bargaining_jobs
     from bargaining import views as bargaining_views
     from core import auth, errors, i18n, security, templating
     from core import cli as core_cli
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     core_cli.register_cli(app)
     bargaining_cli.register_cli(app)
     audits_cli.register_cli(app)
+    bargaining_jobs.register_jobs(app)
     audits_jobs.register_jobs(app)
     audits_demo.register_demo(app)
     audits_visit_service.init_app_hooks(app)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from bargaining.excel_import import (
     FILE,
@@ -39,7 +39,7 @@ from bargaining.models import (
 )
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
-from core.db import db, utcnow
+from core.db import Base, db, utcnow
 from core.i18n import Msg, _
 from core.models import Role, StoredFile, User, keep_file
 from core.settings import get_setting
@@ -244,7 +244,7 @@ def read_upload(
     upload: Upload, data: bytes, sheet_names: Sequence[str]
 ) -> Workbook | UploadOutcome:
     try:
-        return read_isolated(data, sheet_names)
+        book = read_isolated(data, sheet_names)
     except FileRejected as exc:
         outcome = _reject(
             upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status
@@ -253,6 +253,8 @@ def read_upload(
             upload.status = outcome.status = "failed"
             db.session.flush()
         return outcome
+    upload.external_links = book.external_links  # shown to the inspector on the upload page
+    return book
 
 
 def marked_copy(upload: Upload, language: str) -> bytes | None:
@@ -466,6 +468,72 @@ def apply_registry(
     db.session.flush()
     db.session.expire_all()
     return {"created": len(created), "updated": len(updates), "unchanged": unchanged}
+
+
+def upload_rate_exceeded(user: User, now: datetime) -> int | None:
+    """The per-user limit (setting upload_rate_per_hour) when ``user`` has reached it in the
+    last hour, else None. Counted in the database: it holds across workers."""
+    limit = int(get_setting("upload_rate_per_hour"))
+    if limit <= 0:
+        return None
+    count = db.session.scalar(
+        select(func.count(Upload.id)).where(
+            Upload.user_id == user.id, Upload.created_at >= now - timedelta(hours=1)
+        )
+    )
+    return limit if (count or 0) >= limit else None
+
+
+REFUSED = ("rejected", "failed")
+
+
+def _referenced_elsewhere(sha: str) -> bool:
+    """Whether a row other than an upload keeps these bytes (evidence files, …): every
+    foreign key to stored_file, found in the metadata (no import of higher layers)."""
+    for table in Base.metadata.tables.values():
+        if table.name == Upload.__tablename__:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == StoredFile.__tablename__:
+                found = db.session.execute(
+                    select(fk.parent).where(fk.parent == sha).limit(1)
+                ).first()
+                if found is not None:
+                    return True
+    return False
+
+
+def purge_refused_uploads(now: datetime) -> int:
+    """Refused and failed uploads older than the setting upload_refused_keep_days lose their
+    original (and marked copies); the record stays, marked purged. Bytes another upload or
+    record still needs are kept. Idempotent; flushes. Returns the uploads purged."""
+    cutoff = now - timedelta(days=int(get_setting("upload_refused_keep_days")))
+    due = db.session.scalars(
+        select(Upload).where(
+            Upload.status.in_(REFUSED), Upload.created_at < cutoff, Upload.purged_at.is_(None)
+        )
+    ).all()
+    for upload in due:
+        still_needed = db.session.execute(
+            select(Upload.id)
+            .where(
+                Upload.sha256 == upload.sha256,
+                (Upload.status.not_in(REFUSED)) | (Upload.created_at >= cutoff),
+            )
+            .limit(1)
+        ).first()
+        stored = db.session.get(StoredFile, upload.sha256)
+        if stored is not None and still_needed is None and not _referenced_elsewhere(stored.sha256):
+            stored.data = b""  # the row stays: the upload record refers to it
+        for sha in (upload.marked_files or {}).values():
+            marked = db.session.get(StoredFile, sha)
+            if marked is not None and not _referenced_elsewhere(sha):
+                db.session.delete(marked)
+        upload.marked_files = None
+        upload.purged_at = now
+        audit_log.record(None, "purge", "upload", upload.id, after={"sha256": upload.sha256})
+    db.session.flush()
+    return len(due)
 
 
 def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=15)) -> int:

@@ -41,12 +41,13 @@ from bargaining.services import (
     error_from_dict,
     marked_copy,
     upload_limits,
+    upload_rate_exceeded,
 )
 from bargaining.uploads import run_upload
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_scope, public
 from core.clock import local_today
-from core.db import db
+from core.db import db, utcnow
 from core.i18n import _, _l, current_language, tr
 from core.models import Role, StoredFile
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
@@ -97,6 +98,13 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
                 return jsonify({"status": "rejected", "message": message}), 400
             flash(message, "danger")
             return render_template(template, form=form, limits=limits), 400
+        limit = upload_rate_exceeded(current_user, utcnow())
+        if limit is not None:
+            message = _("上传过于频繁：每小时最多上传 %(n)s 个文件，请稍后再试", n=limit)
+            if wants_json:
+                return jsonify({"status": "rejected", "message": message}), 429
+            flash(message, "danger")
+            return render_template(template, form=form, limits=limits), 429
         file = form.file.data
         try:
             outcome = run_upload(
@@ -200,7 +208,7 @@ def upload_detail(upload_id: int):  # type: ignore[no-untyped-def]
 def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
     upload = _get_upload(upload_id)
     stored = db.session.get(StoredFile, upload.sha256)
-    if stored is None:
+    if stored is None or upload.purged_at is not None or not stored.data:
         abort(404)
     return download(stored.data, upload.filename)
 
@@ -209,7 +217,7 @@ def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
 @allow(*ALL_ROLES)
 def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
     upload = _get_upload(upload_id)
-    if upload.status != "rejected":
+    if upload.status != "rejected" or upload.purged_at is not None:
         abort(404)
     data = marked_copy(upload, current_language())
     if data is None:

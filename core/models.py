@@ -141,8 +141,12 @@ class LoginAttempt(Base):
 
 
 def keep_file(session: Any, sha256: str, data: bytes) -> None:
-    """Store an original once by its SHA-256, even when two processes store it at once."""
-    if session.get(StoredFile, sha256) is not None:
+    """Store an original once by its SHA-256, even when two processes store it at once (and
+    again when the same bytes come back after a purge emptied the row)."""
+    existing = session.get(StoredFile, sha256)
+    if existing is not None:
+        if not existing.data and data:
+            existing.data = data
         return
     dialect = session.connection().dialect.name
     if dialect == "postgresql":

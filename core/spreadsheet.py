@@ -72,6 +72,8 @@ class Workbook:
     format: str  # xlsx | xls | ods
     sheets: dict[str, list[list[Any]]]
     formulas: list[FormulaCell] = field(default_factory=list)
+    #: links to other workbooks (xl/externalLinks): values that may come from elsewhere
+    external_links: int = 0
 
 
 def size_text(n: int) -> str:
@@ -85,7 +87,7 @@ def normalize_sheet_name(name: str) -> str:
 
 def read_workbook(data: bytes, limits: Limits, wanted: Iterable[str] | None = None) -> Workbook:
     """Read ``data`` safely; only the sheets named in ``wanted`` (all when None) are loaded."""
-    from core.spreadsheet_guards import inspect_ole, inspect_zip
+    from core.spreadsheet_guards import external_link_count, inspect_ole, inspect_zip
 
     if not data:
         raise FileRejected(Msg("文件为空，请选择填写好的 Excel 文件"))
@@ -99,14 +101,16 @@ def read_workbook(data: bytes, limits: Limits, wanted: Iterable[str] | None = No
             413,
         )
     head = data[:8]
+    links = 0
     if head.startswith(ZIP_MAGIC):
         fmt, formulas = inspect_zip(data, limits)
+        links = external_link_count(data)
     elif head == OLE_MAGIC:
         fmt, formulas = inspect_ole(data, limits)
     else:
         raise FileRejected(NOT_A_SPREADSHEET, 415)
     sheets = _read_cells(data, limits, wanted)
-    return Workbook(fmt, sheets, formulas)
+    return Workbook(fmt, sheets, formulas, links)
 
 
 def _read_cells(

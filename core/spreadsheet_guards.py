@@ -177,6 +177,22 @@ def inspect_zip(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
     return fmt, formulas
 
 
+def external_link_count(data: bytes) -> int:
+    """How many other workbooks an .xlsx links to (its ``xl/externalLinks`` parts); the zip
+    was inspected already."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as zf:
+            return sum(
+                1
+                for name in zf.namelist()
+                if name.startswith("xl/externalLinks/")
+                and name.endswith(".xml")
+                and "/_rels/" not in name
+            )
+    except _READ_ERRORS:
+        return 0
+
+
 def _scan_member(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,

@@ -160,7 +160,8 @@ def _death(exitcode: int | None, limits: SandboxLimits) -> ParserDied:
 
 def _parse(data: bytes, limits: Limits, wanted: list[str] | None) -> tuple[Any, ...]:
     book = read_workbook(data, limits, wanted)
-    return book.format, book.sheets, [(f.sheet, f.ref) for f in book.formulas]
+    formulas = [(f.sheet, f.ref) for f in book.formulas]
+    return book.format, book.sheets, formulas, book.external_links
 
 
 class _Parse:
@@ -183,7 +184,7 @@ def read_workbook_isolated(
     """:func:`core.spreadsheet.read_workbook` in a child process (the one way uploads are read)."""
     if not data:  # answered here: no process for an empty file
         return read_workbook(data, limits, wanted)
-    fmt, sheets, formulas = run_isolated(
+    fmt, sheets, formulas, links = run_isolated(
         _Parse(limits, None if wanted is None else list(wanted)), data, sandbox
     )
-    return Workbook(fmt, sheets, [FormulaCell(sheet, ref) for sheet, ref in formulas])
+    return Workbook(fmt, sheets, [FormulaCell(sheet, ref) for sheet, ref in formulas], links)

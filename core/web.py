@@ -42,7 +42,12 @@ def download(
     return Response(
         data,
         mimetype=mimetype,
-        headers={"Content-Disposition": disposition(filename), "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition(filename),
+            "X-Content-Type-Options": "nosniff",
+            # originals, evidence and exports hold personal and enterprise data: no cache keeps them
+            "Cache-Control": "no-store",
+        },
     )
 
 

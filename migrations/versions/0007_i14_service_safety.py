@@ -1,4 +1,4 @@
-"""uploads: the stored marked copies; users: the session epoch; API tokens: expiry,
+"""uploads: the stored marked copies, external links, purge time; users: the session epoch; API tokens: expiry,
 revocation; login attempts (the login limit shared by every worker)
 
 Revision ID: 0007_i14
@@ -17,6 +17,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("upload", schema=None) as batch_op:
         batch_op.add_column(sa.Column("marked_files", sa.JSON(), nullable=True))
+        batch_op.add_column(
+            sa.Column("external_links", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("purged_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
@@ -46,5 +50,8 @@ def downgrade() -> None:
         batch_op.drop_column("expires_at")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("session_epoch")
+    with op.batch_alter_table("upload", schema=None) as batch_op:
+        batch_op.drop_column("purged_at")
+        batch_op.drop_column("external_links")
     with op.batch_alter_table("upload", schema=None) as batch_op:
         batch_op.drop_column("marked_files")
