@@ -101,11 +101,11 @@ def server(app, database, tmp_path: Path):  # type: ignore[no-untyped-def]
             if proc.poll() is not None:
                 pytest.fail(f"gunicorn exited: {log.read_text()[-2000:]}")
             try:
-                if requests.get(f"{base}/login", timeout=5).status_code == 200 and (
+                if requests.get(f"{base}/login", timeout=PATIENCE).status_code == 200 and (
                     len(_children(proc.pid)) == 2
                 ):
                     break
-            except requests.ConnectionError:
+            except requests.ConnectionError:  # not listening yet
                 pass
             time.sleep(0.1)
         yield base, proc, log
