@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from sqlalchemy import delete, func, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,7 +29,18 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", not app.config.get("TESTING", False))
+
     # X-Forwarded-For is believed only from this many proxies in front (0: none, the default)
+    @app.before_request
+    def _refuse_nul() -> None:
+        """A NUL byte in a parameter is never meant (and PostgreSQL refuses it in text)."""
+        values = [*request.args.keys(), *request.args.values()]
+        values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+        if request.method == "POST":
+            values += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in v for v in values):
+            abort(400)
+
     app.extensions.setdefault("scheduled_jobs", []).append(
         ("forget_login_attempts", {"trigger": "cron", "hour": 4, "minute": 10}, _forget_job)
     )

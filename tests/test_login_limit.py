@@ -17,8 +17,9 @@ from tests.factories import PASSWORD, csrf_token, login, make_user
 
 
 @pytest.fixture()
-def workers(database, tmp_path):  # type: ignore[no-untyped-def]
-    """Two app instances on one database: two workers, each with its own memory."""
+def workers(app, database, tmp_path):  # type: ignore[no-untyped-def]
+    """Two app instances on one database: two workers, each with its own memory (``app``
+    empties and seeds the PostgreSQL database first)."""
     if database["kind"] == "sqlite":
         shutil.copy(database["template"], tmp_path / "limit.sqlite")
         url = f"sqlite:///{tmp_path / 'limit.sqlite'}"

@@ -185,3 +185,16 @@ def test_no_get_route_answers_500_to_generated_parameters(app, client, role: str
 
     check()
     assert not failures
+
+
+@pytest.mark.parametrize("url", ["/filings?q=%00", "/uploads?kind=a%00b", "/visits?quarter=%00"])
+def test_a_nul_byte_in_a_parameter_is_400(city, url: str) -> None:  # type: ignore[no-untyped-def]
+    assert city.get(url).status_code == 400
+
+
+def test_a_nul_byte_in_a_form_field_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"username": "a\x00b", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 400
