@@ -145,6 +145,8 @@ def run_isolated(
         gc.disable()  # a million new cells would trigger collection after collection
         try:
             result = _Unpickler(io.BytesIO(payload)).load()
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
+            raise ParserDied(Msg(CRASHED_TEXT), 422) from exc
         finally:
             if gc_was_enabled:
                 gc.enable()
