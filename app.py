@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from bargaining import admin_views as bargaining_admin
     from bargaining import cli as bargaining_cli
     from bargaining import form_views, text_cli, text_views, texts
+    from bargaining import jobs as bargaining_jobs
     from bargaining import views as bargaining_views
     from core import admin, auth, errors, i18n, notify_views, security, templating
     from core import cli as core_cli
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     text_cli.register_cli(app)
     texts.init_app_hooks(app)
     audits_cli.register_cli(app)
+    bargaining_jobs.register_jobs(app)
     audits_jobs.register_jobs(app)
     audits_notices.register(app)
     audits_demo.register_demo(app)

@@ -34,7 +34,13 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         text = text.strip().upper()
-        if len(text) != 6 or text[4] != "Q" or text[5] not in "1234" or not text[:4].isdigit():
+        if (
+            len(text) != 6
+            or text[4] != "Q"
+            or text[5] not in "1234"
+            or not text[:4].isdigit()
+            or not 2000 <= int(text[:4]) <= 2099  # a working period, not year 0 or 9999
+        ):
             raise PlanProblem(_("季度应写作 YYYYQn（如 2026Q3），不是「%(text)s」", text=text))
         return cls(int(text[:4]), int(text[5]))
 

@@ -197,7 +197,7 @@ def _import(kind: str, file: str, username: str) -> None:
         outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
     except NotAllowed as exc:
         fail(tr(str(exc)))
-    if outcome.status == "rejected":
+    if outcome.status in ("rejected", "failed"):
         for error in outcome.errors or []:
             click.echo(_cli_line(error), err=True)
         if not outcome.errors:
@@ -242,13 +242,19 @@ def import_enterprises(file: str, username: str) -> None:
 @click.command("create-token")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for (shown in the audit log).")
-def create_token(username: str, name: str) -> None:
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days the token is valid (default: setting api_token_days; 0: no expiry).",
+)
+def create_token(username: str, name: str, days: int | None) -> None:
     """Create an API token for USER (printed once; only its SHA-256 is stored)."""
     from core import audit_log
     from core.auth import new_api_token
 
     user = acting_user(username)
-    token = new_api_token(user, name)
-    audit_log.record(None, "create_token", "user", user.id, after={"name": name})
+    token = new_api_token(user, name, days)
+    audit_log.record(None, "create_token", "user", user.id, after={"name": name, "days": days})
     db.session.commit()
     click.echo(token)

@@ -97,6 +97,8 @@ class FilingContext:
     enterprises: Mapping[str, EnterpriseRef]  # registry entries by USCC
     may_set_filed_on: bool
     today: date
+    #: data rows a sheet may hold, its header not counted (setting upload_max_rows, SPEC §4)
+    max_rows: int = 50_000
 
 
 @dataclass
@@ -154,7 +156,7 @@ class _SheetRows:
 
 
 def _load_sheet(
-    book: Workbook, spec: SheetSpec, errors: _Errors, required: bool
+    book: Workbook, spec: SheetSpec, errors: _Errors, required: bool, max_rows: int
 ) -> _SheetRows | None:
     name = find_sheet(list(book.sheets), spec)
     if name is None:
@@ -199,12 +201,38 @@ def _load_sheet(
         )
     if header.missing:
         return None
+    data_rows = _used_height(grid) - header.row_index - 1
+    if data_rows > max_rows:  # exactly: the header and the rows above it are not counted
+        errors.add(
+            RowError(
+                FILE,
+                None,
+                "",
+                "",
+                Msg(
+                    "工作表「%(sheet)s」有 %(n)s 行数据，超过 %(rows)s 行上限（表头不计），请分批上传",
+                    sheet=name,
+                    n=f"{data_rows:,}",
+                    rows=f"{max_rows:,}",
+                ),
+            )
+        )
+        return None
     rows = [
         (index + 1, cells)
         for index, cells in enumerate(grid[header.row_index + 1 :], start=header.row_index + 1)
         if not all(is_blank(v) for v in cells)
     ]
     return _SheetRows(name, header, rows)
+
+
+def _used_height(grid: Sequence[Sequence[Any]]) -> int:
+    """Rows down to the last one holding a value (formatted-but-empty trailing rows do not
+    count; blank rows between data rows do)."""
+    n = len(grid)
+    while n and all(is_blank(v) for v in grid[n - 1]):
+        n -= 1
+    return n
 
 
 class _RowReader:
@@ -344,9 +372,9 @@ def validate_filings(book: Workbook, ctx: FilingContext) -> ImportResult:
     """Check every rule of SPEC §4 on a filing workbook; all errors are collected at once."""
     errors = _Errors()
     _formula_errors(book, errors, [CONTRACTS, ITEMS, COVERAGE])
-    contracts_sheet = _load_sheet(book, CONTRACTS, errors, required=True)
-    items_sheet = _load_sheet(book, ITEMS, errors, required=False)
-    coverage_sheet = _load_sheet(book, COVERAGE, errors, required=False)
+    contracts_sheet = _load_sheet(book, CONTRACTS, errors, True, ctx.max_rows)
+    items_sheet = _load_sheet(book, ITEMS, errors, False, ctx.max_rows)
+    coverage_sheet = _load_sheet(book, COVERAGE, errors, False, ctx.max_rows)
     if contracts_sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not contracts_sheet.rows:
@@ -676,6 +704,7 @@ class RegistryContext:
     counties: Counties
     scope: Scope
     existing: Mapping[str, EnterpriseRef]  # registry entries already stored, by USCC
+    max_rows: int = 50_000  # data rows per sheet, header not counted
 
 
 @dataclass
@@ -709,7 +738,7 @@ def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
     """Check the 企业名录 sheet; all errors are collected at once."""
     errors = _Errors()
     _formula_errors(book, errors, [REGISTRY])
-    sheet = _load_sheet(book, REGISTRY, errors, required=True)
+    sheet = _load_sheet(book, REGISTRY, errors, True, ctx.max_rows)
     if sheet is None:
         return ImportResult([], errors.items, errors.truncated)
     if not sheet.rows:

@@ -102,6 +102,12 @@ class Upload(Base):
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+    #: the marked copy of a rejected workbook, built once per language: {"zh_CN": sha256}
+    marked_files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: links to other workbooks found in the file: flagged to the inspector
+    external_links: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: a refused or failed original is kept 90 days (setting), then purged (SPEC §4)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Contract(Base):

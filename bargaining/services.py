@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from flask import current_app
+from sqlalchemy import func, insert, select, text, update
 
 from bargaining.excel_import import (
     FILE,
@@ -36,6 +37,7 @@ from bargaining.filing import (
     record_platform_dates,
     select_in,
 )
+from bargaining.marking import marked_workbook
 from bargaining.models import (
     BargainingItem,
     Contract,
@@ -45,11 +47,13 @@ from bargaining.models import (
 )
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
-from core.db import db, utcnow
+from core.db import Base, db, utcnow
 from core.i18n import Msg, _
-from core.models import Role, User, keep_file
+from core.models import Role, StoredFile, User, keep_file
 from core.settings import get_setting
-from core.spreadsheet import FileRejected, Limits, Workbook, read_workbook
+from core.spreadsheet import FileRejected, Limits, Workbook
+from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
+from core.web import safe_filename
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
@@ -127,7 +131,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
     keep_file(db.session, sha, data)
     upload = Upload(
         kind=kind,
-        filename=(filename or "upload.xlsx")[:255],
+        filename=safe_filename(filename or "upload.xlsx")[:255],
         sha256=sha,
         size=len(data),
         status="processing",
@@ -227,13 +231,63 @@ def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
     return refs
 
 
+def sandbox_limits() -> SandboxLimits:
+    """The child process's budget (config ``UPLOAD_PARSE_MEMORY_MB``, ``…_CPU_SECONDS``,
+    ``…_SECONDS``; environment ``FLASK_UPLOAD_PARSE_…``)."""
+    config = current_app.config
+    default = SandboxLimits()
+    return SandboxLimits(
+        memory_mb=int(config.get("UPLOAD_PARSE_MEMORY_MB", default.memory_mb)),
+        cpu_seconds=int(config.get("UPLOAD_PARSE_CPU_SECONDS", default.cpu_seconds)),
+        wall_seconds=int(config.get("UPLOAD_PARSE_SECONDS", default.wall_seconds)),
+    )
+
+
+def read_isolated(data: bytes, sheet_names: Sequence[str] | None = None) -> Workbook:
+    """Read an uploaded workbook in a limited child process (the web, the CLI and the
+    registry upload alike, and the marked copy): raises FileRejected / ParserDied."""
+    return read_workbook_isolated(data, upload_limits(), sheet_names, sandbox_limits())
+
+
 def read_upload(
     upload: Upload, data: bytes, sheet_names: Sequence[str]
 ) -> Workbook | UploadOutcome:
     try:
-        return read_workbook(data, upload_limits(), wanted=sheet_names)
+        book = read_isolated(data, sheet_names)
     except FileRejected as exc:
-        return _reject(upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status)
+        outcome = _reject(
+            upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status
+        )
+        if isinstance(exc, ParserDied):  # the parser died: the upload failed (SPEC §4)
+            upload.status = outcome.status = "failed"
+            db.session.flush()
+        return outcome
+    upload.external_links = book.external_links  # shown to the inspector on the upload page
+    return book
+
+
+def marked_copy(upload: Upload, language: str) -> bytes | None:
+    """The rejected workbook with its bad cells marked, in ``language``: built once (the
+    original read again, in the child process) and stored; later downloads read it back.
+    None when the original cannot be read any more. Flushes; the request commits."""
+    known = dict(upload.marked_files or {})
+    if language in known:
+        stored = db.session.get(StoredFile, known[language])
+        if stored is not None:
+            return stored.data
+    original = db.session.get(StoredFile, upload.sha256)
+    if original is None:
+        return None
+    try:
+        book = read_isolated(original.data)
+    except FileRejected:
+        return None
+    data = marked_workbook(book.sheets, [error_from_dict(e) for e in upload.errors or []])
+    sha = sha256_hex(data)
+    keep_file(db.session, sha, data)
+    upload.marked_files = {**known, language: sha}
+    db.session.flush()
+    return data
 
 
 # ---------------------------------------------------------------------------- filings
@@ -277,6 +331,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
         enterprises=enterprise_refs(filing_usccs(book)),
         may_set_filed_on=user.role in (Role.INSPECTOR, Role.CITY, Role.ADMIN),
         today=today,
+        max_rows=upload_limits().max_rows,
     )
     result = validate_filings(book, ctx)
     if result.errors:
@@ -319,7 +374,12 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     book = read_upload(upload, data, [REGISTRY.name, *REGISTRY.aliases])
     if isinstance(book, UploadOutcome):
         return book
-    ctx = RegistryContext(counties_index(), user_scope(user), enterprise_refs(registry_usccs(book)))
+    ctx = RegistryContext(
+        counties_index(),
+        user_scope(user),
+        enterprise_refs(registry_usccs(book)),
+        upload_limits().max_rows,
+    )
     result = validate_registry(book, ctx)
     if result.errors:
         return _reject(
@@ -423,6 +483,72 @@ def apply_registry(
     db.session.flush()
     db.session.expire_all()
     return {"created": len(created), "updated": len(updates), "unchanged": unchanged}
+
+
+def upload_rate_exceeded(user: User, now: datetime) -> int | None:
+    """The per-user limit (setting upload_rate_per_hour) when ``user`` has reached it in the
+    last hour, else None. Counted in the database: it holds across workers."""
+    limit = int(get_setting("upload_rate_per_hour"))
+    if limit <= 0:
+        return None
+    count = db.session.scalar(
+        select(func.count(Upload.id)).where(
+            Upload.user_id == user.id, Upload.created_at >= now - timedelta(hours=1)
+        )
+    )
+    return limit if (count or 0) >= limit else None
+
+
+REFUSED = ("rejected", "failed")
+
+
+def _referenced_elsewhere(sha: str) -> bool:
+    """Whether a row other than an upload keeps these bytes (evidence files, …): every
+    foreign key to stored_file, found in the metadata (no import of higher layers)."""
+    for table in Base.metadata.tables.values():
+        if table.name == Upload.__tablename__:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == StoredFile.__tablename__:
+                found = db.session.execute(
+                    select(fk.parent).where(fk.parent == sha).limit(1)
+                ).first()
+                if found is not None:
+                    return True
+    return False
+
+
+def purge_refused_uploads(now: datetime) -> int:
+    """Refused and failed uploads older than the setting upload_refused_keep_days lose their
+    original (and marked copies); the record stays, marked purged. Bytes another upload or
+    record still needs are kept. Idempotent; flushes. Returns the uploads purged."""
+    cutoff = now - timedelta(days=int(get_setting("upload_refused_keep_days")))
+    due = db.session.scalars(
+        select(Upload).where(
+            Upload.status.in_(REFUSED), Upload.created_at < cutoff, Upload.purged_at.is_(None)
+        )
+    ).all()
+    for upload in due:
+        still_needed = db.session.execute(
+            select(Upload.id)
+            .where(
+                Upload.sha256 == upload.sha256,
+                (Upload.status.not_in(REFUSED)) | (Upload.created_at >= cutoff),
+            )
+            .limit(1)
+        ).first()
+        stored = db.session.get(StoredFile, upload.sha256)
+        if stored is not None and still_needed is None and not _referenced_elsewhere(stored.sha256):
+            stored.data = b""  # the row stays: the upload record refers to it
+        for sha in (upload.marked_files or {}).values():
+            marked = db.session.get(StoredFile, sha)
+            if marked is not None and not _referenced_elsewhere(sha):
+                db.session.delete(marked)
+        upload.marked_files = None
+        upload.purged_at = now
+        audit_log.record(None, "purge", "upload", upload.id, after={"sha256": upload.sha256})
+    db.session.flush()
+    return len(due)
 
 
 def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=15)) -> int:

@@ -23,7 +23,6 @@ from bargaining.cli import template_bytes
 from bargaining.excel_import import FILE
 from bargaining.forms import UploadForm
 from bargaining.legal_checks import FLAG_TITLES
-from bargaining.marking import marked_workbook
 from bargaining.models import (
     CONTRACT_TYPES,
     LEVELS,
@@ -41,7 +40,9 @@ from bargaining.services import (
     REGISTRY_ROLES,
     NotAllowed,
     error_from_dict,
+    marked_copy,
     upload_limits,
+    upload_rate_exceeded,
 )
 from bargaining.text_views import text_context
 from bargaining.texts import version_text
@@ -49,10 +50,9 @@ from bargaining.uploads import run_upload
 from core import audit_log
 from core.auth import ALL_ROLES, allow, get_in_scope, public
 from core.clock import local_today
-from core.db import db
-from core.i18n import _, _l, tr
+from core.db import db, utcnow
+from core.i18n import _, _l, current_language, tr
 from core.models import Role, StoredFile
-from core.spreadsheet import FileRejected, read_workbook
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
 
 bp = Blueprint("bargaining", __name__)
@@ -109,6 +109,13 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
                 return jsonify({"status": "rejected", "message": message}), 400
             flash(message, "danger")
             return render_template(template, form=form, limits=limits), 400
+        limit = upload_rate_exceeded(current_user, utcnow())
+        if limit is not None:
+            message = _("上传过于频繁：每小时最多上传 %(n)s 个文件，请稍后再试", n=limit)
+            if wants_json:
+                return jsonify({"status": "rejected", "message": message}), 429
+            flash(message, "danger")
+            return render_template(template, form=form, limits=limits), 429
         file = form.file.data
         try:
             outcome = run_upload(
@@ -223,7 +230,7 @@ def upload_detail(upload_id: int):  # type: ignore[no-untyped-def]
 def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
     upload = _get_upload(upload_id)
     stored = db.session.get(StoredFile, upload.sha256)
-    if stored is None:
+    if stored is None or upload.purged_at is not None or not stored.data:
         abort(404)
     return download(stored.data, upload.filename)
 
@@ -232,18 +239,14 @@ def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
 @allow(*ALL_ROLES)
 def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
     upload = _get_upload(upload_id)
-    stored = db.session.get(StoredFile, upload.sha256)
-    if stored is None or upload.status != "rejected":
+    if upload.status != "rejected" or upload.purged_at is not None:
         abort(404)
-    try:
-        book = read_workbook(stored.data, upload_limits())
-    except FileRejected:
+    data = marked_copy(upload, current_language())
+    if data is None:
         abort(404)
-    errors = [error_from_dict(e) for e in upload.errors or []]
+    db.session.commit()
     stem = upload.filename.rsplit(".", 1)[0]
-    return xlsx_response(
-        marked_workbook(book.sheets, errors), _("%(stem)s-错误标注.xlsx", stem=stem)
-    )
+    return xlsx_response(data, _("%(stem)s-错误标注.xlsx", stem=stem))
 
 
 # ---------------------------------------------------------------------------- filings

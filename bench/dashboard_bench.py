@@ -439,9 +439,9 @@ class InProcess:
 
 def logged_in_client(app: Any) -> Any:
     client = app.test_client()
-    user_id = db.session.scalar(select(User.id).where(User.username == CITY_USER))
+    user = db.session.scalars(select(User).where(User.username == CITY_USER)).one()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

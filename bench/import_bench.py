@@ -5,8 +5,8 @@
 Builds one valid filing workbook (合同 / 协商事项 / 覆盖企业; ``--rows`` data rows in all)
 for enterprises inserted directly into a fresh database, then times
 :func:`bargaining.uploads.run_upload` as an admin — parse + validate + insert + commit — and
-splits it into read (core.spreadsheet.read_workbook), prepare (registry and catalogue
-look-ups), validate (validate_filings) and insert (file_contracts). The baseline is the
+splits it into read (``read_isolated``: core.spreadsheet.read_workbook in a child
+process), prepare (registry and catalogue look-ups), validate (validate_filings) and insert (file_contracts). The baseline is the
 lower bound of an "openpyxl-only importer": openpyxl.load_workbook(read_only=True,
 data_only=True) iterating every row of every sheet into tuples.
 
@@ -205,7 +205,7 @@ class Split:
     """Times the stages of one process_filing_upload by wrapping the functions it looks up
     in ``bargaining.services`` (only in this process; nothing is changed on disk)."""
 
-    STAGES = ("store_upload", "read_workbook", "validate_filings", "file_contracts")
+    STAGES = ("store_upload", "read_isolated", "validate_filings", "file_contracts")
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
@@ -342,15 +342,15 @@ def run_one(
             end = start + total
             stages: dict[str, float | None] = {
                 "store": split.spent.get("store_upload"),
-                "read": split.spent.get("read_workbook"),
-                "prepare": split.between("read_workbook:end", "validate_filings:start"),
+                "read": split.spent.get("read_isolated"),
+                "prepare": split.between("read_isolated:end", "validate_filings:start"),
                 "validate": split.spent.get("validate_filings"),
                 "insert": split.spent.get("file_contracts"),
             }
             if "file_contracts:end" in split.marks:
                 stages["commit"] = end - split.marks["file_contracts:end"]
             # store_upload, then the first commit (the original file kept) up to the read
-            stages["store"] = split.between("store_upload:start", "read_workbook:start")
+            stages["store"] = split.between("store_upload:start", "read_isolated:start")
             return RunResult(backend, plan.rows, total, stages, dict(outcome.upload.counts))
     finally:
         db.session.remove()
@@ -434,8 +434,8 @@ def report(
             + "".join(f"{fmt_s(run.stages.get(s)):>11}" for s in stages)
         )
     print(
-        "stages: store = store_upload + first commit; read = read_workbook; prepare = catalogue,"
-        " counties and registry look-ups;\n        validate = validate_filings; insert ="
+        "stages: store = store_upload + first commit; read = read_isolated (child process);"
+        " prepare = catalogue, counties and registry look-ups;\n        validate = validate_filings; insert ="
         " file_contracts; commit = final flush + commit"
     )
     print()

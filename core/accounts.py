@@ -130,7 +130,7 @@ def update_user(
         county_id,
         enterprise_id,
     ):
-        end_sessions(user)
+        end_sessions(user, actor)
     db.session.flush()
     audit_log.record(actor, "update", "user", user.id, before=before, after=after)
 
@@ -142,7 +142,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         return
     user.active = active
     if not active:
-        end_sessions(user)
+        end_sessions(user, actor)
     db.session.flush()
     audit_log.record(
         actor,
@@ -158,7 +158,7 @@ def reset_password(actor: User, user: User, password: str) -> None:
     """The admin sets a new password; the user's sessions and tokens end."""
     check_password(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(user, actor)
     db.session.flush()
     audit_log.record(actor, "reset_password", "user", user.id, summary=Msg("管理员重置密码"))
 
@@ -170,7 +170,7 @@ def change_own_password(user: User, current: str, new: str, repeat: str) -> None
         raise AccountRefused(_("两次输入的新密码不一致"))
     check_password(new)
     user.password_hash = hash_password(new)
-    end_sessions(user)
+    end_sessions(user, user)
     db.session.flush()
     audit_log.record(user, "change_password", "user", user.id, summary=Msg("用户修改本人密码"))
 

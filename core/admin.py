@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from core import accounts
@@ -145,9 +145,10 @@ def expire_token(token_id: int):  # type: ignore[no-untyped-def]
 @allow(*ALL_ROLES)
 def change_password():  # type: ignore[no-untyped-def]
     if request.method == "POST":
+        user = current_user._get_current_object()
         try:
             accounts.change_own_password(
-                current_user,
+                user,
                 request.form.get("current", ""),
                 request.form.get("new", ""),
                 request.form.get("repeat", ""),
@@ -157,6 +158,7 @@ def change_password():  # type: ignore[no-untyped-def]
             flash(exc.message, "danger")
             return render_template("admin/password.html"), 400
         db.session.commit()
+        login_user(user)  # this session goes on under the new epoch; every other one ended
         flash(_("密码已修改；其他设备上的登录和 API 令牌已失效"), "success")
         return redirect(url_for("core.home"))
     return render_template("admin/password.html")

@@ -7,9 +7,11 @@ a user's scope answer 404, never their data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -20,9 +22,11 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
+from core import audit_log
 from core.db import db, utcnow
 from core.i18n import _, _l
 from core.models import ApiToken, Role, User
+from core.settings import get_setting
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -44,11 +48,62 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """The session's user, if the session began in the user's current epoch (no session
+    outlives a logout, a password change, disabling or "end sessions") and is active."""
+    ident, _dot, epoch = user_id.partition(".")
     try:
-        user = db.session.get(User, int(user_id))
+        user = db.session.get(User, int(ident))
+        began_in = int(epoch)
     except ValueError:
         return None
-    return user if user is not None and user.active else None  # disabling ends the session
+    if user is None or not user.active or (user.session_epoch or 0) != began_in:
+        return None
+    return user
+
+
+def end_sessions(user: User, by: User | None = None, tokens: bool = True) -> int:
+    """End every session of ``user`` (cookies captured before stop working) and, with
+    ``tokens``, revoke their API tokens; recorded in the audit log. Returns the number of
+    tokens revoked. Flushes; the caller commits (and logs the acting user in again when it
+    ended its own session and should stay signed in)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    revoked = 0
+    if tokens:
+        now = utcnow()
+        for token in db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.active)
+        ):
+            token.active = False
+            token.revoked_at = now
+            revoked += 1
+    audit_log.record(
+        by,
+        "end_sessions",
+        "user",
+        user.id,
+        after={"session_epoch": user.session_epoch, "tokens_revoked": revoked},
+    )
+    db.session.flush()
+    return revoked
+
+
+def change_password(user: User, new_password: str, by: User | None = None) -> None:
+    """Set a new password: every session and API token of the user ends (SPEC §3)."""
+    user.password_hash = hash_password(new_password)
+    audit_log.record(by, "change_password", "user", user.id)
+    end_sessions(user, by)
+
+
+def set_active(user: User, active: bool, by: User | None = None) -> None:
+    """Enable or disable a user; disabling ends their sessions and API tokens (SPEC §3)."""
+    before = user.active
+    user.active = active
+    audit_log.record(
+        by, "set_active", "user", user.id, before={"active": before}, after={"active": active}
+    )
+    if not active:
+        end_sessions(user, by)
+    db.session.flush()
 
 
 def _hasher() -> PasswordHasher:
@@ -68,6 +123,24 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def check_credentials(user: User | None, password: str) -> bool:
+    """True for an active user with this password. An unknown or disabled user costs the
+    same argon2 verification as a real one (against a dummy hash), so the answer's timing
+    does not tell which usernames exist."""
+    if user is not None and user.active:
+        return verify_password(user, password)
+    hasher = _hasher()
+    dummy = _DUMMY_HASHES.get(id(hasher))
+    if dummy is None:
+        dummy = _DUMMY_HASHES[id(hasher)] = hasher.hash(secrets.token_hex(16))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        hasher.verify(dummy, password)
+    return False
 
 
 # ------------------------------------------------------------------------ route access
@@ -171,31 +244,30 @@ def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "ente
 # ------------------------------------------------------------------------ API tokens
 
 
-def end_sessions(user: User) -> None:
-    """End everything that lets ``user`` act without logging in again: their API tokens
-    (revoked here). Called when a user is disabled or their password changes (SPEC §3).
-
-    Minimal form: web sessions of a disabled user already end (the user loader refuses
-    inactive users); the per-user session epoch that also ends them after a password
-    change is added separately and belongs in this function.
-    """
-    for token in db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.active)
-    ):
-        token.active = False
-    db.session.flush()
-
-
-def new_api_token(user: User, name: str) -> str:
-    """Create a token for ``user``; the plain token is returned once and never stored."""
+def new_api_token(user: User, name: str, days: int | None = None) -> str:
+    """Create a token for ``user`` valid ``days`` days (default: setting api_token_days;
+    0 = no expiry); the plain token is returned once and never stored."""
     token = "jt_" + secrets.token_urlsafe(32)
+    days = int(get_setting("api_token_days")) if days is None else days
     db.session.add(
         ApiToken(
-            user_id=user.id, name=name, token_sha256=hashlib.sha256(token.encode()).hexdigest()
+            user_id=user.id,
+            name=name,
+            token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=utcnow() + timedelta(days=days) if days > 0 else None,
         )
     )
     db.session.flush()
     return token
+
+
+def revoke_api_token(token: ApiToken, by: User | None = None) -> None:
+    """Revoke one token now (admin: API tokens, revoke)."""
+    if token.active:
+        token.active = False
+        token.revoked_at = utcnow()
+        audit_log.record(by, "revoke_token", "api_token", token.id, after={"name": token.name})
+        db.session.flush()
 
 
 def user_for_token(header: str | None) -> User | None:

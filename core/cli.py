@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from core.auth import end_sessions
 from core.db import db
 from core.i18n import _
 from core.models import User
@@ -56,6 +57,7 @@ def acting_user(username: str) -> User:
 
 
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(end_sessions_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -130,3 +132,18 @@ def restore_command(backup: str, yes: bool) -> None:
     source.close()
     target.close()
     click.echo(_("已从 %(file)s 恢复", file=backup))
+
+
+@click.command("end-sessions")
+@click.argument("username")
+@click.option("--keep-tokens", is_flag=True, help="End the web sessions only, keep API tokens.")
+def end_sessions_command(username: str, keep_tokens: bool) -> None:
+    """End every session (and API token) of USERNAME now."""
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        fail(_("用户「%(username)s」不存在或已停用", username=username))
+    revoked = end_sessions(user, None, tokens=not keep_tokens)
+    db.session.commit()
+    click.echo(
+        _("已结束「%(username)s」的所有会话，撤销 API 令牌 %(n)s 个", username=username, n=revoked)
+    )

@@ -47,6 +47,12 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: where e-mail notifications go (empty: none)
     email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: raised to end every session of the user (logout, password change, disabling, an
+    #: admin's "end sessions"): a session carries the epoch it began in (core.auth)
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        return f"{self.id}.{self.session_epoch or 0}"
 
     @property
     def role_enum(self) -> Role:
@@ -114,8 +120,10 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: the token stops working at this moment (None: until revoked)
+    #: no longer accepted from this moment (setting api_token_days); None: never expires
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
 
 
 class NotificationChannel(Base):
@@ -179,9 +187,30 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginAttempt(Base):
+    """A login attempt, kept for a day: the login limit counts these, so it holds across
+    every worker and host that shares the database."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_address", "address", "at"),
+        Index("ix_login_attempt_username", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(default=False)
+
+
 def keep_file(session: Any, sha256: str, data: bytes) -> None:
-    """Store an original once by its SHA-256, even when two processes store it at once."""
-    if session.get(StoredFile, sha256) is not None:
+    """Store an original once by its SHA-256, even when two processes store it at once (and
+    again when the same bytes come back after a purge emptied the row)."""
+    existing = session.get(StoredFile, sha256)
+    if existing is not None:
+        if not existing.data and data:
+            existing.data = data
         return
     dialect = session.connection().dialect.name
     if dialect == "postgresql":

@@ -15,7 +15,10 @@ from core.models import Setting
 
 DEFAULTS: dict[str, tuple[Any, Any]] = {
     "upload_max_mb": (20, _l("上传文件大小上限（MB）")),
-    "upload_max_rows": (50_000, _l("每个工作表行数上限")),
+    "upload_max_rows": (50_000, _l("每个工作表数据行数上限（表头不计）")),
+    "api_token_days": (180, _l("新建 API 令牌的有效期（日，0 为不过期）")),
+    "upload_refused_keep_days": (90, _l("被拒绝或处理失败的上传原文件保留天数，到期清除")),
+    "upload_rate_per_hour": (30, _l("每个用户每小时最多上传的文件数（0 为不限）")),
     "min_wage_tiers": (
         {"1": 2490, "2": 2260, "3": 2010},
         _l("浙江省月最低工资标准（元），自2024-01-01起"),

@@ -28,6 +28,8 @@ NOT_A_SPREADSHEET = Msg(
     "无法识别的文件：请上传 Excel（.xlsx、.xlsm、.xls）或 WPS/LibreOffice 表格（.ods）文件"
 )
 BOMB = Msg("文件解压后体积异常（疑似压缩炸弹），已拒绝")
+#: the header row is looked for among the first five rows of a sheet (SPEC §4)
+HEADER_SEARCH_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,11 @@ class Limits:
     max_ratio: int = 200
 
     @property
-    def row_slack(self) -> int:
-        """Rows allowed above ``max_rows``: title and header rows, a few blank ones."""
-        return 10
+    def max_sheet_rows(self) -> int:
+        """The last row a sheet may use: ``max_rows`` data rows below a header that may sit in
+        any of the first HEADER_SEARCH_ROWS rows (SPEC §4). The data rows themselves, header
+        not counted, are counted exactly where the header is found (the importer)."""
+        return self.max_rows + HEADER_SEARCH_ROWS
 
 
 class FileRejected(Exception):
@@ -68,6 +72,8 @@ class Workbook:
     format: str  # xlsx | xls | ods
     sheets: dict[str, list[list[Any]]]
     formulas: list[FormulaCell] = field(default_factory=list)
+    #: links to other workbooks (xl/externalLinks): values that may come from elsewhere
+    external_links: int = 0
 
 
 def size_text(n: int) -> str:
@@ -81,7 +87,7 @@ def normalize_sheet_name(name: str) -> str:
 
 def read_workbook(data: bytes, limits: Limits, wanted: Iterable[str] | None = None) -> Workbook:
     """Read ``data`` safely; only the sheets named in ``wanted`` (all when None) are loaded."""
-    from core.spreadsheet_guards import inspect_ole, inspect_zip
+    from core.spreadsheet_guards import external_link_count, inspect_ole, inspect_zip
 
     if not data:
         raise FileRejected(Msg("文件为空，请选择填写好的 Excel 文件"))
@@ -95,14 +101,16 @@ def read_workbook(data: bytes, limits: Limits, wanted: Iterable[str] | None = No
             413,
         )
     head = data[:8]
+    links = 0
     if head.startswith(ZIP_MAGIC):
         fmt, formulas = inspect_zip(data, limits)
+        links = external_link_count(data)
     elif head == OLE_MAGIC:
         fmt, formulas = inspect_ole(data, limits)
     else:
         raise FileRejected(NOT_A_SPREADSHEET, 415)
     sheets = _read_cells(data, limits, wanted)
-    return Workbook(fmt, sheets, formulas)
+    return Workbook(fmt, sheets, formulas, links)
 
 
 def _read_cells(
@@ -119,7 +127,7 @@ def _read_cells(
             if wanted_set is not None and normalize_sheet_name(meta.name) not in wanted_set:
                 continue
             grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            if _used_height(grid) > limits.max_rows + limits.row_slack:
+            if _used_height(grid) > limits.max_sheet_rows:
                 raise FileRejected(
                     Msg(
                         "工作表「%(sheet)s」超过 %(rows)s 行上限，请分批上传",

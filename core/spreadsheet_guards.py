@@ -74,6 +74,30 @@ def column_letters(index: int) -> str:
     return letters
 
 
+def _above(n: int) -> str:
+    """A regular expression for decimal numbers greater than ``n`` (no leading zeros)."""
+    digits = str(n)
+    alternatives = [rf"[1-9]\d{{{len(digits)},}}"]
+    for i, ch in enumerate(digits):
+        if ch != "9":
+            rest = len(digits) - i - 1
+            alternatives.append(
+                f"{digits[:i]}[{int(ch) + 1}-9]" + (rf"\d{{{rest}}}" if rest else "")
+            )
+    return "|".join(alternatives)
+
+
+def _far_ref_pattern(max_row: int) -> re.Pattern[bytes]:
+    """An ``r`` attribute (a row's number or a cell's reference, either quote, any prefix up
+    to 24 characters: letters, ``$``, character references) ending in a row past ``max_row``.
+    Liberal on purpose: a match only sends the part to the exact check."""
+    return re.compile(
+        rb"""\sr\s*=\s*["'][^"'<>]{0,24}?(?<!\d)0*(?:"""
+        + _above(max_row).encode()
+        + rb""")\s*["']"""
+    )
+
+
 def _wide_ref_pattern(max_columns: int) -> re.Pattern[bytes]:
     """A cell reference whose column is past ``max_columns`` (e.g. CW or any 3 letters for 100)."""
     last = column_letters(max_columns - 1)
@@ -127,6 +151,7 @@ def inspect_zip(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
             )
         sheet_parts = _xlsx_sheet_parts(zf, names) if fmt == "xlsx" else {}
         wide = _wide_ref_pattern(limits.max_columns)
+        far = _far_ref_pattern(limits.max_sheet_rows)
         formula_parts: list[str] = []
         long_parts: list[str] = []
         total = 0
@@ -134,22 +159,38 @@ def inspect_zip(data: bytes, limits: Limits) -> tuple[str, list[FormulaCell]]:
             if info.is_dir():
                 continue
             is_sheet = info.filename in sheet_parts or info.filename == "content.xml"
-            found_formula, rows, size = _scan_member(zf, info, limits, is_sheet, fmt, wide)
+            found_formula, rows, size = _scan_member(zf, info, limits, is_sheet, fmt, wide, far)
             total += size
             if total > limits.max_uncompressed:
                 raise FileRejected(BOMB, 413)
             if found_formula:
                 formula_parts.append(info.filename)
-            if rows > limits.max_rows + limits.row_slack:
+            if rows > limits.max_sheet_rows:
                 long_parts.append(info.filename)
         if fmt == "ods":
             formulas = _inspect_ods_content(zf, limits) if "content.xml" in names else []
             return fmt, formulas
         for part in long_parts:
-            if _xlsx_value_rows(zf, part) > limits.max_rows + limits.row_slack:
+            if _xlsx_value_rows(zf, part) > limits.max_sheet_rows:
                 raise FileRejected(_too_long(limits), 413)
         formulas = _locate_xlsx_formulas(zf, formula_parts, sheet_parts)
     return fmt, formulas
+
+
+def external_link_count(data: bytes) -> int:
+    """How many other workbooks an .xlsx links to (its ``xl/externalLinks`` parts); the zip
+    was inspected already."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as zf:
+            return sum(
+                1
+                for name in zf.namelist()
+                if name.startswith("xl/externalLinks/")
+                and name.endswith(".xml")
+                and "/_rels/" not in name
+            )
+    except _READ_ERRORS:
+        return 0
 
 
 def _scan_member(
@@ -159,9 +200,14 @@ def _scan_member(
     is_sheet: bool,
     fmt: str,
     wide: re.Pattern[bytes],
+    far: re.Pattern[bytes],
 ) -> tuple[bool, int, int]:
     """Stream one member: refuse DTDs/entities and far cells, estimate rows, spot formulas;
-    the real uncompressed size is enforced as it is read."""
+    the real uncompressed size is enforced as it is read.
+
+    The row estimate is the number of row tags, the last row number of each chunk, and any
+    row or cell reference past the row limit (``<c r="A100000000">`` in a sheet of three row
+    tags): a sheet so marked is checked exactly by :func:`_xlsx_value_rows`."""
     found_formula = False
     rows = tags = 0
     size = 0
@@ -183,6 +229,8 @@ def _scan_member(
                         raise FileRejected(_too_wide(limits), 413)
                     tags += chunk.count(b"<row ") + chunk.count(b"<row>")
                     rows = max(rows, tags, _last_row_number(chunk))
+                    if far.search(window):
+                        rows = max(rows, limits.max_sheet_rows + 1)
                     if not found_formula:
                         found_formula = bool(_FORMULA_TAG.search(window))
                 elif is_sheet and not found_formula:
@@ -241,16 +289,26 @@ def _iter_elements(zf: zipfile.ZipFile, part: str):  # type: ignore[no-untyped-d
         raise FileRejected(CORRUPT) from exc
 
 
+_CELL_REF = re.compile(r"\$?([A-Za-z]{0,4})\$?0*(\d+)")
+
+
+def _ref_row(ref: str | None, default: int) -> int:
+    """The row of a cell reference or a row number (``A100000000`` -> 100000000)."""
+    match = _CELL_REF.fullmatch((ref or "").strip())
+    return int(match.group(2)) if match else default
+
+
 def _xlsx_value_rows(zf: zipfile.ZipFile, part: str) -> int:
-    """The last row holding a value (rows that only carry formatting do not count)."""
+    """The last row holding a value (rows that only carry formatting do not count); a cell's
+    own reference counts, not only its row's number."""
     last = 0
     row_number = 0
     for event, elem in _iter_elements(zf, part):
         if event == "start" and elem.tag == f"{_NS_MAIN}row":
-            row_number = int(elem.get("r", row_number + 1))
+            row_number = _ref_row(elem.get("r"), row_number + 1)
         elif event == "end" and elem.tag == f"{_NS_MAIN}c":
             if elem.find(f"{_NS_MAIN}v") is not None or elem.find(f"{_NS_MAIN}is") is not None:
-                last = row_number
+                last = max(last, row_number, _ref_row(elem.get("r"), row_number))
             elem.clear()
         elif event == "end" and elem.tag == f"{_NS_MAIN}row":
             elem.clear()
@@ -309,7 +367,7 @@ def _inspect_ods_content(zf: zipfile.ZipFile, limits: Limits, cap: int = 500) ->
         elif tag == f"{_NS_TABLE}table-row":
             if row_has_value:
                 max_row = row + rows_repeat
-                if max_row > limits.max_rows + limits.row_slack:
+                if max_row > limits.max_sheet_rows:
                     raise FileRejected(_too_long(limits), 413)
             row += rows_repeat
             elem.clear()
@@ -373,7 +431,7 @@ def _walk_biff(book: bytes, limits: Limits, cap: int = 500) -> list[FormulaCell]
             sheet = sheet_at.get(pos, sheet)
         elif rtype == _DIMENSIONS and length >= 12:
             last_row, _, last_col = struct.unpack_from("<IHH", body, 4)
-            if last_row > limits.max_rows + limits.row_slack:
+            if last_row > limits.max_sheet_rows:
                 raise FileRejected(_too_long(limits), 413)
             if last_col > limits.max_columns:
                 raise FileRejected(_too_wide(limits), 413)
@@ -381,7 +439,7 @@ def _walk_biff(book: bytes, limits: Limits, cap: int = 500) -> list[FormulaCell]
             row, col = struct.unpack_from("<HH", body, 0)
             if rtype == _MULRK and length >= 6:
                 col = struct.unpack_from("<H", body, length - 2)[0]
-            if row > limits.max_rows + limits.row_slack:
+            if row > limits.max_sheet_rows:
                 raise FileRejected(_too_long(limits), 413)
             if col >= limits.max_columns:
                 raise FileRejected(_too_wide(limits), 413)

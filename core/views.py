@@ -21,24 +21,26 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core import audit_log
-from core.auth import ALL_ROLES, allow, public, verify_password
+from core.auth import ALL_ROLES, allow, check_credentials, end_sessions, public
 from core.db import db
 from core.forms import EmptyForm, LoginForm
 from core.i18n import SUPPORTED, _
 from core.models import User
-from core.security import limiter
+from core.security import login_attempt, login_succeeded
 
 bp = Blueprint("core", __name__)
 
 
 def _too_many_logins() -> str:
-    """Flask-Limiter calls this when the limit is hit: the text in the reader's language."""
+    """The answer when the login limit is hit, in the reader's language."""
     return _("登录尝试过于频繁，请稍后再试")
 
 
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("core.home")
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return url_for("core.home")  # a header cannot carry control characters (CR LF …)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("core.home")
@@ -47,14 +49,17 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute; 100 per hour", methods=["POST"], error_message=_too_many_logins)
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalars(
-            select(User).where(User.username == form.username.data.strip())
-        ).first()
-        if user is not None and user.active and verify_password(user, form.password.data):
+        username = form.username.data.strip()
+        attempt = login_attempt(username)
+        if attempt is None:  # the limit is counted in the database: it holds across workers
+            flash(_too_many_logins(), "danger")
+            return render_template("core/login.html", form=form), 429
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        if check_credentials(user, form.password.data) and user is not None:
+            login_succeeded(attempt)
             login_user(user)
             audit_log.record(user, "login", "user", user.id)
             db.session.commit()
@@ -69,6 +74,9 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
+        end_sessions(user, user, tokens=False)  # a cookie copied before is dead now
+        db.session.commit()
         logout_user()
         flash(_("已退出登录"), "info")
     return redirect(url_for("core.login"))

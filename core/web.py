@@ -6,19 +6,32 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, render_template, request
+from flask import Response, abort, render_template, request
 from sqlalchemy import Select, func, select
 
 from core.clock import local_today
 from core.db import db
+from core.i18n import _
 from core.xlsx import XLSX_MIME, plain_text, table_workbook
 
 PAGE_SIZE = 50
 
 
+def safe_filename(filename: str) -> str:
+    """A file name without control characters (NUL, CR, LF …), quotes, backslashes or path
+    separators: safe to store and to put in a header."""
+    cleaned = "".join(
+        "_" if ch in '"\\/' else ch
+        for ch in filename
+        if ord(ch) >= 32 and ord(ch) != 127 and not 0xD800 <= ord(ch) <= 0xDFFF
+    ).strip()
+    return cleaned or "download"
+
+
 def disposition(filename: str) -> str:
     """An attachment header that keeps Chinese file names (RFC 6266 filename*)."""
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    filename = safe_filename(filename)
+    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
@@ -29,7 +42,12 @@ def download(
     return Response(
         data,
         mimetype=mimetype,
-        headers={"Content-Disposition": disposition(filename), "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition(filename),
+            "X-Content-Type-Options": "nosniff",
+            # originals, evidence and exports hold personal and enterprise data: no cache keeps them
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -37,11 +55,18 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     return download(data, filename, XLSX_MIME)
 
 
+#: pages past this are refused (400): the offset must stay a database integer
+MAX_PAGE = 1_000_000
+
+
 def page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        number = max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+    if number > MAX_PAGE:
+        abort(400, description=_("页码超出范围（最大 %(max)s）", max=MAX_PAGE))
+    return number
 
 
 def paginate(stmt: Select[Any], number: int, size: int = PAGE_SIZE) -> tuple[list[Any], int]:

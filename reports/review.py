@@ -33,7 +33,13 @@ class Half:
     @classmethod
     def parse(cls, text: str) -> Half:
         text = text.strip().upper()
-        if len(text) != 6 or text[4] != "H" or text[5] not in "12" or not text[:4].isdigit():
+        if (
+            len(text) != 6
+            or text[4] != "H"
+            or text[5] not in "12"
+            or not text[:4].isdigit()
+            or not 2000 <= int(text[:4]) <= 2099  # a working period, not year 0 or 9999
+        ):
             raise ReviewProblem(
                 _("半年应写作 YYYYH1 或 YYYYH2（如 2026H1），不是「%(text)s」", text=text)
             )

@@ -314,8 +314,7 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
     except review.ReviewProblem as exc:
-        flash(tr(exc.message), "danger")
-        return redirect(url_for("reports.review_page"))
+        abort(400, description=tr(exc.message))
     if request.args.get("export") == "xlsx":
         return xlsx_response(
             review.review_workbook(period), _("半年复盘讲评-%(half)s.xlsx", half=str(period))

@@ -148,9 +148,13 @@ def test_reset_password_revokes_tokens_and_sets_the_new_one(client):  # type: ig
     assert _log("reset_password", "user")
 
 
-def test_every_user_changes_their_own_password(client):  # type: ignore[no-untyped-def]
+def test_every_user_changes_their_own_password(app, client):  # type: ignore[no-untyped-def]
     make_user("clerk", Role.ENTERPRISE, enterprise=make_enterprise("WY"))
     db.session.commit()
+    elsewhere = app.test_client()  # the same user signed in on another device
+    with app.app_context():  # its own g (the fixture's app context outlives each request)
+        login(elsewhere, "clerk")
+        assert elsewhere.get("/notifications").status_code == 200
     login(client, "clerk")
     token = csrf_token(client, "/account/password")
     wrong = client.post(
@@ -167,8 +171,12 @@ def test_every_user_changes_their_own_password(client):  # type: ignore[no-untyp
             "repeat": "another-9x",
         },
     )
-    assert ok.status_code == 302
+    assert ok.status_code == 302, ok.get_data(as_text=True)[-1500:]
     assert _log("change_password", "user")
+    with app.app_context():
+        assert client.get("/notifications").status_code == 200  # this session goes on
+    with app.app_context():
+        assert elsewhere.get("/notifications").status_code == 302  # ended there (SPEC §3)
 
 
 def test_settings_are_validated_and_nothing_is_saved_on_an_error(client):  # type: ignore[no-untyped-def]

@@ -22,6 +22,8 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
         "daily_notifications",
         "immediate_notifications",
         "contract_texts",
+        "forget_login_attempts",
+        "purge_refused_uploads",
     }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app import create_app
-from core.config import DEV_SECRET
 from tests.factories import csrf_token
 
 
@@ -67,10 +68,42 @@ def test_session_cookie_flags(app):  # type: ignore[no-untyped-def]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_production_refuses_the_default_secret():  # type: ignore[no-untyped-def]
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": DEV_SECRET})
+def test_production_refuses_a_short_secret():  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "short"})
     app = create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "k" * 40})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_without_a_secret_one_is_generated_in_the_instance_folder(tmp_path):  # type: ignore[no-untyped-def]
+    """No public constant signs anybody's cookies (issue 14): the key is random, private to
+    the install (mode 0600) and the same on the next start."""
+    import os
+    import stat
+
+    from core.config import instance_secret
+
+    folder = tmp_path / "instance"
+    first = instance_secret(folder)
+    assert len(first) >= 32
+    assert stat.S_IMODE(os.stat(folder / "secret_key").st_mode) == 0o600
+    assert instance_secret(folder) == first
+    assert instance_secret(tmp_path / "elsewhere") != first
+    assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no temporary file left
+
+
+def test_the_app_uses_the_generated_secret_when_none_is_set(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    import core.config
+
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setattr(core.config, "instance_secret", lambda folder: "g" * 64)
+    app = create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True})
+    assert app.config["SECRET_KEY"] == "g" * 64
+
+
+def test_no_default_secret_is_left_in_the_code():  # type: ignore[no-untyped-def]
+    import core.config
+
+    assert not hasattr(core.config, "DEV_SECRET")
+    source = Path(core.config.__file__).read_text(encoding="utf-8")
+    assert "SECRET_KEY=" not in source

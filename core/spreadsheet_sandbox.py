@@ -1,0 +1,201 @@
+"""Workbooks are parsed in a child process with a memory cap and a time limit (SPEC §4
+"No upload can hurt the service").
+
+The container checks of :mod:`core.spreadsheet_guards` refuse the hostile files we know of
+before python-calamine sees them; the child process is for the ones we do not: whatever the
+file makes the parser do (allocate 64 GB and abort, panic, loop), only the child dies, and the
+caller gets a file-level :class:`~core.spreadsheet.FileRejected` (a :class:`ParserDied`) while
+the web worker or the CLI lives on.
+
+Children are forked (the parser is already imported: a fork costs milliseconds, not an
+interpreter start; the child touches nothing but the bytes it is sent and the pipe). Each child
+sets its own limits before it reads a byte: ``RLIMIT_AS`` (its inherited address space plus
+the budget), ``RLIMIT_CPU`` (CPU seconds) and no core file; the parent enforces the wall-clock
+limit and kills the child when it is reached. The result comes back pickled and is read with an
+unpickler that knows only the types a workbook holds.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import gc
+import io
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.i18n import N_, Msg
+from core.spreadsheet import FileRejected, FormulaCell, Limits, Workbook, read_workbook
+
+TIMED_OUT = N_("文件处理超时（超过 %(seconds)s 秒），已拒绝；请删除多余的空行空列或分批上传")
+OUT_OF_MEMORY = N_("文件处理所需内存超过上限（%(mb)s MB），已拒绝；请删除多余的空行空列或分批上传")
+CRASHED_TEXT = N_("读取文件时解析程序异常退出，已拒绝；请用 Excel/WPS 重新保存后再上传")
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    #: address space the child may add to what it inherits (50,000 rows x 20 columns: ~300 MB)
+    memory_mb: int = 1024
+    cpu_seconds: int = 60
+    #: below gunicorn's --timeout (README: 180), which would kill the whole worker
+    wall_seconds: int = 90
+
+
+class ParserDied(FileRejected):
+    """The child process died, ran out of memory or time: the upload failed (file-level)."""
+
+
+class _Outcome:
+    OK, REJECTED, MEMORY = "ok", "rejected", "memory"
+
+
+_ALLOWED_GLOBALS = {
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only plain data and the datetime types a cell can hold."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[0]) * resource.getpagesize()
+
+
+def _limit_self(limits: SandboxLimits) -> None:
+    try:
+        inherited = _address_space()
+    except OSError:  # no /proc: the budget alone
+        inherited = 0
+    memory = inherited + limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # a native abort prints a backtrace to stderr: the parent reports the death instead
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    os.environ["RUST_BACKTRACE"] = "0"
+
+
+def _child(conn: Any, work: Callable[[bytes], Any], limits: SandboxLimits) -> None:
+    try:
+        _limit_self(limits)
+        gc.disable()  # a short life building a million cells: no cycles worth collecting
+        data = conn.recv_bytes()
+        try:
+            result: tuple[Any, ...] = (_Outcome.OK, work(data))
+        except FileRejected as exc:
+            message = exc.message
+            params = message.params if isinstance(message, Msg) else {}
+            msgid = message.msgid if isinstance(message, Msg) else str(message)
+            result = (_Outcome.REJECTED, msgid, params, exc.status)
+        except MemoryError:
+            result = (_Outcome.MEMORY,)
+        try:
+            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            payload = pickle.dumps((_Outcome.MEMORY,))
+        conn.send_bytes(payload)
+    finally:
+        conn.close()
+
+
+def run_isolated(
+    work: Callable[[bytes], Any], data: bytes, limits: SandboxLimits | None = None
+) -> Any:
+    """``work(data)`` in a limited child process; its result must be plain data (lists,
+    dicts, text, numbers, dates). A :class:`FileRejected` raised by ``work`` is raised here
+    again; anything that kills the child becomes a :class:`ParserDied`."""
+    limits = limits or SandboxLimits()
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=_child, args=(child, work, limits), daemon=True)
+    process.start()
+    child.close()
+    try:
+        try:
+            parent.send_bytes(data)
+            ready = parent.poll(limits.wall_seconds)
+            payload = parent.recv_bytes() if ready else None
+        except (EOFError, OSError):  # the child died before or while answering
+            payload = b""
+        if payload is None:
+            raise ParserDied(Msg(TIMED_OUT, seconds=limits.wall_seconds), 422)
+        if not payload:
+            process.join(5)
+            raise _death(process.exitcode, limits)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # a million new cells would trigger collection after collection
+        try:
+            result = _Unpickler(io.BytesIO(payload)).load()
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
+            raise ParserDied(Msg(CRASHED_TEXT), 422) from exc
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+    finally:
+        parent.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    if result[0] == _Outcome.MEMORY:
+        raise ParserDied(Msg(OUT_OF_MEMORY, mb=limits.memory_mb), 413)
+    if result[0] == _Outcome.REJECTED:
+        _, msgid, params, status = result
+        raise FileRejected(Msg(msgid, **params), status)
+    return result[1]
+
+
+def _death(exitcode: int | None, limits: SandboxLimits) -> ParserDied:
+    if exitcode is not None and exitcode < 0 and -exitcode in (signal.SIGXCPU, signal.SIGKILL):
+        return ParserDied(Msg(TIMED_OUT, seconds=limits.cpu_seconds), 422)
+    return ParserDied(Msg(CRASHED_TEXT), 422)
+
+
+def _parse(data: bytes, limits: Limits, wanted: list[str] | None) -> tuple[Any, ...]:
+    book = read_workbook(data, limits, wanted)
+    formulas = [(f.sheet, f.ref) for f in book.formulas]
+    return book.format, book.sheets, formulas, book.external_links
+
+
+class _Parse:
+    """A picklable ``data -> plain tuple`` for the child (a lambda would not pickle)."""
+
+    def __init__(self, limits: Limits, wanted: list[str] | None) -> None:
+        self.limits = limits
+        self.wanted = wanted
+
+    def __call__(self, data: bytes) -> tuple[Any, ...]:
+        return _parse(data, self.limits, self.wanted)
+
+
+def read_workbook_isolated(
+    data: bytes,
+    limits: Limits,
+    wanted: Iterable[str] | None = None,
+    sandbox: SandboxLimits | None = None,
+) -> Workbook:
+    """:func:`core.spreadsheet.read_workbook` in a child process (the one way uploads are read)."""
+    if not data:  # answered here: no process for an empty file
+        return read_workbook(data, limits, wanted)
+    fmt, sheets, formulas, links = run_isolated(
+        _Parse(limits, None if wanted is None else list(wanted)), data, sandbox
+    )
+    return Workbook(fmt, sheets, [FormulaCell(sheet, ref) for sheet, ref in formulas], links)
