@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from audits import checklist, escalation, queries, rounds
 from audits import rectification_rules as rules
-from audits.jobs import draw_month_once
+from audits.jobs import draw_month_once, freeze_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
 from audits.services import (
     ActionRefused,
@@ -35,6 +35,7 @@ from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
 from core.models import Role, StoredFile
+from core.settings import get_setting
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
@@ -54,20 +55,42 @@ def _refused(exc: ActionRefused) -> None:
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
     last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
+    all_rounds = queries.rounds_list()
     return render_template(
-        "audits/rounds.html", rounds=queries.rounds_list(), default_month=str(last_month)
+        "audits/rounds.html",
+        rounds=all_rounds,
+        waiting=[r for r in all_rounds if not r.drawn],
+        draw_day=get_setting("sample_draw_working_day"),
+        default_month=str(last_month),
     )
+
+
+@bp.route("/sampling/freeze", methods=["POST"])
+@allow(Role.CITY, Role.ADMIN)
+def freeze():  # type: ignore[no-untyped-def]
+    """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
+    try:
+        month = rounds.Month.parse(request.form.get("month", ""))
+        round_, fresh = freeze_month_once(month, current_user, utcnow())
+    except rounds.RoundProblem as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("audits.sampling")), 303
+    if not fresh:
+        flash(_("%(month)s 此前已冻结，未重新冻结", month=round_.month), "warning")
+    return redirect(url_for("audits.round_detail", month=round_.month))
 
 
 @bp.route("/sampling/draw", methods=["POST"])
 @allow(Role.CITY)
 def draw():  # type: ignore[no-untyped-def]
-    month_text = request.form.get("month", "")
-    seed = request.form.get("seed", "").strip() or None
+    """A city leader draws a frozen round with the public value typed at the meeting."""
+    public_value = request.form.get("public_value", "").strip()
     try:
-        month = rounds.Month.parse(month_text)
+        month = rounds.Month.parse(request.form.get("month", ""))
+        if not public_value:
+            raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
         existing = rounds.get_round(str(month))
-        if existing is not None:
+        if existing is not None and existing.drawn:
             flash(
                 _(
                     "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
@@ -77,7 +100,7 @@ def draw():  # type: ignore[no-untyped-def]
                 "warning",
             )
             return redirect(url_for("audits.round_detail", month=str(month)))
-        round_, fresh = draw_month_once(month, seed, current_user, utcnow())
+        round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
     except rounds.RoundProblem as exc:
         flash(exc.message, "danger")
         return redirect(url_for("audits.sampling")), 303

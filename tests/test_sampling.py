@@ -499,3 +499,49 @@ def test_assign_is_deterministic_and_independent_of_inspector_order():
     assert sampling.assign(picks, [1, 2, 3, 4], last, load) == first
     assert sampling.assign(picks, [4, 2, 3, 1], last, load) == first
     assert sampling.assign(picks, (3, 1, 4, 2), dict(last), dict(load)) == first
+
+
+# ------------------------------------------------------------------ (i) commit, then reveal
+
+
+def test_commitment_is_sha256_of_the_secrets_hex_text():
+    # SPEC §5: "its commitment (SHA-256 of the secret's 64-hex-digit text)"
+    secret = "ab" * 32
+    assert sampling.commitment(secret) == hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def test_new_secret_is_32_bytes_as_64_lowercase_hex_digits_and_fresh():
+    secrets_ = {sampling.new_secret() for _ in range(5)}
+    assert len(secrets_) == 5
+    for secret in secrets_:
+        assert len(secret) == 64 and sampling.is_secret(secret)
+        assert bytes.fromhex(secret).hex() == secret
+
+
+def test_seed_is_sha256_hex_of_secret_comma_public_value():
+    # SPEC §5: seed = SHA-256 hex of "{secret},{public_value}" (public value empty when unwitnessed)
+    secret = "0f" * 32
+    assert (
+        sampling.seed_of(secret, "314159")
+        == hashlib.sha256(f"{secret},314159".encode()).hexdigest()
+    )
+    assert sampling.seed_of(secret, "") == hashlib.sha256(f"{secret},".encode()).hexdigest()
+
+
+def test_a_different_public_value_gives_a_different_draw():
+    members = as_members([("WY", f"HT{i:06d}-1") for i in range(50)])
+    secret = sampling.new_secret()
+    one = sampling.draw(sampling.seed_of(secret, "111111"), members, THREE_TENTHS)
+    two = sampling.draw(sampling.seed_of(secret, "111112"), members, THREE_TENTHS)
+    assert {p.public_id for p in one} != {p.public_id for p in two}
+
+
+@pytest.mark.parametrize("value", ["", "12345", "1" * 65, "12a456", "１２３４５６７８", "123 456"])
+def test_public_value_is_six_to_sixty_four_ascii_digits(value):
+    with pytest.raises(sampling.SeedProblem, match="公开值"):
+        sampling.check_public_value(value)
+
+
+def test_public_value_keeps_its_digits():
+    assert sampling.check_public_value(" 123456 ") == "123456"
+    assert sampling.check_public_value("9" * 64) == "9" * 64
