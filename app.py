@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import cli as audits_cli
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
+    from audits import public_views as audits_public_views
     from audits import views as audits_views
     from audits import visit_service as audits_visit_service
     from audits import visit_views as audits_visit_views
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bargaining_views.bp)
     app.register_blueprint(audits_views.bp)
     app.register_blueprint(audits_visit_views.bp)
+    app.register_blueprint(audits_public_views.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_api.bp)
     auth.csrf.exempt(reports_api.bp)  # token-authenticated, read-only
