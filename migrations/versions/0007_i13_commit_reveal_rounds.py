@@ -5,7 +5,8 @@ Revises: 0006
 Create Date: 2026-11-30 02:00:00
 
 Existing rounds keep their record: frozen_at = drawn_at (their population was fixed when they
-were drawn), no commitment (shown as drawn before commitments existed). Existing audit-log
+were drawn), no commitment (shown as drawn before commitments existed). Stored system
+messages get their mark (U+001E, core.i18n.MessageText). Existing audit-log
 entries are chained in the order of their ids (the append-only triggers are lifted for that
 one UPDATE and put back).
 """
@@ -102,12 +103,37 @@ def _chain_existing_entries() -> None:
         prev = entry_hash
 
 
+#: the columns of type core.i18n.MessageText (stored system messages)
+MESSAGE_COLUMNS = (
+    ("upload", "message"),
+    ("contract_flag", "message"),
+    ("finding", "description"),
+    ("interview", "reason"),
+    ("supervision", "reason"),
+    ("visit", "reason"),
+    ("audit_log", "summary"),
+)
+
+
+def _mark_stored_messages() -> None:
+    """A stored message now begins with the record separator (U+001E) instead of being any
+    text that begins with {"msgid": users' text is never read as a system message again."""
+    for table, column in MESSAGE_COLUMNS:
+        op.execute(
+            sa.text(
+                f'UPDATE "{table}" SET "{column}" = :mark || "{column}" '
+                f'WHERE "{column}" LIKE :prefix'
+            ).bindparams(mark="\x1e", prefix='{"msgid"%')
+        )
+
+
 def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("entry_hash", sa.String(length=64), nullable=True))
     _drop_append_only()
+    _mark_stored_messages()
     _chain_existing_entries()
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.alter_column("seq", existing_type=sa.Integer(), nullable=False)
@@ -140,6 +166,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _drop_append_only()
+    for table, column in MESSAGE_COLUMNS:
+        op.execute(
+            sa.text(
+                f'UPDATE "{table}" SET "{column}" = substr("{column}", 2) '
+                f'WHERE "{column}" LIKE :prefix'
+            ).bindparams(prefix="\x1e%")
+        )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_audit_log_seq"), type_="unique")
         batch_op.drop_column("entry_hash")
