@@ -396,21 +396,34 @@ def record_interview(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise ActionRefused(_("跟进日期不能早于约谈日期"))
-    before = {"status": interview.status, "held_on": interview.held_on}
-    interview.status = "held"
-    interview.held_on = held_on
-    interview.participants = participants
-    interview.minutes = minutes
-    interview.commitments = str(fields.get("commitments", "")).strip()
-    interview.follow_up_on = follow_up
+    held = interview.status == "held"
+    reason = audit_log.amendment_reason(fields)
+    if held and not reason:
+        raise ActionRefused(
+            _("此约谈已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before, after = audit_log.apply_changes(
+        interview,
+        {
+            "status": "held",
+            "held_on": held_on,
+            "participants": participants,
+            "minutes": minutes,
+            "commitments": str(fields.get("commitments", "")).strip(),
+            "follow_up_on": follow_up,
+        },
+    )
+    if held and not after:
+        return
     db.session.flush()
     audit_log.record(
         user,
-        "record_interview",
+        "amend_interview" if held else "record_interview",
         "interview",
         interview.id,
         before=before,
-        after={"status": "held", "held_on": held_on, "participants": participants},
+        after={**after, "amendment_reason": reason} if held else after,
+        summary=Msg("更正：%(reason)s", reason=reason) if held else "",
     )
 
 

@@ -486,6 +486,7 @@ def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
                 "minutes": request.form.get("minutes", ""),
                 "commitments": request.form.get("commitments", ""),
                 "follow_up_on": form_date("follow_up_on"),
+                "amendment_reason": request.form.get("amendment_reason", ""),
             }
             record_interview(interview, current_user, fields, local_today())
             db.session.commit()

@@ -162,7 +162,7 @@ def _reject(
         "upload",
         upload.id,
         before={"status": "processing"},
-        after={"status": "rejected", "errors": len(errors), "message": str(upload.message)},
+        after={"status": "rejected", "errors": len(errors)},
     )
     db.session.flush()
     return UploadOutcome("rejected", upload.message, upload, list(errors), status)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.bulk import insert_tuples
 from core.db import db, utcnow
-from core.i18n import MessageText, _
+from core.i18n import MessageText, Msg, _
 from core.models import AuditLog, User
 
 GENESIS = "0" * 64
@@ -49,7 +49,11 @@ def _refuse_delete(*_: Any) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    """Dates, decimals and nested containers as JSON-friendly values."""
+    """Dates, decimals and nested containers as JSON-friendly values; a stored message
+    (:class:`~core.i18n.Msg`) as its msgid and parameters, so the history shows it in the
+    reader's language."""
+    if isinstance(value, Msg):
+        return value.as_json()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -153,6 +157,24 @@ def record(
     entry = AuditLog(**values)
     session.add(entry)  # the next append's head query flushes it first (autoflush)
     return entry
+
+
+def apply_changes(obj: Any, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set ``obj``'s attributes to ``values``; (before, after) of the fields that changed,
+    for the log (SPEC §3: every changed field, before and after)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            before[name], after[name] = old, value
+            setattr(obj, name, value)
+    return before, after
+
+
+def amendment_reason(fields: Mapping[str, Any]) -> str:
+    """The reason given for correcting a record already held or decided (``amendment_reason``)."""
+    return str(fields.get("amendment_reason") or "").strip()
 
 
 def record_many(user: User | None, entries: Iterable[Mapping[str, Any]]) -> int:
