@@ -379,6 +379,33 @@ def may_record_interview(user: User, interview: Interview) -> bool:
     return user.role == Role.INSPECTOR and user.county_id == interview.county_id
 
 
+def amend_audit_notes(audit: Audit, user: User, notes: str, reason: str) -> None:
+    """Correct the written opinion of a completed audit: the verdict and the checklist stay as
+    decided; the earlier text stays in the log with the reason (SPEC §3)."""
+    if not may_audit(user, audit):
+        raise ActionRefused(_("此抽查任务未分配给您"), 403)
+    if audit.status != "done":
+        raise ActionRefused(_("抽查尚未完成，直接保存即可"))
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused(
+            _("此抽查已完成：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before, after = audit_log.apply_changes(audit, {"notes": notes.strip()})
+    if not after:
+        return
+    db.session.flush()
+    audit_log.record(
+        user,
+        "amend_audit",
+        "audit",
+        audit.id,
+        before=before,
+        after={**after, "amendment_reason": reason},
+        summary=Msg("更正：%(reason)s", reason=reason),
+    )
+
+
 def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:

@@ -17,6 +17,7 @@ from audits.services import (
     ActionRefused,
     act_on_rectification,
     add_evidence,
+    amend_audit_notes,
     evidence_of,
     may_act,
     may_audit,
@@ -261,6 +262,21 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         if not may_audit(current_user, audit):
             abort(403)
+        if audit.status == "done":
+            try:
+                amend_audit_notes(
+                    audit,
+                    current_user,
+                    request.form.get("notes", ""),
+                    request.form.get("amendment_reason", ""),
+                )
+                db.session.commit()
+            except ActionRefused as exc:
+                db.session.rollback()
+                _refused(exc)
+                return _render_audit(audit, None), exc.status
+            flash(_("更正已保存"), "success")
+            return redirect(url_for("audits.audit_detail", audit_id=audit.id))
         results = {
             c.code: (
                 request.form.get(f"result_{c.code}", ""),
@@ -322,6 +338,7 @@ def _render_audit(audit: Audit, form: Any) -> str:
         findings=findings,
         flag_titles=FLAG_TITLES,
         editable=audit.status == "open" and may_audit(current_user, audit),
+        amendable=audit.status == "done" and may_audit(current_user, audit),
         evidence=evidence_of("audit", audit.id),
         history=audit_log.history("audit", audit.id),
     )

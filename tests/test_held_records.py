@@ -225,3 +225,41 @@ def test_an_audit_verdict_once_decided_is_never_overwritten(people):  # type: ig
         )
     db.session.rollback()
     assert db.session.get(Audit, audit.id).verdict == "合格"
+
+
+def test_a_completed_audits_opinion_is_amended_with_a_reason_and_the_verdict_stays(people, client):  # type: ignore[no-untyped-def]
+    from audits.models import Audit
+    from audits.services import save_audit
+    from bargaining.uploads import run_upload
+    from tests.factories import contract_row, filing_workbook, freeze_and_draw
+
+    row = contract_row(people["ent"], 合同编号="A-1", 备案日期=date(2026, 10, 9))
+    outcome = run_upload(
+        people["insp"], "filings", "a.xlsx", filing_workbook([row]), date(2026, 11, 25)
+    )
+    assert outcome.status == "imported"
+    db.session.commit()
+    freeze_and_draw("2026-10", "123456")
+    audit = db.session.scalars(select(Audit)).one()
+    checks = {f"C{i}": ("pass", "") for i in range(1, 10)}
+    save_audit(audit, people["insp"], checks, "全部符合", TODAY, complete=True)
+    db.session.commit()
+    login(client, "insp-WY")
+    url = f"/audits/{audit.id}"
+    refused = client.post(url, data={"csrf_token": csrf_token(client, url), "notes": "改写"})
+    assert refused.status_code == 400
+    amended = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "notes": "全部符合，C9 已在厂务公开栏公示",
+            "amendment_reason": "补充说明",
+        },
+    )
+    assert amended.status_code == 302
+    db.session.expire_all()
+    audit = db.session.get(Audit, audit.id)
+    assert audit.verdict == "合格" and audit.notes == "全部符合，C9 已在厂务公开栏公示"
+    page = client.get(url).get_data(as_text=True)
+    assert "全部符合" in page and "补充说明" in page
+    assert log_of("audit", audit.id)[-1].before == {"notes": "全部符合"}
