@@ -107,7 +107,11 @@ def save_audit(
                     codes=_("、").join(sorted(failed_without_note)),
                 )
             )
-    before = {c.code: c.result for c in audit.checks}
+    before = (
+        {"checks": {c.code: [c.result, c.note] for c in audit.checks}, "notes": audit.notes}
+        if audit.checks or audit.notes
+        else {}
+    )
     existing = {c.code: c for c in audit.checks}
     for code, (result, note) in sorted(results.items()):
         check = existing.get(code)
@@ -132,7 +136,12 @@ def save_audit(
         "audit",
         audit.id,
         before=before or None,
-        after={"checks": simple, "verdict": audit.verdict, "findings": [f.id for f in findings]},
+        after={
+            "checks": {c.code: [c.result, c.note] for c in audit.checks},
+            "notes": audit.notes,
+            "verdict": audit.verdict,
+            "findings": [f.id for f in findings],
+        },
     )
     return findings
 

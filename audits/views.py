@@ -62,6 +62,7 @@ def sampling():  # type: ignore[no-untyped-def]
         rounds=all_rounds,
         waiting=[r for r in all_rounds if not r.drawn],
         draw_day=get_setting("sample_draw_working_day"),
+        log_head=audit_log.head(),
         default_month=str(last_month),
     )
 
