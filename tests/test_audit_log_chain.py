@@ -198,3 +198,16 @@ def test_failed_logins_and_refused_uploads_are_logged(app, client):  # type: ign
     assert ("login_failed", None, "nobody") in actions
     assert any(a == "upload_rejected" and oid == outcome.upload.id for a, oid, _ in actions)
     assert audit_log.verify_chain().ok
+
+
+def test_an_upload_refused_for_its_size_is_logged(app):  # type: ignore[no-untyped-def]
+    from bargaining.uploads import run_upload
+    from core.models import Setting
+
+    insp = make_user("insp-WY", Role.INSPECTOR, "WY")
+    db.session.merge(Setting(key="upload_max_mb", value=0, description=""))
+    db.session.commit()
+    outcome = run_upload(insp, "filings", "big.xlsx", b"x" * 2048, date(2026, 11, 25))
+    assert outcome.status == "rejected"
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "upload_refused")).one()
+    assert entry.user_id == insp.id and entry.after["filename"] == "big.xlsx"
