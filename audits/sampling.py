@@ -34,8 +34,7 @@ from typing import NamedTuple
 
 from core.i18n import N_, _
 
-SEED_DIGITS = 20
-_SEED_RE = re.compile(r"^[0-9]{6,64}$")
+_PUBLIC_VALUE_RE = re.compile(r"^[0-9]{6,64}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
 #: stored with each round (sample_round.algorithm) in Chinese; shown with ``tr``
@@ -75,11 +74,6 @@ class SeedProblem(ValueError):
     pass
 
 
-def new_seed() -> str:
-    """A 20-digit decimal seed from the operating system's CSPRNG."""
-    return "".join(secrets.choice("0123456789") for _i in range(SEED_DIGITS))
-
-
 def new_secret() -> str:
     """The round's secret: 32 bytes from the operating system's CSPRNG, as 64 hex digits."""
     return secrets.token_hex(32)
@@ -102,16 +96,9 @@ def is_secret(text: str) -> bool:
 def check_public_value(value: str) -> str:
     """The public value typed by a city leader: 6 to 64 ASCII digits."""
     value = value.strip()
-    if not _SEED_RE.match(value):
+    if not _PUBLIC_VALUE_RE.match(value):
         raise SeedProblem(_("公开值应为 6 至 64 位数字（例如会上掷骰子得到的数字）"))
     return value
-
-
-def check_seed(seed: str) -> str:
-    seed = seed.strip()
-    if not _SEED_RE.match(seed):
-        raise SeedProblem(_("种子应为 6 至 64 位数字（例如会上掷骰子得到的数字）"))
-    return seed
 
 
 def rate_fraction(rate: str | float | Fraction) -> Fraction:
