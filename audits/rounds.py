@@ -362,11 +362,9 @@ def draw_frozen(
         raise AlreadyDrawn(_("%(month)s 此前已抽取", month=round_.month))
     db.session.refresh(round_)
     rate = Fraction(round_.rate)
-    members = sampling.parse_population(population_of(round_))
-    drawn = sampling.draw_indices(
-        seed, [m.county for m in members], [m.public_id for m in members], rate
-    )
-    pop = _picked_members(round_, [members[i] for i, _t, _r in drawn])
+    counties, public_ids = sampling.parse_columns(population_of(round_))
+    drawn = sampling.draw_indices(seed, counties, public_ids, rate)
+    pop = _picked_members(round_, [(counties[i], public_ids[i]) for i, _t, _r in drawn])
     picks = [(j, ticket, rank) for j, (_i, ticket, rank) in enumerate(drawn)]
     pick_ids = _new_ids(SamplePick.__table__, len(picks))
     _insert_picks(round_, pop, picks, pick_ids)
@@ -384,7 +382,7 @@ def draw_frozen(
             "secret": round_.secret,
             "seed": seed,
             "population_sha256": round_.population_sha256,
-            "population": len(members),
+            "population": len(public_ids),
             "picks": len(picks),
         },
     )
@@ -400,45 +398,45 @@ def draw_round(
     return draw_frozen(freeze_round(month, user, now), public_value, user, now)
 
 
-def _picked_members(round_: SampleRound, members: Sequence[sampling.Member]) -> Population:
-    """The picked members of the frozen snapshot as database rows (in the same order)."""
+def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> Population:
+    """The picked ``(county, public id)`` of the frozen snapshot as database rows, in order."""
     month = Month.parse(round_.month)
     found: dict[str, tuple[Any, ...]] = {}
-    ids = [m.public_id for m in members]
-    for start in range(0, len(ids), 5000):
+    ids = [public_id for _county, public_id in members]
+    connection = db.session.connection()
+    columns = (
+        ContractVersion.public_id,
+        ContractVersion.id,
+        ContractVersion.county_id,
+        ContractVersion.contract_id,
+        Contract.enterprise_id,
+        ContractVersion.filed_on,
+    )
+    chunk = 10_000
+    for start in range(0, len(ids), chunk):
         stmt = (
-            select(
-                ContractVersion.public_id,
-                ContractVersion.id,
-                ContractVersion.county_id,
-                ContractVersion.contract_id,
-                Contract.enterprise_id,
-                ContractVersion.filed_on,
-                County.code,
-            )
+            select(*columns)
             .join(Contract, Contract.id == ContractVersion.contract_id)
-            .join(County, County.id == ContractVersion.county_id)
-            .where(ContractVersion.public_id.in_(ids[start : start + 5000]))
+            .where(ContractVersion.public_id.in_(ids[start : start + chunk]))
         )
-        found.update((row[0], tuple(row)) for row in db.session.execute(stmt))
+        found.update((row[0], row) for row in connection.execute(stmt))
+    code_of: dict[int, str] = dict(connection.execute(select(County.id, County.code)).all())
+    filed_in_month = round_.population_rule == "filed_in_month"
     pop = Population([], [], [], [], [], [], [])
-    for m in members:
-        row = found.get(m.public_id)
-        if row is None or row[6] != m.county:
+    for county, public_id in members:
+        row = found.get(public_id)
+        if row is None or code_of.get(row[2]) != county:
             raise RoundProblem(
-                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=m.county, id=m.public_id)
+                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
             )
-        _pid, version_id, county_id, contract_id, enterprise_id, filed_on, code = row
+        _pid, version_id, county_id, contract_id, enterprise_id, filed_on = row
         pop.version_ids.append(version_id)
-        pop.public_ids.append(m.public_id)
+        pop.public_ids.append(public_id)
         pop.county_ids.append(county_id)
-        pop.county_codes.append(code)
+        pop.county_codes.append(county)
         pop.contract_ids.append(contract_id)
         pop.enterprise_ids.append(enterprise_id)
-        pop.late.append(
-            round_.population_rule == "filed_in_month"
-            and not (month.first <= filed_on <= month.last)
-        )
+        pop.late.append(filed_in_month and not (month.first <= filed_on <= month.last))
     return pop
 
 

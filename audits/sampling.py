@@ -137,6 +137,18 @@ def parse_population(text: str) -> list[Member]:
     return members
 
 
+def parse_columns(text: str) -> tuple[list[str], list[str]]:
+    """:func:`parse_population` as two parallel columns (county codes, public ids)."""
+    counties: list[str] = []
+    public_ids: list[str] = []
+    for line in text.split("\n"):
+        if line:
+            county, _sep, public_id = line.partition(",")
+            counties.append(county)
+            public_ids.append(public_id)
+    return counties, public_ids
+
+
 def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:
     """The picks of every county, county by county, each in ticket order."""
     members = list(members)
