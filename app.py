@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from audits import demo as audits_demo
     from audits import jobs as audits_jobs
     from audits import notices as audits_notices
+    from audits import public_views as audits_public_views
     from audits import text_demo as audits_text_demo
     from audits import views as audits_views
     from audits import visit_service as audits_visit_service
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(form_views.bp)
     app.register_blueprint(audits_views.bp)
     app.register_blueprint(audits_visit_views.bp)
+    app.register_blueprint(audits_public_views.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_api.bp)
     admin.init_app(app)  # /admin; each domain adds its screens

@@ -1,4 +1,4 @@
-"""flask draw-sample | verify-sample | escalate (SPEC §9: names and outputs are stable)."""
+"""flask freeze-sample | draw-sample | verify-sample | escalate (SPEC §9: names and outputs are stable)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import click
 from flask import Flask
 
 from audits import rounds
-from audits.jobs import daily_escalation, draw_month_once
+from audits.jobs import daily_escalation, draw_month_once, freeze_month_once
+from audits.models import SampleRound
 from bargaining.cells import CellProblem, parse_date
 from core.cli import fail
 from core.clock import local_today
@@ -17,6 +18,7 @@ from core.i18n import _, tr
 
 
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(freeze_sample)
     app.cli.add_command(draw_sample)
     app.cli.add_command(verify_sample)
     app.cli.add_command(escalate_command)
@@ -32,31 +34,72 @@ def _month(text: str) -> rounds.Month:
         fail(tr(exc.message))
 
 
+def _describe(round_: SampleRound) -> str:
+    if not round_.drawn:
+        return _(
+            "%(month)s 已冻结：总体 %(population)s 份；总体 SHA-256 %(sha256)s；"
+            "承诺值 %(commitment)s",
+            month=round_.month,
+            population=round_.population_size,
+            sha256=round_.population_sha256,
+            commitment=round_.commitment,
+        )
+    if round_.legacy:
+        witness = _("（承诺机制启用前抽取）")
+    elif round_.witnessed:
+        witness = _("公开值 %(value)s（现场见证）", value=round_.public_value)
+    else:
+        witness = _("公开值为空（未经见证）")
+    return _(
+        "总体 %(population)s 份，抽中 %(picked)s 份；%(witness)s；"
+        "种子 %(seed)s；总体 SHA-256 %(sha256)s",
+        population=round_.population_size,
+        picked=round_.pick_count,
+        witness=witness,
+        seed=round_.seed,
+        sha256=round_.population_sha256,
+    )
+
+
+@click.command("freeze-sample")
+@click.option(
+    "--month", "month_text", required=True, help="YYYY-MM: the month whose filings are sampled."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the public record of the round as JSON."
+)
+def freeze_sample(month_text: str, as_json: bool) -> None:
+    """Freeze MONTH: fix its population, publish its hash and the commitment to the secret."""
+    month = _month(month_text)
+    try:
+        round_, fresh = freeze_month_once(month, None, utcnow())
+    except rounds.RoundProblem as exc:
+        fail(tr(exc.message))
+    if as_json:
+        click.echo(json.dumps(rounds.round_json(round_), ensure_ascii=False))
+    else:
+        click.echo(_describe(round_) if not round_.drawn else f"{round_.month} {_describe(round_)}")
+    if not fresh:
+        click.echo(_("%(month)s 此前已冻结，未重新冻结", month=round_.month), err=True)
+
+
 @click.command("draw-sample")
 @click.option(
     "--month", "month_text", required=True, help="YYYY-MM: the month whose filings are sampled."
 )
 @click.option(
-    "--seed", default=None, help="Digits typed by a city leader; default a 20-digit CSPRNG seed."
+    "--public-value",
+    default=None,
+    help="6-64 digits typed by a city leader (e.g. dice); none: drawn unwitnessed.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the public record of the round as JSON."
 )
-def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
-    """Draw the 30% sample of the versions filed in MONTH (once; a drawn month is shown as it is)."""
+def draw_sample(month_text: str, public_value: str | None, as_json: bool) -> None:
+    """Draw the frozen round of MONTH (once; a drawn month prints its record again)."""
     month = _month(month_text)
-    existing = rounds.get_round(str(month))
-    if existing is not None and seed and seed.strip() != existing.seed:
-        fail(
-            _(
-                "%(month)s 已于 %(drawn_at)s UTC 抽取（种子 %(seed)s），每月只抽取一次",
-                month=str(month),
-                drawn_at=f"{existing.drawn_at:%Y-%m-%d %H:%M}",
-                seed=existing.seed,
-            )
-        )
     try:
-        round_, fresh = draw_month_once(month, seed, None, utcnow())
+        round_, fresh = draw_month_once(month, public_value, None, utcnow())
     except rounds.RoundProblem as exc:
         fail(tr(exc.message))
     if as_json:
@@ -65,27 +108,25 @@ def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
         state = _("已抽取") if fresh else _("此前已抽取")
         click.echo(
             _(
-                "%(month)s %(state)s：总体 %(population)s 份，抽中 %(picked)s 份；"
-                "种子 %(seed)s；总体 SHA-256 %(sha256)s",
+                "%(month)s %(state)s：%(details)s",
                 month=round_.month,
                 state=state,
-                population=round_.population_size,
-                picked=round_.pick_count,
-                seed=round_.seed,
-                sha256=round_.population_sha256,
+                details=_describe(round_),
             )
         )
     if not fresh:
         click.echo(_("%(month)s 此前已抽取，未重新抽取", month=round_.month), err=True)
+        if public_value and public_value.strip() != (round_.public_value or ""):
+            click.echo(_("所给公开值未被使用：每月只抽取一次"), err=True)
 
 
 @click.command("verify-sample")
 @click.option("--month", "month_text", required=True)
 def verify_sample(month_text: str) -> None:
-    """Recompute the draw from the stored snapshot and seed; exit 1 on any difference."""
+    """Recompute the draw from the published record; exit 1 on any difference."""
     month = _month(month_text)
     round_ = rounds.get_round(str(month))
-    if round_ is None:
+    if round_ is None or not round_.drawn:
         fail(_("%(month)s 尚未抽取", month=str(month)))
     result = rounds.verify_round(round_)
     if not result.ok:
@@ -102,6 +143,12 @@ def verify_sample(month_text: str) -> None:
             picked=round_.pick_count,
         )
     )
+    if round_.legacy:
+        click.echo(_("注意：该轮在承诺机制启用前抽取，种子未事先承诺"))
+    elif not round_.witnessed:
+        click.echo(_("注意：该轮公开值为空，未经见证"))
+    else:
+        click.echo(_("承诺值与密钥一致，种子 = SHA-256(密钥,公开值) 一致"))
 
 
 @click.command("escalate")

@@ -1,8 +1,8 @@
 """The demo city's supervision history: three monthly rounds, audits, rectifications, 约谈.
 
-Rounds are drawn now (so that every version recorded by the demo is in its month's
-population) and then dated back to the 1st of the following month, as the scheduler would
-have drawn them.
+Rounds are frozen and drawn now (so that every version recorded by the demo is in its
+month's population) and then dated back: frozen at 00:05 on the 1st of the following month,
+drawn with a public value at the meeting on the 3rd, versions recorded on their filing day.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from bargaining.models import ContractVersion
 from bargaining.queries import version_flags
 from core.clock import LOCAL_TZ
 from core.db import db, utcnow
-from core.models import Role, User
+from core.models import Role, Setting, User
+from core.settings import DEFAULTS
 
 SEEDS = ("20260801314159265358", "20260901271828182845", "20261001161803398874")
 PROBLEMS = {
@@ -50,13 +51,32 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
         months.append(month)
         month = rounds.Month.of(month.first - timedelta(days=1))
     months.reverse()
+    # the demo samples from its first month on (SPEC §5: the demo sets its own start month)
+    db.session.merge(
+        Setting(
+            key="sampling_start_month",
+            value=str(months[0]),
+            description=str(DEFAULTS["sampling_start_month"][1]),
+        )
+    )
     drawn = []
-    for m, demo_seed in zip(months, SEEDS, strict=True):
-        round_ = rounds.draw_round(m, demo_seed, None, utcnow())
+    for m, public_value in zip(months, SEEDS, strict=True):
+        round_ = rounds.draw_round(m, public_value, None, utcnow())
         drawn.append(round_)
-    for round_ in drawn:  # as the scheduler would have drawn them: 02:00 on the 1st
+    # as if it had happened on time: each version recorded on its filing day, each round
+    # frozen at 00:05 on the 1st and drawn at the monthly meeting on the 3rd
+    for version in db.session.scalars(
+        select(ContractVersion).where(ContractVersion.filed_on <= months[-1].last)
+    ):
+        recorded = datetime.combine(version.filed_on, time(12, 0), LOCAL_TZ).astimezone(UTC)
+        if version.created_at > recorded:
+            version.created_at = recorded
+    for round_ in drawn:
         drawn_day = rounds.Month.parse(round_.month).next().first
-        round_.drawn_at = datetime.combine(drawn_day, time(2, 0), LOCAL_TZ).astimezone(UTC)
+        round_.frozen_at = datetime.combine(drawn_day, time(0, 5), LOCAL_TZ).astimezone(UTC)
+        round_.drawn_at = datetime.combine(
+            drawn_day + timedelta(days=2), time(10, 0), LOCAL_TZ
+        ).astimezone(UTC)
         round_.due_on = rounds.Month.of(drawn_day).last
         db.session.execute(
             update(Audit).where(Audit.round_id == round_.id).values(due_on=round_.due_on)

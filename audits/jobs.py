@@ -1,8 +1,9 @@
 """Timed jobs and their by-hand twins (edges: these commit).
 
-Every job is idempotent: a month is drawn once whatever the number of processes (the
-``sample_round.month`` unique constraint decides the race; the loser reads the winner's
-round), and escalation covers each rectification once per level.
+Every job is idempotent: a month is frozen once and drawn once whatever the number of
+processes (the ``sample_round.month`` unique constraint decides the freeze, a conditional
+UPDATE the draw; the loser reads the winner's round), and escalation covers each
+rectification once per level.
 """
 
 from __future__ import annotations
@@ -18,23 +19,23 @@ from audits.services import EscalationResult, escalate
 from bargaining.services import fail_stale_uploads
 from core.clock import local_today
 from core.db import db, utcnow
+from core.i18n import _
 from core.models import User
-from core.settings import get_setting
 
 
-def draw_month_once(
-    month: rounds.Month, seed: str | None, user: User | None, now: datetime
+def freeze_month_once(
+    month: rounds.Month, user: User | None, now: datetime
 ) -> tuple[SampleRound, bool]:
-    """(the round, whether this call drew it). A month already drawn is returned as it is."""
+    """(the round, whether this call froze it). A month already frozen is returned as it is."""
     existing = rounds.get_round(str(month))
     if existing is not None:
         return existing, False
     try:
-        round_ = rounds.draw_round(month, seed, user, now)
+        round_ = rounds.freeze_round(month, user, now)
         db.session.commit()
         return round_, True
     except IntegrityError:
-        db.session.rollback()  # another process drew this month first
+        db.session.rollback()  # another process froze this month first
         winner = rounds.get_round(str(month))
         if winner is None:
             raise
@@ -44,14 +45,73 @@ def draw_month_once(
         raise
 
 
-def catch_up(today: date, now: datetime | None = None) -> list[str]:
-    """Draw every month that should have been drawn by now (scheduler start and the 1st)."""
-    drawn = []
-    for month in rounds.months_to_catch_up(today, get_setting("sampling_start_month") or None):
-        _, fresh = draw_month_once(month, None, None, now or utcnow())
+class NotFrozen(rounds.RoundProblem):
+    pass
+
+
+def draw_month_once(
+    month: rounds.Month, public_value: str | None, user: User | None, now: datetime
+) -> tuple[SampleRound, bool]:
+    """(the round, whether this call drew it). A month must be frozen first; a month already
+    drawn is returned as it is."""
+    existing = rounds.get_round(str(month))
+    if existing is None:
+        raise NotFrozen(
+            _(
+                "%(month)s 尚未冻结，请先冻结（flask freeze-sample --month %(month)s）",
+                month=str(month),
+            )
+        )
+    if existing.drawn:
+        return existing, False
+    try:
+        round_ = rounds.draw_frozen(existing, public_value, user, now)
+        db.session.commit()
+        return round_, True
+    except rounds.AlreadyDrawn:
+        db.session.rollback()  # another process drew this month first
+    except IntegrityError:
+        db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.expire_all()
+    winner = rounds.get_round(str(month))
+    if winner is None or not winner.drawn:
+        raise rounds.RoundProblem(_("%(month)s 未能抽取，请重试", month=str(month)))
+    return winner, False
+
+
+def freeze_due(today: date, now: datetime | None = None) -> list[str]:
+    """Freeze every month that should be frozen by now (00:05 on the 1st, and on start)."""
+    frozen = []
+    for month in rounds.months_to_freeze(today):
+        _round, fresh = freeze_month_once(month, None, now or utcnow())
         if fresh:
-            drawn.append(str(month))
+            frozen.append(str(month))
+    return frozen
+
+
+def draw_unwitnessed_due(now: datetime) -> list[str]:
+    """Draw, with an empty public value, the frozen rounds no city leader drew by their
+    deadline (the 3rd working day, setting)."""
+    drawn = []
+    for round_ in rounds.rounds_due_unwitnessed(now):
+        try:
+            _round, fresh = draw_month_once(rounds.Month.parse(round_.month), None, None, now)
+        except rounds.RoundProblem:
+            continue  # e.g. a month before sampling_start_month: never drawn
+        if fresh:
+            drawn.append(round_.month)
     return drawn
+
+
+def catch_up(today: date, now: datetime | None = None) -> list[str]:
+    """What the scheduler does on start: freeze the months missed, then draw unwitnessed the
+    rounds past their deadline. Returns the months drawn."""
+    now = now or utcnow()
+    freeze_due(today, now)
+    return draw_unwitnessed_due(now)
 
 
 def daily_escalation(today: date) -> EscalationResult:
@@ -75,9 +135,20 @@ def register_jobs(app: Flask) -> None:
     jobs = app.extensions.setdefault("scheduled_jobs", [])
     jobs.append(
         (
-            "monthly_sample_draw",
-            {"trigger": "cron", "day": 1, "hour": 2, "minute": 0},
-            lambda: catch_up(local_today()),
+            "monthly_sample_freeze",
+            {"trigger": "cron", "day": 1, "hour": 0, "minute": 5},
+            lambda: freeze_due(local_today()),
+        )
+    )
+    jobs.append(
+        (
+            "sample_unwitnessed_draw",
+            {
+                "trigger": "cron",
+                "hour": rounds.UNWITNESSED_DRAW_TIME.hour,
+                "minute": rounds.UNWITNESSED_DRAW_TIME.minute,
+            },
+            lambda: draw_unwitnessed_due(utcnow()),
         )
     )
     jobs.append(

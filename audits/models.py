@@ -12,25 +12,56 @@ from core.i18n import MessageText
 
 
 class SampleRound(Base):
-    """每月随机抽查三成: the verifiable draw of one month's filings. One per month, ever."""
+    """每月随机抽查三成: the verifiable draw of one month's filings. One per month, ever.
+
+    Commit, then reveal (SPEC §5): the round is *frozen* first (population fixed,
+    ``population_sha256`` and the ``commitment`` to a CSPRNG ``secret`` published), then
+    *drawn* once with a public value typed by a city leader, or unwitnessed with an empty one.
+    A round without a commitment was drawn before commitments existed (legacy): its seed is
+    the one it was drawn with.
+    """
 
     __tablename__ = "sample_round"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM: the filings' month
-    seed: Mapped[str] = mapped_column(String(64))
-    seed_source: Mapped[str] = mapped_column(String(12))  # csprng | typed
+    #: filed_in_month | in_force_never_sampled (setting sample_population, at the freeze)
+    population_rule: Mapped[str] = mapped_column(String(24), default="filed_in_month")
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: SHA-256 of the secret's 64-hex text; None for a legacy round
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    #: kept from the public until the draw (then published with the round)
+    secret: Mapped[str | None] = mapped_column(String(64))
+    public_value: Mapped[str | None] = mapped_column(String(64))
+    #: True: a city leader typed the public value; False: drawn by the scheduler unwitnessed
+    witnessed: Mapped[bool | None]
+    seed: Mapped[str | None] = mapped_column(String(64))
+    seed_source: Mapped[str] = mapped_column(String(12))  # commit | (legacy) csprng | typed
     rate: Mapped[str] = mapped_column(String(12))  # as text: the exact fraction drawn with
     algorithm: Mapped[str] = mapped_column(Text)
     population_sha256: Mapped[str] = mapped_column(String(64))
     population_size: Mapped[int]
     #: the population snapshot: gzip of the exact text whose SHA-256 is population_sha256
     population_gz: Mapped[bytes] = mapped_column(LargeBinary)
-    pick_count: Mapped[int]
+    pick_count: Mapped[int] = mapped_column(default=0)
     late_count: Mapped[int] = mapped_column(default=0)
-    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    due_on: Mapped[date]
+    due_on: Mapped[date | None]
+
+    @property
+    def drawn(self) -> bool:
+        return self.drawn_at is not None
+
+    @property
+    def legacy(self) -> bool:
+        """Drawn before commitments existed: no commitment, the seed as it was typed/drawn."""
+        return self.commitment is None
+
+    @property
+    def unwitnessed(self) -> bool:
+        return self.drawn and not self.legacy and not self.witnessed
 
 
 class SamplePick(Base):

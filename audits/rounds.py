@@ -1,8 +1,10 @@
-"""Sample rounds applied to the database: population, draw, picks, audits, verification.
+"""Sample rounds applied to the database: freeze, draw, picks, audits, verification.
 
-Services: the acting user and the time are arguments; they flush, the edge commits. The
-month is drawn once: the ``sample_round.month`` unique constraint settles races between
-processes (see :func:`audits.jobs.draw_month_once`).
+Commit, then reveal (SPEC §5): :func:`freeze_round` fixes the population and publishes the
+commitment to a secret; :func:`draw_frozen` draws with a public value. Services: the acting
+user and the time are arguments; they flush, the edge commits. A month is frozen once (the
+``sample_round.month`` unique constraint) and drawn once (a conditional UPDATE claims the
+draw), whatever the number of processes (see :mod:`audits.jobs`).
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ from __future__ import annotations
 import calendar
 import gzip
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, func, or_, select
+from sqlalchemy import CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from audits import sampling
-from audits.models import Audit, SamplePick, SampleRound
+from audits.models import Audit, CalendarDay, SamplePick, SampleRound
+from audits.visits import working_days
 from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
 from core.bulk import insert_tuples
@@ -68,6 +72,9 @@ class Month:
     def next(self) -> Month:
         return Month(self.year + self.month // 12, self.month % 12 + 1)
 
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
@@ -92,11 +99,30 @@ def get_round(month: str) -> SampleRound | None:
     return db.session.scalars(select(SampleRound).where(SampleRound.month == month)).first()
 
 
-def population(month: Month, now: datetime) -> Population:
-    """The versions round ``month`` samples: filed during it, plus late back-filled ones.
+POPULATION_RULES = ("filed_in_month", "in_force_never_sampled")
 
-    A version filed (备案日期) in an already drawn month but recorded after that draw joins
-    the next round drawn after it was recorded: it is late for every round drawn since.
+
+def population_rule() -> str:
+    rule = get_setting("sample_population") or "filed_in_month"
+    if rule not in POPULATION_RULES:
+        raise RoundProblem(
+            _(
+                "设置 sample_population 应为 filed_in_month 或 in_force_never_sampled，"
+                "不是「%(value)s」",
+                value=rule,
+            )
+        )
+    return str(rule)
+
+
+def population(month: Month, now: datetime, rule: str = "filed_in_month") -> Population:
+    """The versions round ``month`` samples when frozen at ``now`` (SPEC §5).
+
+    ``filed_in_month``: the versions filed (备案日期) during the month, plus late ones: a
+    version back-filled into a month already frozen joins the next round not yet frozen when
+    it was recorded, so that it belongs to at most one round, whatever the order rounds are
+    frozen in (:func:`_late_rows`). ``in_force_never_sampled``: every contract in force on the
+    month's last day that has never been picked, by its latest version recorded by then.
     """
     columns = (
         ContractVersion.id,
@@ -105,17 +131,21 @@ def population(month: Month, now: datetime) -> Population:
         ContractVersion.contract_id,
         Contract.enterprise_id,
     )
-    on_time = (
-        select(*columns)
-        .join(Contract, Contract.id == ContractVersion.contract_id)
-        .where(
-            ContractVersion.filed_on.between(month.first, month.last),
-            ContractVersion.created_at <= now,
-        )
-    )
     connection = db.session.connection()
-    rows = _plain_rows(connection.execute(on_time))
-    late_rows = _late_rows(month, now, columns)
+    if rule == "in_force_never_sampled":
+        rows = _plain_rows(connection.execute(_in_force_never_sampled(month, now, columns)))
+        late_rows: list[tuple[Any, ...]] = []
+    else:
+        on_time = (
+            select(*columns)
+            .join(Contract, Contract.id == ContractVersion.contract_id)
+            .where(
+                ContractVersion.filed_on.between(month.first, month.last),
+                ContractVersion.created_at <= now,
+            )
+        )
+        rows = _plain_rows(connection.execute(on_time))
+        late_rows = _late_rows(month, now, columns)
     versions, public_ids, county_ids, contract_ids, enterprise_ids = (
         (list(column) for column in zip(*rows, *late_rows, strict=True))
         if rows or late_rows
@@ -133,23 +163,65 @@ def population(month: Month, now: datetime) -> Population:
     )
 
 
+def _in_force_never_sampled(month: Month, now: datetime, columns: Sequence[Any]) -> Any:
+    """Each contract's latest version recorded by ``now`` and filed by the month's end, when
+    it is in force on the month's last day and no version of the contract was ever picked."""
+    latest = (
+        select(ContractVersion.contract_id, func.max(ContractVersion.version_no).label("no"))
+        .where(ContractVersion.created_at <= now, ContractVersion.filed_on <= month.last)
+        .group_by(ContractVersion.contract_id)
+        .subquery()
+    )
+    other = aliased(ContractVersion)
+    picked = (
+        select(SamplePick.id)
+        .join(other, other.id == SamplePick.version_id)
+        .where(other.contract_id == ContractVersion.contract_id)
+    )
+    return (
+        select(*columns)
+        .join(Contract, Contract.id == ContractVersion.contract_id)
+        .join(
+            latest,
+            and_(
+                latest.c.contract_id == ContractVersion.contract_id,
+                latest.c.no == ContractVersion.version_no,
+            ),
+        )
+        .where(
+            ContractVersion.effective_on <= month.last,
+            ContractVersion.expires_on >= month.last,
+            ~picked.exists(),
+        )
+    )
+
+
 def _late_rows(month: Month, now: datetime, columns: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Versions filed in an already drawn month but recorded after its draw (see
-    :func:`population`); none without earlier rounds."""
-    drawn = {
-        r.month: r.drawn_at for r in db.session.scalars(select(SampleRound)) if r.month < str(month)
+    """Versions back-filled into an already frozen month that join round ``month``.
+
+    A version filed in month E and recorded at time c joins the first month M >= E whose round
+    was not frozen at c. So it is late for ``month`` exactly when every month from E up to the
+    month before ``month`` was frozen before c: walking back from the month before, the cutoff
+    for E is the latest freeze of E … month-1. A gap (a month not frozen yet) ends the walk:
+    versions of months before it belong to that month, not to this one.
+    """
+    frozen = {
+        r.month: r.frozen_at
+        for r in db.session.scalars(select(SampleRound).where(SampleRound.month < str(month)))
     }
     conditions = []
-    for earlier in sorted(drawn):
-        # the last draw of this month or any later month already taken: recorded after it = late
-        cutoff = max(at for m, at in drawn.items() if m >= earlier)
-        m = Month.parse(earlier)
+    cutoff: datetime | None = None
+    earlier = month.previous()
+    while str(earlier) in frozen:
+        at = frozen[str(earlier)]
+        cutoff = at if cutoff is None or at > cutoff else cutoff
         conditions.append(
             and_(
-                ContractVersion.filed_on.between(m.first, m.last),
+                ContractVersion.filed_on.between(earlier.first, earlier.last),
                 ContractVersion.created_at > cutoff,
             )
         )
+        earlier = earlier.previous()
     if not conditions:
         return []
     stmt = (
@@ -185,26 +257,56 @@ def round_due_on(now: datetime) -> date:
     return sampling.audit_due_on(drawn_on, exceptions)
 
 
-def draw_round(month: Month, seed: str | None, user: User | None, now: datetime) -> SampleRound:
-    """Draw ``month``: store the round with its seed first, then its picks and their audits."""
-    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
-        raise RoundProblem(_("只有市总工会可以抽取样本"))
-    if month.last >= to_local(now).date():
+def earliest_month(today: date) -> Month:
+    """The first month that may be frozen, drawn or caught up: ``sampling_start_month``
+    (setting); unset, the first month ever frozen, or last month when there is none."""
+    start = get_setting("sampling_start_month")
+    if start:
+        return Month.parse(str(start))
+    first = db.session.scalar(select(func.min(SampleRound.month)))
+    return Month.parse(first) if first else Month.of(today.replace(day=1) - timedelta(days=1))
+
+
+def _check_month(month: Month, now: datetime) -> None:
+    today = to_local(now).date()
+    if month.last >= today:
         raise RoundProblem(
-            _("%(month)s 尚未结束，不能抽取（每月1日抽取上月备案的合同）", month=str(month))
+            _("%(month)s 尚未结束，不能冻结或抽取（每月1日冻结上月备案的合同）", month=str(month))
         )
-    typed = seed is not None and seed.strip() != ""
-    try:
-        seed = sampling.check_seed(seed) if typed else sampling.new_seed()
-    except sampling.SeedProblem as exc:
-        raise RoundProblem(str(exc)) from exc
+    first = earliest_month(today)
+    if (month.year, month.month) < (first.year, first.month):
+        raise RoundProblem(
+            _(
+                "%(month)s 早于抽查起始月份 %(start)s，不能冻结或抽取（设置 sampling_start_month）",
+                month=str(month),
+                start=str(first),
+            )
+        )
+
+
+def _check_user(user: User | None) -> None:
+    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+        raise RoundProblem(_("只有市总工会可以冻结或抽取样本"))
+
+
+def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
+    """Freeze ``month``: fix its population, store ``population_sha256`` and the commitment to
+    a fresh CSPRNG secret. The ``sample_round.month`` unique constraint makes it once only."""
+    _check_user(user)
+    _check_month(month, now)
+    rule = population_rule()
     rate = sampling.rate_fraction(get_setting("sample_rate"))
-    pop = population(month, now)
+    pop = population(month, now, rule)
     text = sampling.population_text(zip(pop.county_codes, pop.public_ids, strict=True))
+    secret = sampling.new_secret()
     round_ = SampleRound(
         month=str(month),
-        seed=seed,
-        seed_source="typed" if typed else "csprng",
+        population_rule=rule,
+        frozen_at=now,
+        frozen_by_id=user.id if user else None,
+        commitment=sampling.commitment(secret),
+        secret=secret,
+        seed_source="commit",
         rate=f"{rate.numerator}/{rate.denominator}",
         algorithm=sampling.ALGORITHM,
         population_sha256=sampling.population_sha256(text),
@@ -212,18 +314,73 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
         population_gz=gzip.compress(text.encode("utf-8"), compresslevel=5),
         pick_count=0,
         late_count=sum(pop.late),
-        drawn_at=now,
-        drawn_by_id=user.id if user else None,
-        due_on=round_due_on(now),
     )
     del text
     db.session.add(round_)
-    db.session.flush()  # the seed is stored (and the month claimed) before the draw
-    picks = sampling.draw_indices(seed, pop.county_codes, pop.public_ids, rate)
+    db.session.flush()
+    audit_log.record(
+        user,
+        "freeze_sample",
+        "sample_round",
+        round_.id,
+        after={
+            "month": round_.month,
+            "rate": round_.rate,
+            "population_rule": rule,
+            "population_sha256": round_.population_sha256,
+            "population": len(pop),
+            "late": round_.late_count,
+            "commitment": round_.commitment,
+        },
+    )
+    return round_
+
+
+class AlreadyDrawn(RoundProblem):
+    """Another process drew this round first (the caller reads the stored round)."""
+
+
+def draw_frozen(
+    round_: SampleRound, public_value: str | None, user: User | None, now: datetime
+) -> SampleRound:
+    """Draw a frozen round with ``public_value`` (None or empty: unwitnessed): reveal the
+    secret, seed = SHA-256 of "{secret},{public_value}", then store its picks and audits."""
+    _check_user(user)
+    if round_.legacy or round_.secret is None:
+        raise AlreadyDrawn(_("%(month)s 已抽取", month=round_.month))
+    witnessed = public_value is not None and public_value.strip() != ""
+    try:
+        value = sampling.check_public_value(public_value or "") if witnessed else ""
+    except sampling.SeedProblem as exc:
+        raise RoundProblem(str(exc)) from exc
+    _check_month(Month.parse(round_.month), now)
+    seed = sampling.seed_of(round_.secret, value)
+    # claim the draw: one UPDATE wins; a concurrent one waits for its row lock and finds it drawn
+    claimed = db.session.execute(
+        update(SampleRound)
+        .where(SampleRound.id == round_.id, SampleRound.drawn_at.is_(None))
+        .values(
+            public_value=value,
+            witnessed=witnessed,
+            seed=seed,
+            drawn_at=now,
+            drawn_by_id=user.id if user else None,
+            due_on=round_due_on(now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyDrawn(_("%(month)s 此前已抽取", month=round_.month))
+    db.session.refresh(round_)
+    rate = Fraction(round_.rate)
+    counties, public_ids = sampling.parse_columns(population_of(round_))
+    drawn = sampling.draw_indices(seed, counties, public_ids, rate)
+    pop = _picked_members(round_, [(counties[i], public_ids[i]) for i, _t, _r in drawn])
+    picks = [(j, ticket, rank) for j, (_i, ticket, rank) in enumerate(drawn)]
     pick_ids = _new_ids(SamplePick.__table__, len(picks))
     _insert_picks(round_, pop, picks, pick_ids)
     round_.pick_count = len(picks)
-    _open_audits(round_, pop, [i for i, _ticket, _rank in picks], pick_ids)
+    _open_audits(round_, pop, list(range(len(picks))), pick_ids)
     audit_log.record(
         user,
         "draw_sample",
@@ -231,15 +388,67 @@ def draw_round(month: Month, seed: str | None, user: User | None, now: datetime)
         round_.id,
         after={
             "month": round_.month,
+            "public_value": value,
+            "witnessed": witnessed,
+            "secret": round_.secret,
             "seed": seed,
-            "rate": round_.rate,
             "population_sha256": round_.population_sha256,
-            "population": len(pop),
+            "population": len(public_ids),
             "picks": len(picks),
         },
     )
     db.session.flush()
     return round_
+
+
+def draw_round(
+    month: Month, public_value: str | None, user: User | None, now: datetime
+) -> SampleRound:
+    """Freeze and draw ``month`` in one go (the demo and the benchmarks; the product freezes
+    on the 1st and draws once the public value is typed)."""
+    return draw_frozen(freeze_round(month, user, now), public_value, user, now)
+
+
+def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> Population:
+    """The picked ``(county, public id)`` of the frozen snapshot as database rows, in order."""
+    month = Month.parse(round_.month)
+    found: dict[str, tuple[Any, ...]] = {}
+    ids = [public_id for _county, public_id in members]
+    connection = db.session.connection()
+    columns = (
+        ContractVersion.public_id,
+        ContractVersion.id,
+        ContractVersion.county_id,
+        ContractVersion.contract_id,
+        Contract.enterprise_id,
+        ContractVersion.filed_on,
+    )
+    chunk = 10_000
+    for start in range(0, len(ids), chunk):
+        stmt = (
+            select(*columns)
+            .join(Contract, Contract.id == ContractVersion.contract_id)
+            .where(ContractVersion.public_id.in_(ids[start : start + chunk]))
+        )
+        found.update((row[0], row) for row in connection.execute(stmt))
+    code_of: dict[int, str] = dict(connection.execute(select(County.id, County.code)).all())
+    filed_in_month = round_.population_rule == "filed_in_month"
+    pop = Population([], [], [], [], [], [], [])
+    for county, public_id in members:
+        row = found.get(public_id)
+        if row is None or code_of.get(row[2]) != county:
+            raise RoundProblem(
+                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
+            )
+        _pid, version_id, county_id, contract_id, enterprise_id, filed_on = row
+        pop.version_ids.append(version_id)
+        pop.public_ids.append(public_id)
+        pop.county_ids.append(county_id)
+        pop.county_codes.append(county)
+        pop.contract_ids.append(contract_id)
+        pop.enterprise_ids.append(enterprise_id)
+        pop.late.append(filed_in_month and not (month.first <= filed_on <= month.last))
+    return pop
 
 
 def _new_ids(table: Table, count: int) -> list[int]:
@@ -382,8 +591,17 @@ def population_of(round_: SampleRound) -> str:
 
 
 def verify_round(round_: SampleRound) -> Verification:
-    """Recompute the draw from the stored snapshot and seed; compare with the stored picks."""
+    """Recompute the draw from the stored record: the commitment, the seed, the population
+    snapshot and its hash, and the picks (SPEC §5)."""
     problems: list[str] = []
+    if not round_.drawn or round_.seed is None:
+        return Verification(False, [_("%(month)s 尚未抽取", month=round_.month)], [])
+    if not round_.legacy:
+        secret = round_.secret or ""
+        if not sampling.is_secret(secret) or sampling.commitment(secret) != round_.commitment:
+            problems.append(_("公布的密钥与冻结时公布的承诺值不符"))
+        if sampling.seed_of(secret, round_.public_value or "") != round_.seed:
+            problems.append(_("种子不等于 SHA-256(密钥,公开值)"))
     text = population_of(round_)
     if sampling.population_sha256(text) != round_.population_sha256:
         problems.append(_("总体快照与其 SHA-256 不符"))
@@ -413,19 +631,35 @@ def verify_round(round_: SampleRound) -> Verification:
     return Verification(not problems, problems, recomputed)
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def round_json(round_: SampleRound) -> dict[str, Any]:
-    """The public record of a round, as `flask draw-sample --json` prints it (SPEC §9)."""
-    members = sampling.parse_population(population_of(round_))
-    return {
+    """The public record of a round, as `flask draw-sample --json` prints it (SPEC §9) and
+    `/public/sampling/<month>.json` serves it. Before the draw only what the freeze published
+    (the secret stays unknown); a legacy round has no commitment, no secret, no public value."""
+    drawn = round_.drawn
+    record: dict[str, Any] = {
         "month": round_.month,
-        "seed": round_.seed,
         "rate": str(float(Fraction(round_.rate))),
+        "frozen_at": _iso(round_.frozen_at),
         "population_sha256": round_.population_sha256,
-        "population": [{"county": m.county, "contract_id": m.public_id} for m in members],
-        "picks": [
-            {"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _r in stored_picks(round_)
-        ],
+        "commitment": round_.commitment,
+        "secret": round_.secret if drawn and not round_.legacy else None,
+        "public_value": round_.public_value if drawn else None,
+        "witnessed": (bool(round_.witnessed) if not round_.legacy else None) if drawn else None,
+        "seed": round_.seed if drawn else None,
+        "population": None,
+        "picks": None,
     }
+    if drawn:
+        members = sampling.parse_population(population_of(round_))
+        record["population"] = [{"county": m.county, "contract_id": m.public_id} for m in members]
+        record["picks"] = [
+            {"county": c, "contract_id": pid, "ticket": t} for c, pid, t, _r in stored_picks(round_)
+        ]
+    return record
 
 
 def county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
@@ -433,22 +667,49 @@ def county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
     return sampling.sizes(members, Fraction(round_.rate))
 
 
-def months_to_catch_up(today: date, start: str | None) -> list[Month]:
-    """Months not drawn yet, up to last month: from ``start`` (setting) if given, else from the
-    first month ever drawn (so old back-filled paper filings never trigger a flood of rounds);
-    with no round at all yet, just last month."""
-    drawn = set(db.session.scalars(select(SampleRound.month)))
+def months_to_freeze(today: date) -> list[Month]:
+    """Months not frozen yet, from the earliest allowed (:func:`earliest_month`) up to last
+    month: what catch-up freezes."""
+    frozen = set(db.session.scalars(select(SampleRound.month)))
     last = Month.of(today.replace(day=1) - timedelta(days=1))
-    if start:
-        first = Month.parse(start)
-    elif drawn:
-        first = Month.parse(min(drawn))
-    else:
-        first = last
     months = []
-    current = first
+    current = earliest_month(today)
     while (current.year, current.month) <= (last.year, last.month):
-        if str(current) not in drawn:
+        if str(current) not in frozen:
             months.append(current)
         current = current.next()
     return months
+
+
+#: local time of day the scheduler draws an unwitnessed round on its last day
+UNWITNESSED_DRAW_TIME = time(18, 0)
+
+
+def draw_deadline(month: Month, exceptions: Mapping[date, bool]) -> date:
+    """The n-th working day (setting ``sample_draw_working_day``, 3) of the month after
+    ``month``: the day the scheduler draws a round no city leader has drawn."""
+    n = max(1, int(get_setting("sample_draw_working_day")))
+    first = month.next().first
+    days = working_days(first, first + timedelta(days=n * 3 + 31), exceptions)
+    return days[n - 1]
+
+
+def rounds_due_unwitnessed(now: datetime) -> list[SampleRound]:
+    """Frozen rounds not drawn whose deadline day has come (at 18:00 local) or passed."""
+    local = to_local(now)
+    waiting = list(
+        db.session.scalars(
+            select(SampleRound).where(SampleRound.drawn_at.is_(None)).order_by(SampleRound.month)
+        )
+    )
+    if not waiting:
+        return []
+    exceptions = dict(db.session.execute(select(CalendarDay.day, CalendarDay.workday)).all())
+    due = []
+    for round_ in waiting:
+        deadline = draw_deadline(Month.parse(round_.month), exceptions)
+        if deadline < local.date() or (
+            deadline == local.date() and local.time() >= UNWITNESSED_DRAW_TIME
+        ):
+            due.append(round_)
+    return due

@@ -1,15 +1,19 @@
 """每月随机抽查三成 — the public, verifiable monthly draw (pure; after Arlo's sampling).
 
-Algorithm (what the round page prints, and what anyone can recompute):
+Algorithm (what the round page prints, and what anyone can recompute; SPEC §5):
 
-1. The population of round M is one line ``"{county_code},{contract_public_id}"`` per contract
-   version filed during month M (plus versions back-filled into an already drawn month, marked
-   late). The lines are sorted as strings and joined with ``"\\n"`` after each line;
-   ``population_sha256`` is the SHA-256 of that UTF-8 text.
-2. The seed is a string of decimal digits: 20 digits from a CSPRNG, or typed by a city leader
-   (dice rolled in a meeting). It is stored with the round before the draw.
+1. Freeze. The population of round M is one line ``"{county_code},{contract_public_id}"`` per
+   member (see :mod:`audits.rounds`). The lines are sorted as strings, each ends with ``"\\n"``;
+   ``population_sha256`` is the SHA-256 of that UTF-8 text. A 32-byte secret is drawn from a
+   CSPRNG; only its commitment, the SHA-256 of its 64-hex-digit text, is published.
+2. Draw. A city leader types a public value (6–64 digits, e.g. dice rolled at the monthly
+   meeting), or the scheduler draws with an empty one (unwitnessed).
+   ``seed = SHA-256 hex of "{secret},{public_value}"``.
 3. Each member gets ``ticket = SHA-256("{seed},{contract_public_id}")`` as lowercase hex.
 4. Per county, ``k = ceil(rate × n)`` for its ``n`` members; the ``k`` lowest tickets win.
+
+Rounds drawn before commitments existed (legacy) kept their seed as it was: 20 CSPRNG digits
+or digits typed by a city leader; steps 3 and 4 are the same for them.
 
 Tickets depend only on the seed and the id, never on the rest of the population, so adding
 members keeps the relative order of the others (consistent sampling).
@@ -32,11 +36,22 @@ from typing import NamedTuple
 
 from core.i18n import N_, _
 
-SEED_DIGITS = 20
-_SEED_RE = re.compile(r"^[0-9]{6,64}$")
+_PUBLIC_VALUE_RE = re.compile(r"^[0-9]{6,64}$")
+_HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
 #: stored with each round (sample_round.algorithm) in Chinese; shown with ``tr``
 ALGORITHM = N_(
+    "冻结：总体为每个成员一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"
+    "其 UTF-8 文本的 SHA-256 即总体哈希；同时由密码学随机数生成32字节密钥，"
+    "只公布其承诺值 = SHA-256(密钥的64位十六进制文本)。"
+    '抽取：种子 = SHA-256("{密钥},{公开值}") 的十六进制小写，公开值由市总工会现场输入'
+    "（6至64位数字），无人输入时为空（未经见证）。"
+    '签号：ticket = SHA-256("{种子},{合同公开编号}") 的十六进制小写；'
+    "每个县(市、区)抽取 k = ⌈比例 × n⌉ 份，取签号最小的 k 份。"
+)
+
+#: the algorithm of rounds drawn before commitments existed (kept with them)
+LEGACY_ALGORITHM = N_(
     "总体：该月备案的每个合同版本一行“县(市、区)代码,合同公开编号”，按字符串排序，每行以换行符结尾，"
     "其 UTF-8 文本的 SHA-256 即总体哈希。"
     '签号：ticket = SHA-256("{种子},{合同公开编号}") 的十六进制小写；'
@@ -61,16 +76,31 @@ class SeedProblem(ValueError):
     pass
 
 
-def new_seed() -> str:
-    """A 20-digit decimal seed from the operating system's CSPRNG."""
-    return "".join(secrets.choice("0123456789") for _i in range(SEED_DIGITS))
+def new_secret() -> str:
+    """The round's secret: 32 bytes from the operating system's CSPRNG, as 64 hex digits."""
+    return secrets.token_hex(32)
 
 
-def check_seed(seed: str) -> str:
-    seed = seed.strip()
-    if not _SEED_RE.match(seed):
-        raise SeedProblem(_("种子应为 6 至 64 位数字（例如会上掷骰子得到的数字）"))
-    return seed
+def commitment(secret: str) -> str:
+    """SHA-256 hex of the secret's 64-hex-digit text: published when the round is frozen."""
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def seed_of(secret: str, public_value: str) -> str:
+    """``SHA-256 hex of "{secret},{public_value}"`` (empty public value: unwitnessed)."""
+    return hashlib.sha256(f"{secret},{public_value}".encode()).hexdigest()
+
+
+def is_secret(text: str) -> bool:
+    return bool(_HEX64_RE.match(text))
+
+
+def check_public_value(value: str) -> str:
+    """The public value typed by a city leader: 6 to 64 ASCII digits."""
+    value = value.strip()
+    if not _PUBLIC_VALUE_RE.match(value):
+        raise SeedProblem(_("公开值应为 6 至 64 位数字（例如会上掷骰子得到的数字）"))
+    return value
 
 
 def rate_fraction(rate: str | float | Fraction) -> Fraction:
@@ -107,6 +137,18 @@ def parse_population(text: str) -> list[Member]:
             county, _sep, public_id = line.partition(",")
             members.append(Member(county, public_id))
     return members
+
+
+def parse_columns(text: str) -> tuple[list[str], list[str]]:
+    """:func:`parse_population` as two parallel columns (county codes, public ids)."""
+    counties: list[str] = []
+    public_ids: list[str] = []
+    for line in text.split("\n"):
+        if line:
+            county, _sep, public_id = line.partition(",")
+            counties.append(county)
+            public_ids.append(public_id)
+    return counties, public_ids
 
 
 def draw(seed: str, members: Iterable[Member], rate: Fraction) -> list[Pick]:

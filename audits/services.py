@@ -107,7 +107,11 @@ def save_audit(
                     codes=_("、").join(sorted(failed_without_note)),
                 )
             )
-    before = {c.code: c.result for c in audit.checks}
+    before = (
+        {"checks": {c.code: [c.result, c.note] for c in audit.checks}, "notes": audit.notes}
+        if audit.checks or audit.notes
+        else {}
+    )
     existing = {c.code: c for c in audit.checks}
     for code, (result, note) in sorted(results.items()):
         check = existing.get(code)
@@ -132,7 +136,12 @@ def save_audit(
         "audit",
         audit.id,
         before=before or None,
-        after={"checks": simple, "verdict": audit.verdict, "findings": [f.id for f in findings]},
+        after={
+            "checks": {c.code: [c.result, c.note] for c in audit.checks},
+            "notes": audit.notes,
+            "verdict": audit.verdict,
+            "findings": [f.id for f in findings],
+        },
     )
     return findings
 
@@ -379,6 +388,33 @@ def may_record_interview(user: User, interview: Interview) -> bool:
     return user.role == Role.INSPECTOR and user.county_id == interview.county_id
 
 
+def amend_audit_notes(audit: Audit, user: User, notes: str, reason: str) -> None:
+    """Correct the written opinion of a completed audit: the verdict and the checklist stay as
+    decided; the earlier text stays in the log with the reason (SPEC §3)."""
+    if not may_audit(user, audit):
+        raise ActionRefused(_("此抽查任务未分配给您"), 403)
+    if audit.status != "done":
+        raise ActionRefused(_("抽查尚未完成，直接保存即可"))
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused(
+            _("此抽查已完成：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before, after = audit_log.apply_changes(audit, {"notes": notes.strip()})
+    if not after:
+        return
+    db.session.flush()
+    audit_log.record(
+        user,
+        "amend_audit",
+        "audit",
+        audit.id,
+        before=before,
+        after={**after, "amendment_reason": reason},
+        summary=Msg("更正：%(reason)s", reason=reason),
+    )
+
+
 def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
@@ -396,21 +432,34 @@ def record_interview(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise ActionRefused(_("跟进日期不能早于约谈日期"))
-    before = {"status": interview.status, "held_on": interview.held_on}
-    interview.status = "held"
-    interview.held_on = held_on
-    interview.participants = participants
-    interview.minutes = minutes
-    interview.commitments = str(fields.get("commitments", "")).strip()
-    interview.follow_up_on = follow_up
+    held = interview.status == "held"
+    reason = audit_log.amendment_reason(fields)
+    if held and not reason:
+        raise ActionRefused(
+            _("此约谈已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before, after = audit_log.apply_changes(
+        interview,
+        {
+            "status": "held",
+            "held_on": held_on,
+            "participants": participants,
+            "minutes": minutes,
+            "commitments": str(fields.get("commitments", "")).strip(),
+            "follow_up_on": follow_up,
+        },
+    )
+    if held and not after:
+        return
     db.session.flush()
     audit_log.record(
         user,
-        "record_interview",
+        "amend_interview" if held else "record_interview",
         "interview",
         interview.id,
         before=before,
-        after={"status": "held", "held_on": held_on, "participants": participants},
+        after={**after, "amendment_reason": reason} if held else after,
+        summary=Msg("更正：%(reason)s", reason=reason) if held else "",
     )
 
 

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from audits import checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.check_facts import check_facts
-from audits.jobs import draw_month_once
+from audits.jobs import draw_month_once, freeze_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
 from audits.services import (
     ActionRefused,
     act_on_rectification,
     add_evidence,
+    amend_audit_notes,
     evidence_of,
     may_act,
     may_audit,
@@ -59,27 +60,48 @@ def _refused(exc: ActionRefused) -> None:
 @allow(*STAFF)
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
-    last_month = str(rounds.Month.of(today.replace(day=1) - timedelta(days=1)))
-    rounds_list = queries.rounds_list()
-    drawn = {r.month for r in rounds_list}
+    last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
+    all_rounds = queries.rounds_list()
+    frozen = {r.month for r in all_rounds}
+    drawn = {r.month for r in all_rounds if r.drawn}
     return render_template(
         "audits/rounds.html",
-        rounds=rounds_list,
-        # never offer a month already drawn: it would only show the existing draw
-        default_month="" if last_month in drawn else last_month,
-        last_month_drawn=last_month if last_month in drawn else "",
+        rounds=all_rounds,
+        waiting=[r for r in all_rounds if not r.drawn],
+        draw_day=get_setting("sample_draw_working_day"),
+        log_head=audit_log.head(),
+        # never offer a month already frozen: it would only show the existing round
+        default_month="" if str(last_month) in frozen else str(last_month),
+        last_month_drawn=str(last_month) if str(last_month) in drawn else "",
     )
+
+
+@bp.route("/sampling/freeze", methods=["POST"])
+@allow(Role.CITY, Role.ADMIN)
+def freeze():  # type: ignore[no-untyped-def]
+    """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
+    try:
+        month = rounds.Month.parse(request.form.get("month", ""))
+        round_, fresh = freeze_month_once(month, current_user, utcnow())
+    except rounds.RoundProblem as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("audits.sampling")), 303
+    if not fresh:
+        flash(_("%(month)s 此前已冻结，未重新冻结", month=round_.month), "warning")
+    return redirect(url_for("audits.round_detail", month=round_.month))
 
 
 @bp.route("/sampling/draw", methods=["POST"])
 @allow(Role.CITY)
 def draw():  # type: ignore[no-untyped-def]
-    month_text = request.form.get("month", "")
-    seed = request.form.get("seed", "").strip() or None
+    """A city leader draws a frozen round with the public value typed at the meeting."""
+    public_value = request.form.get("public_value", "").strip()
     try:
-        month = rounds.Month.parse(month_text)
+        month = rounds.Month.parse(request.form.get("month", ""))
+        if not public_value:
+            raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
         existing = rounds.get_round(str(month))
-        if existing is not None:
+        if existing is not None and existing.drawn:
             flash(
                 _(
                     "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
@@ -89,7 +111,7 @@ def draw():  # type: ignore[no-untyped-def]
                 "warning",
             )
             return redirect(url_for("audits.round_detail", month=str(month)))
-        round_, fresh = draw_month_once(month, seed, current_user, utcnow())
+        round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
     except rounds.RoundProblem as exc:
         flash(exc.message, "danger")
         return redirect(url_for("audits.sampling")), 303
@@ -261,6 +283,21 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         if not may_audit(current_user, audit):
             abort(403)
+        if audit.status == "done":
+            try:
+                amend_audit_notes(
+                    audit,
+                    current_user,
+                    request.form.get("notes", ""),
+                    request.form.get("amendment_reason", ""),
+                )
+                db.session.commit()
+            except ActionRefused as exc:
+                db.session.rollback()
+                _refused(exc)
+                return _render_audit(audit, None), exc.status
+            flash(_("更正已保存"), "success")
+            return redirect(url_for("audits.audit_detail", audit_id=audit.id))
         results = {
             c.code: (
                 request.form.get(f"result_{c.code}", ""),
@@ -324,6 +361,7 @@ def _render_audit(audit: Audit, form: Any) -> str:
         findings=findings,
         flag_titles=FLAG_TITLES,
         editable=audit.status == "open" and may_audit(current_user, audit),
+        amendable=audit.status == "done" and may_audit(current_user, audit),
         evidence=evidence_of("audit", audit.id),
         history=audit_log.history("audit", audit.id),
     )
@@ -488,6 +526,7 @@ def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
                 "minutes": request.form.get("minutes", ""),
                 "commitments": request.form.get("commitments", ""),
                 "follow_up_on": form_date("follow_up_on"),
+                "amendment_reason": request.form.get("amendment_reason", ""),
             }
             record_interview(interview, current_user, fields, local_today())
             db.session.commit()

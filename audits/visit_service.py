@@ -320,7 +320,16 @@ def record_visit(
     if not may_record_visit(user, visit):
         raise ActionRefused(_("您不能记录此次走访"), 403)
     status = fields.get("status")
-    before = {"status": visit.status, "planned_on": visit.planned_on}
+    held = visit.status == "done"
+    reason_for_change = audit_log.amendment_reason(fields)
+    if held and status != "done":
+        raise ActionRefused(_("已完成的走访记录不能改为其他状态"))
+    if held and not reason_for_change:
+        raise ActionRefused(
+            _("此次走访已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     new_findings: list[int] = []
     if status == "done":
         done_on = fields.get("done_on") or today
@@ -329,8 +338,15 @@ def record_visit(
         people = str(fields.get("people_met", "")).strip()
         if not people:
             raise ActionRefused(_("请填写见到的人员"))
-        visit.status, visit.done_on, visit.people_met = "done", done_on, people
-        visit.notes = str(fields.get("notes", "")).strip()
+        before, after = audit_log.apply_changes(
+            visit,
+            {
+                "status": "done",
+                "done_on": done_on,
+                "people_met": people,
+                "notes": str(fields.get("notes", "")).strip(),
+            },
+        )
         for problem in fields.get("findings", []):
             severity = problem.get("severity", checklist.MAJOR)
             if (
@@ -357,7 +373,7 @@ def record_visit(
         reason = str(fields.get("reason", "")).strip()
         if not reason:
             raise ActionRefused(_("请填写未走访的原因"))
-        visit.status, visit.reason = "missed", reason
+        before, after = audit_log.apply_changes(visit, {"status": "missed", "reason": reason})
     elif status == "rescheduled":
         reason = str(fields.get("reason", "")).strip()
         new_day = fields.get("planned_on")
@@ -368,9 +384,11 @@ def record_visit(
             raise ActionRefused(_("新日期须在本季度内且不早于今天"))
         if new_day not in quarter_days(quarter).days:
             raise ActionRefused(_("新日期不是工作日"))
-        visit.status, visit.reason, visit.planned_on = "rescheduled", reason, new_day
+        before, after = audit_log.apply_changes(
+            visit, {"status": "rescheduled", "reason": reason, "planned_on": new_day}
+        )
     elif status == "confirmed":
-        visit.status = "confirmed"
+        before, after = audit_log.apply_changes(visit, {"status": "confirmed"})
     else:
         raise ActionRefused(_("未知的走访状态"))
     visit.sequence += 1
@@ -379,13 +397,18 @@ def record_visit(
     for filename, data in files:
         add_evidence("visit", visit.id, filename, data, user)
     db.session.flush()
+    if new_findings:
+        after["findings"] = new_findings
+    if held:
+        after["amendment_reason"] = reason_for_change
     audit_log.record(
         user,
-        "record_visit",
+        "amend_visit" if held else "record_visit",
         "visit",
         visit.id,
         before=before,
-        after={"status": visit.status, "findings": new_findings},
+        after=after,
+        summary=Msg("更正：%(reason)s", reason=reason_for_change) if held else "",
     )
     return new_findings
 

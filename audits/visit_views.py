@@ -152,6 +152,7 @@ def detail(visit_id: int):  # type: ignore[no-untyped-def]
                 "people_met": request.form.get("people_met", ""),
                 "notes": request.form.get("notes", ""),
                 "reason": request.form.get("reason", ""),
+                "amendment_reason": request.form.get("amendment_reason", ""),
                 "findings": [
                     {"description": d, "severity": s}
                     for d, s in zip(

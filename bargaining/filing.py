@@ -46,7 +46,7 @@ from core.bulk import (
 )
 from core.db import db, utcnow
 from core.i18n import Msg
-from core.models import AuditLog, User
+from core.models import User
 from core.settings import get_setting
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -201,7 +201,7 @@ def file_contracts(
         db.session, ContractCoverage.__table__, ("version_id", "enterprise_id"), coverage_rows
     )
     insert_tuples(db.session, ContractFlag.__table__, ("version_id", "code", "message"), flag_rows)
-    insert_tuples(db.session, AuditLog.__table__, LOG_COLUMNS, log_rows)
+    audit_log.append_rows(LOG_COLUMNS, log_rows)  # chained (core.audit_log), then inserted
     db.session.flush()
     db.session.expire_all()  # ORM objects loaded before these Core writes are stale now
     return {

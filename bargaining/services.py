@@ -119,6 +119,13 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
         )
     limits = upload_limits()
     if len(data) > limits.max_bytes:
+        audit_log.record(
+            user,
+            "upload_refused",
+            "upload",
+            None,
+            after={"filename": filename, "sha256": sha, "size": len(data), "kind": kind},
+        )
         return UploadOutcome(
             "rejected",
             Msg(
@@ -162,6 +169,14 @@ def _reject(
         else message
     )
     upload.errors = [error_to_dict(e) for e in errors]
+    audit_log.record(
+        db.session.get(User, upload.user_id) if upload.user_id else None,
+        "upload_rejected",
+        "upload",
+        upload.id,
+        before={"status": "processing"},
+        after={"status": "rejected", "errors": len(errors)},
+    )
     db.session.flush()
     return UploadOutcome("rejected", upload.message, upload, list(errors), status)
 

@@ -25,7 +25,7 @@ from core.models import User
 def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -> UploadOutcome:
     stored = store_upload(user, kind, filename, data)
     if isinstance(stored, UploadOutcome):
-        db.session.rollback()
+        db.session.commit()  # nothing stored but the log entry of a refused upload
         return stored
     db.session.commit()
     upload_id = stored.id

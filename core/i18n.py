@@ -154,10 +154,23 @@ def tr(value: Any, params: dict[str, Any] | None = None) -> str:
     return gettext(text) if text else ""
 
 
-class MessageText(TypeDecorator):
-    """A Text column that keeps a :class:`Msg` translatable: stored as JSON, read back as Msg.
+#: the first character of a stored system message (a :class:`Msg` as JSON)
+MSG_MARK = "\x1e"
+#: the first character of users' text that would otherwise begin like a stored message
+TEXT_ESCAPE = "\x1f"
+#: deepest nesting of messages within messages that is read back as a message
+MAX_MSG_DEPTH = 4
 
-    Plain strings are stored as they are, so the column stays readable text.
+
+class MessageText(TypeDecorator):
+    """A Text column that keeps a :class:`Msg` translatable and users' text literal.
+
+    System messages and users' text are told apart by their *type* when stored, never by
+    what the text looks like: a :class:`Msg` is stored as ``MSG_MARK`` + JSON; any plain
+    string is stored as it is — unless it begins with ``MSG_MARK`` or ``TEXT_ESCAPE``, then
+    ``TEXT_ESCAPE`` is put in front of it. So no text a user types (``{"msgid": …}``
+    included) is ever read back as a system message, and a malformed or absurdly nested
+    message is shown as its stored text rather than failing the page.
     """
 
     impl = Text
@@ -165,17 +178,55 @@ class MessageText(TypeDecorator):
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if isinstance(value, Msg):
-            return json.dumps({**value.as_json(), "text": str(value)}, ensure_ascii=False)
-        return None if value is None else str(value)
+            data = {**value.as_json(), "text": str(value)}
+            return MSG_MARK + json.dumps(data, ensure_ascii=False)
+        if value is None:
+            return None
+        text = str(value)
+        return TEXT_ESCAPE + text if text[:1] in (MSG_MARK, TEXT_ESCAPE) else text
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
-        if value and value.startswith('{"msgid"'):
-            try:
-                data = json.loads(value)
-                return _rebuild_msg(data["msgid"], data.get("params", {}))
-            except (ValueError, KeyError, TypeError):
-                return value
+        if not value:
+            return value
+        if value[0] == TEXT_ESCAPE:
+            return value[1:]
+        if value[0] == MSG_MARK:
+            return read_stored_message(value[1:])
         return value
+
+
+def read_stored_message(payload: str) -> Any:
+    """A stored :class:`Msg` (its JSON), or its stored text when it cannot be rebuilt."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return payload
+    if not isinstance(data, dict):
+        return payload
+    fallback = data.get("text") if isinstance(data.get("text"), str) else payload
+    if not _well_formed(data, MAX_MSG_DEPTH):
+        return fallback
+    try:
+        return _rebuild_msg(data["msgid"], data.get("params") or {})
+    except (KeyError, ValueError, TypeError, RecursionError):
+        return fallback
+
+
+def _well_formed(data: Any, depth: int) -> bool:
+    """``{"msgid": str, "params": {name: str | number | nested message}}``, nested at most
+    ``depth`` deep."""
+    if depth <= 0 or not isinstance(data, dict) or not isinstance(data.get("msgid"), str):
+        return False
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        return False
+    for value in params.values():
+        if isinstance(value, dict):
+            if not _well_formed(value, depth - 1):
+                return False
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            return False
+    return True
 
 
 class TermText(TypeDecorator):

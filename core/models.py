@@ -92,13 +92,19 @@ class StoredFile(Base):
 class AuditLog(Base):
     """Append-only record of every write: who, when, what, before/after.
 
-    Updates and deletes are refused by the ORM (core.audit_log) and by database triggers.
+    Updates and deletes are refused by the ORM (core.audit_log) and by database triggers;
+    the hash chain (``seq``, ``prev_hash``, ``entry_hash``; see core.audit_log) shows any
+    change made by someone who went around both.
     """
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: position in the hash chain: 1, 2, 3 … in the order entries were appended
+    seq: Mapped[int] = mapped_column(unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(40))

@@ -26,7 +26,24 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "submit_days": (10, _l("签订后报送劳动保障行政部门的时限（日），《集体合同规定》第42条")),
     "platform_entry_days": (30, _l("备案后录入全国平台的时限（日）")),
     "sample_rate": ("0.30", _l("每月抽查比例（按县(市、区)向上取整）")),
-    "sampling_start_month": ("", _l("补抽起始月份 YYYY-MM；留空则从最早已抽取的月份起")),
+    "sampling_start_month": (
+        "",
+        _l(
+            "抽查起始月份 YYYY-MM：更早的月份不能冻结、抽取或补抽；"
+            "留空则为最早已冻结的月份（尚无轮次时为上月）"
+        ),
+    ),
+    "sample_population": (
+        "filed_in_month",
+        _l(
+            "抽查总体：filed_in_month（该月备案的合同版本）或 "
+            "in_force_never_sampled（该月末有效且从未被抽中的合同）"
+        ),
+    ),
+    "sample_draw_working_day": (
+        3,
+        _l("市总工会未输入公开值时，系统于次月第几个工作日（18:00）以空公开值抽取（未经见证）"),
+    ),
     "escalation_city_after_days": (30, _l("逾期超过该天数升级为市级约谈")),
     "escalation_county_threshold": (5, _l("一个县(市、区)逾期未整改达到该数量升级为市级约谈")),
     "deadline_days_critical": (7, _l("严重问题整改期限（日，立行立改）")),

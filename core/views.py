@@ -64,6 +64,14 @@ def login():  # type: ignore[no-untyped-def]
             audit_log.record(user, "login", "user", user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        audit_log.record(
+            user,
+            "login_failed",
+            "user",
+            user.id if user else None,
+            after={"username": form.username.data.strip()[:64], "address": request.remote_addr},
+        )
+        db.session.commit()
         flash(_("用户名或密码错误"), "danger")
         return render_template("core/login.html", form=form), 401
     return render_template("core/login.html", form=form)

@@ -171,16 +171,25 @@ def contract(contract_id: int):  # type: ignore[no-untyped-def]
 
 
 def _round(r: SampleRound) -> dict[str, Any]:
+    """A round as listed: before its draw, only what the freeze published."""
+    if not r.drawn:
+        state = "frozen"
+    else:
+        state = "legacy" if r.legacy else "witnessed" if r.witnessed else "unwitnessed"
     return {
         "month": r.month,
-        "seed": r.seed,
+        "state": state,
+        "frozen_at": r.frozen_at.isoformat(),
+        "commitment": r.commitment,
+        "public_value": r.public_value if r.drawn else None,
+        "seed": r.seed if r.drawn else None,
         "seed_source": r.seed_source,
         "rate": r.rate,
         "population_sha256": r.population_sha256,
         "population_size": r.population_size,
         "picks": r.pick_count,
         "late": r.late_count,
-        "drawn_at": r.drawn_at.isoformat(),
+        "drawn_at": r.drawn_at.isoformat() if r.drawn_at else None,
         "due_on": _iso(r.due_on),
     }
 
@@ -473,15 +482,22 @@ def openapi_document() -> dict[str, Any]:
                 "SampleRound": _obj(
                     {
                         "month": STR,
-                        "seed": STR,
+                        "state": {
+                            "type": "string",
+                            "enum": ["frozen", "witnessed", "unwitnessed", "legacy"],
+                        },
+                        "frozen_at": STR,
+                        "commitment": STR_OR_NULL,
+                        "public_value": STR_OR_NULL,
+                        "seed": STR_OR_NULL,
                         "seed_source": STR,
                         "rate": STR,
                         "population_sha256": STR,
                         "population_size": INT,
                         "picks": INT,
                         "late": INT,
-                        "drawn_at": STR,
-                        "due_on": DATE,
+                        "drawn_at": STR_OR_NULL,
+                        "due_on": DATE_OR_NULL,
                     }
                 ),
                 "Audit": _obj(

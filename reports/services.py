@@ -18,7 +18,7 @@ from audits.visit_service import (
 )
 from core import audit_log
 from core.db import db
-from core.i18n import _
+from core.i18n import Msg, _
 from core.models import Role, User
 from reports import queries, targets
 from reports.models import CountySnapshot
@@ -137,20 +137,33 @@ def record_supervision(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise SupervisionRefused(_("跟进日期不能早于督导日期"))
-    before = {"status": supervision.status}
-    supervision.status = "held"
-    supervision.held_on = held_on
-    supervision.participants = str(fields["participants"]).strip()
-    supervision.problems = str(fields["problems"]).strip()
-    supervision.measures = str(fields["measures"]).strip()
-    supervision.follow_up_on = follow_up
+    held = supervision.status == "held"
+    reason = audit_log.amendment_reason(fields)
+    if held and not reason:
+        raise SupervisionRefused(
+            _("此督导已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
+        )
+    before, after = audit_log.apply_changes(
+        supervision,
+        {
+            "status": "held",
+            "held_on": held_on,
+            "participants": str(fields["participants"]).strip(),
+            "problems": str(fields["problems"]).strip(),
+            "measures": str(fields["measures"]).strip(),
+            "follow_up_on": follow_up,
+        },
+    )
+    if held and not after:
+        return
     sync_visit_from_supervision(supervision, today)
     db.session.flush()
     audit_log.record(
         user,
-        "record_supervision",
+        "amend_supervision" if held else "record_supervision",
         "supervision",
         supervision.id,
         before=before,
-        after={"held_on": held_on},
+        after={**after, "amendment_reason": reason} if held else after,
+        summary=Msg("更正：%(reason)s", reason=reason) if held else "",
     )

@@ -279,6 +279,7 @@ def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
                 "problems": request.form.get("problems", ""),
                 "measures": request.form.get("measures", ""),
                 "follow_up_on": form_date("follow_up_on"),
+                "amendment_reason": request.form.get("amendment_reason", ""),
             }
             record_supervision(supervision, current_user, fields, local_today())
             db.session.commit()

@@ -194,3 +194,23 @@ def upload(
         content_type="multipart/form-data",
         headers=headers,
     )
+
+
+def freeze_and_draw(month: str, public_value: str | None = "123456", now=None):  # type: ignore[no-untyped-def]
+    """Freeze round ``month`` (YYYY-MM) and draw it with ``public_value`` (None: unwitnessed),
+    committed, as SPEC §5 does it on the 1st and at the monthly meeting. Months from 2026-01
+    may be sampled (setting sampling_start_month, unless a test set its own)."""
+    from datetime import UTC, datetime
+
+    from audits.jobs import draw_month_once, freeze_month_once
+    from audits.rounds import Month
+    from core.models import Setting
+
+    setting = db.session.get(Setting, "sampling_start_month")
+    if setting is None or not setting.value:
+        db.session.merge(Setting(key="sampling_start_month", value="2026-01", description=""))
+        db.session.commit()
+    now = now or datetime.now(UTC)
+    freeze_month_once(Month.parse(month), None, now)
+    round_, _fresh = draw_month_once(Month.parse(month), public_value, None, now)
+    return round_

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select, text
 
 from audits import rounds
-from audits.jobs import catch_up, draw_month_once
+from audits.jobs import catch_up, draw_month_once, draw_unwitnessed_due, freeze_month_once
 from audits.models import Audit, Interview, InterviewLink, Rectification, SamplePick, SampleRound
 from audits.services import ActionRefused, act_on_rectification, escalate, save_audit
 from bargaining.models import ContractVersion
@@ -18,8 +20,15 @@ from bargaining.services import KIND_FILINGS
 from bargaining.uploads import run_upload
 from core.clock import LOCAL_TZ
 from core.db import db
-from core.models import Role, User
-from tests.factories import contract_row, filing_workbook, login, make_enterprise, make_user
+from core.models import Role, Setting, User
+from tests.factories import (
+    contract_row,
+    filing_workbook,
+    freeze_and_draw,
+    login,
+    make_enterprise,
+    make_user,
+)
 
 
 def now() -> datetime:
@@ -29,6 +38,11 @@ def now() -> datetime:
 
 TODAY = date(2026, 11, 25)
 ALL_PASS = {f"C{i}": ("pass", "") for i in range(1, 10)}
+
+
+def start_at(month: str) -> None:
+    db.session.merge(Setting(key="sampling_start_month", value=month, description=""))
+    db.session.commit()
 
 
 def count(model) -> int:  # type: ignore[no-untyped-def]
@@ -65,8 +79,8 @@ def city_setup(app):  # type: ignore[no-untyped-def]
 
 
 def test_draw_samples_ceil_30_percent_per_county_and_assigns_evenly(city_setup):  # type: ignore[no-untyped-def]
-    round_, fresh = draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
-    assert fresh
+    round_ = freeze_and_draw("2026-10", "31415926535897932384", now())
+    assert round_.drawn and round_.witnessed
     assert round_.population_size == 11
     sizes = rounds.county_sizes(round_)
     assert sizes == {"WY": (10, 3), "YW": (1, 1)}
@@ -90,29 +104,118 @@ def test_draw_samples_ceil_30_percent_per_county_and_assigns_evenly(city_setup):
     assert rounds.verify_round(round_).ok
 
 
-def test_a_month_is_drawn_once(city_setup):  # type: ignore[no-untyped-def]
+def test_a_month_is_frozen_once_and_drawn_once(city_setup):  # type: ignore[no-untyped-def]
+    start_at("2026-01")
+    frozen, fresh_freeze = freeze_month_once(rounds.Month(2026, 10), None, now())
+    refrozen, fresh_refreeze = freeze_month_once(rounds.Month(2026, 10), None, now())
+    assert fresh_freeze and not fresh_refreeze and refrozen.commitment == frozen.commitment
     first, fresh = draw_month_once(rounds.Month(2026, 10), "123456", None, now())
     again, fresh_again = draw_month_once(rounds.Month(2026, 10), None, None, now())
     assert fresh and not fresh_again
-    assert again.id == first.id and again.seed == "123456"
+    assert again.id == first.id and again.public_value == "123456" and again.witnessed
     assert count(SampleRound) == 1
     assert count(SamplePick) == 4
 
 
-def test_draw_sample_json_and_verify_cli(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_freeze_publishes_the_commitment_and_not_the_secret(city_setup, runner):  # type: ignore[no-untyped-def]
+    # SPEC §5: "draws a 32-byte secret from a CSPRNG and publishes only its commitment
+    # (SHA-256 of the secret's 64-hex-digit text)"
+    start_at("2026-01")
+    result = runner.invoke(args=["freeze-sample", "--month", "2026-10", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    round_ = rounds.get_round("2026-10")
+    assert round_ is not None and not round_.drawn
+    assert len(round_.secret) == 64 and int(round_.secret, 16) >= 0
+    assert record["commitment"] == hashlib.sha256(round_.secret.encode()).hexdigest()
+    assert round_.secret not in result.stdout
+    assert record["secret"] is None and record["seed"] is None and record["picks"] is None
+    text = "".join(sorted(f"{c},{p}\n" for c, p in _population_pairs()))
+    assert record["population_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    plain = runner.invoke(args=["freeze-sample", "--month", "2026-10"])
+    assert plain.exit_code == 0 and record["commitment"] in plain.stdout
+    assert record["population_sha256"] in plain.stdout and "2026-10" in plain.stdout
+    assert "此前已冻结" in plain.stderr
+    assert count(SamplePick) == 0
+
+
+def _population_pairs() -> list[tuple[str, str]]:
+    from bargaining.models import County
+
+    return list(
+        db.session.execute(
+            select(County.code, ContractVersion.public_id)
+            .join(County, County.id == ContractVersion.county_id)
+            .where(ContractVersion.filed_on.between(date(2026, 10, 1), date(2026, 10, 31)))
+        ).all()
+    )
+
+
+def test_draw_sample_json_seed_and_tickets_as_spec_says(city_setup, runner):  # type: ignore[no-untyped-def]
+    # SPEC §5: seed = SHA-256 hex of "{secret},{public_value}"; ticket = SHA-256 hex of
+    # "{seed},{contract_id}"; sort by ticket ascending, take the first k per county
+    start_at("2026-01")
+    assert runner.invoke(args=["freeze-sample", "--month", "2026-10"]).exit_code == 0
     result = runner.invoke(
-        args=["draw-sample", "--month", "2026-10", "--seed", "271828182845", "--json"]
+        args=["draw-sample", "--month", "2026-10", "--public-value", "271828182845", "--json"]
     )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert set(record) == {"month", "seed", "rate", "population_sha256", "population", "picks"}
-    assert (
-        record["month"] == "2026-10"
-        and record["seed"] == "271828182845"
-        and record["rate"] == "0.3"
-    )
+    assert set(record) == {
+        "month",
+        "rate",
+        "frozen_at",
+        "population_sha256",
+        "commitment",
+        "secret",
+        "public_value",
+        "witnessed",
+        "seed",
+        "population",
+        "picks",
+    }
+    assert record["month"] == "2026-10" and record["rate"] == "0.3"
+    assert record["public_value"] == "271828182845" and record["witnessed"] is True
+    secret = record["secret"]
+    assert hashlib.sha256(secret.encode()).hexdigest() == record["commitment"]
+    seed = hashlib.sha256(f"{secret},271828182845".encode()).hexdigest()
+    assert record["seed"] == seed
+    by_county: dict[str, list[tuple[str, str]]] = {}
+    for m in record["population"]:
+        ticket = hashlib.sha256(f"{seed},{m['contract_id']}".encode()).hexdigest()
+        by_county.setdefault(m["county"], []).append((ticket, m["contract_id"]))
+    expected = [
+        {"county": county, "contract_id": pid, "ticket": ticket}
+        for county in sorted(by_county)
+        for ticket, pid in sorted(by_county[county])[: -(-3 * len(by_county[county]) // 10)]
+    ]
+    assert record["picks"] == expected
     assert len(record["population"]) == 11 and len(record["picks"]) == 4
-    assert set(record["picks"][0]) == {"county", "contract_id", "ticket"}
+
+
+def test_draw_sample_refuses_a_month_not_frozen(city_setup, runner):  # type: ignore[no-untyped-def]
+    start_at("2026-01")
+    result = runner.invoke(args=["draw-sample", "--month", "2026-10", "--public-value", "123456"])
+    assert result.exit_code == 1
+    assert "尚未冻结" in result.stderr and "freeze-sample" in result.stderr
+    assert count(SampleRound) == 0
+
+
+def test_a_drawn_month_prints_its_record_again(city_setup, runner):  # type: ignore[no-untyped-def]
+    # SPEC §9: "a drawn month prints the same record again and exits 0"
+    freeze_and_draw("2026-10", "271828182845", now())
+    first = runner.invoke(args=["draw-sample", "--month", "2026-10", "--json"])
+    other = runner.invoke(
+        args=["draw-sample", "--month", "2026-10", "--public-value", "999999", "--json"]
+    )
+    assert first.exit_code == 0 and other.exit_code == 0, other.output
+    assert json.loads(first.stdout) == json.loads(other.stdout)
+    assert json.loads(other.stdout)["public_value"] == "271828182845"
+    assert "此前已抽取" in other.stderr and count(SampleRound) == 1
+
+
+def test_verify_sample_cli_catches_tampering(city_setup, runner):  # type: ignore[no-untyped-def]
+    freeze_and_draw("2026-10", "271828182845", now())
     ok = runner.invoke(args=["verify-sample", "--month", "2026-10"])
     assert ok.exit_code == 0 and "核验通过" in ok.stdout
     # tamper with a stored pick: verification must fail
@@ -123,21 +226,44 @@ def test_draw_sample_json_and_verify_cli(city_setup, runner):  # type: ignore[no
     bad = runner.invoke(args=["verify-sample", "--month", "2026-10"])
     assert bad.exit_code == 1
     assert bad.stderr.strip()
-    other_seed = runner.invoke(args=["draw-sample", "--month", "2026-10", "--seed", "999999"])
-    assert other_seed.exit_code == 1 and "每月只抽取一次" in other_seed.stderr
     missing = runner.invoke(args=["verify-sample", "--month", "2026-09"])
     assert missing.exit_code == 1 and "尚未抽取" in missing.stderr
 
 
-def test_bad_month_and_seed_exit_1(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_verify_sample_catches_a_secret_that_does_not_open_the_commitment(city_setup, runner):  # type: ignore[no-untyped-def]
+    freeze_and_draw("2026-10", "271828182845", now())
+    db.session.execute(text("UPDATE sample_round SET secret = :s"), {"s": "0" * 64})
+    db.session.commit()
+    bad = runner.invoke(args=["verify-sample", "--month", "2026-10"])
+    assert bad.exit_code == 1 and "承诺值" in bad.stderr
+
+
+def test_bad_month_and_public_value_exit_1(city_setup, runner):  # type: ignore[no-untyped-def]
+    start_at("2026-01")
+    assert runner.invoke(args=["freeze-sample", "--month", "2026-13"]).exit_code == 1
     assert runner.invoke(args=["draw-sample", "--month", "2026-13"]).exit_code == 1
-    result = runner.invoke(args=["draw-sample", "--month", "2026-10", "--seed", "abc"])
-    assert result.exit_code == 1 and "种子" in result.stderr
-    assert count(SampleRound) == 0
+    assert runner.invoke(args=["freeze-sample", "--month", "2026-10"]).exit_code == 0
+    result = runner.invoke(args=["draw-sample", "--month", "2026-10", "--public-value", "abc"])
+    assert result.exit_code == 1 and "公开值" in result.stderr
+    assert count(SamplePick) == 0 and not rounds.get_round("2026-10").drawn
+
+
+def test_unwitnessed_draw_has_an_empty_public_value_and_says_so(city_setup, client, runner):  # type: ignore[no-untyped-def]
+    # SPEC §5: "the scheduler draws with an empty public value and the round is marked
+    # unwitnessed on every page that shows it"
+    start_at("2026-01")
+    assert runner.invoke(args=["freeze-sample", "--month", "2026-10"]).exit_code == 0
+    result = runner.invoke(args=["draw-sample", "--month", "2026-10", "--json"])
+    record = json.loads(result.stdout)
+    assert record["public_value"] == "" and record["witnessed"] is False
+    assert record["seed"] == hashlib.sha256(f"{record['secret']},".encode()).hexdigest()
+    login(client, "city")
+    assert "未经见证" in client.get("/sampling").get_data(as_text=True)
+    assert "未经见证" in client.get("/sampling/2026-10").get_data(as_text=True)
 
 
 def test_late_backfilled_version_joins_the_next_round(city_setup):  # type: ignore[no-untyped-def]
-    september, _ = draw_month_once(rounds.Month(2026, 9), "111111", None, now())
+    september = freeze_and_draw("2026-09", "111111", now())
     assert september.population_size == 0
     insp = db.session.scalars(select(User).where(User.username == "insp-WY")).one()
     late_ent = make_enterprise("WY")
@@ -147,7 +273,7 @@ def test_late_backfilled_version_joins_the_next_round(city_setup):  # type: igno
     late_version = db.session.scalars(
         select(ContractVersion).where(ContractVersion.name == late_ent.name)
     ).one()
-    october, _ = draw_month_once(rounds.Month(2026, 10), "111111", None, now())
+    october = freeze_and_draw("2026-10", "111111", now())
     assert october.population_size == 12 and october.late_count == 1
     assert f"WY,{late_version.public_id}\n" in rounds.population_of(october)
     assert late_version.public_id not in rounds.population_of(september)
@@ -157,13 +283,40 @@ def test_late_backfilled_version_joins_the_next_round(city_setup):  # type: igno
     assert picked_late in ([], [True])
 
 
-def test_the_current_month_cannot_be_drawn(city_setup):  # type: ignore[no-untyped-def]
+def test_the_current_month_cannot_be_frozen(city_setup):  # type: ignore[no-untyped-def]
+    start_at("2026-01")
     with pytest.raises(rounds.RoundProblem, match="尚未结束"):
-        rounds.draw_round(rounds.Month.of(datetime.now(LOCAL_TZ).date()), None, None, now())
+        rounds.freeze_round(rounds.Month.of(datetime.now(LOCAL_TZ).date()), None, now())
 
 
-def test_catch_up_draws_each_missed_month_once(city_setup):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 8), "222222", None, now())
+def test_months_before_the_start_month_cannot_be_frozen_or_drawn(city_setup, client, runner):  # type: ignore[no-untyped-def]
+    # SPEC §5: "Months before sampling_start_month ... cannot be frozen or drawn"
+    start_at("2026-09")
+    login(client, "city")
+    response = client.post(
+        "/sampling/freeze", data={"csrf_token": _token(client, "/sampling"), "month": "2000-01"}
+    )
+    assert response.status_code == 303
+    cli = runner.invoke(args=["freeze-sample", "--month", "2026-08"])
+    assert cli.exit_code == 1 and "sampling_start_month" in cli.stderr
+    assert count(SampleRound) == 0
+
+
+def test_without_a_start_month_only_last_month_may_be_frozen_first(city_setup, runner):  # type: ignore[no-untyped-def]
+    # an empty sampling_start_month must not let anyone freeze 2000-01 (then catch up 317 months)
+    result = runner.invoke(args=["freeze-sample", "--month", "2000-01"])
+    assert result.exit_code == 1 and count(SampleRound) == 0
+
+
+def test_catch_up_never_goes_before_the_start_month(city_setup):  # type: ignore[no-untyped-def]
+    start_at("2026-09")
+    assert catch_up(date(2026, 11, 25), now()) == ["2026-09", "2026-10"]
+    assert sorted(db.session.scalars(select(SampleRound.month))) == ["2026-09", "2026-10"]
+
+
+def test_catch_up_freezes_and_draws_each_missed_month_once(city_setup):  # type: ignore[no-untyped-def]
+    start_at("2026-08")
+    freeze_and_draw("2026-08", "222222", now())
     drawn = catch_up(date(2026, 11, 25), now())
     assert drawn == ["2026-09", "2026-10"]
     assert catch_up(date(2026, 11, 25), now()) == []
@@ -172,6 +325,61 @@ def test_catch_up_draws_each_missed_month_once(city_setup):  # type: ignore[no-u
         "2026-09",
         "2026-10",
     ]
+    assert all(not r.witnessed for r in rounds_of(["2026-09", "2026-10"]))
+
+
+def test_the_scheduler_waits_for_the_public_value_until_the_third_working_day(city_setup):  # type: ignore[no-untyped-def]
+    # SPEC §5: "if none is entered by the 3rd working day (setting), the scheduler draws with
+    # an empty public value". November 2026: Mon 2, Tue 3, Wed 4 are the first working days.
+    start_at("2026-01")
+    frozen_at = datetime(2026, 10, 31, 16, 5, tzinfo=UTC)  # 00:05 on 1 Nov in Shanghai
+    freeze_month_once(rounds.Month(2026, 10), None, frozen_at)
+    before = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)  # 17:00 on the 3rd working day
+    assert draw_unwitnessed_due(before) == []
+    at = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)  # 18:00 Shanghai
+    assert draw_unwitnessed_due(at) == ["2026-10"]
+    round_ = rounds.get_round("2026-10")
+    assert round_.drawn and round_.witnessed is False and round_.public_value == ""
+
+
+def rounds_of(months: list[str]) -> list[SampleRound]:
+    return [rounds.get_round(m) for m in months]  # type: ignore[misc]
+
+
+def test_a_legacy_round_keeps_its_record_and_says_so(city_setup, client):  # type: ignore[no-untyped-def]
+    # drawn before commitments existed: as the migration leaves it (no commitment, old seed)
+    round_ = freeze_and_draw("2026-10", "123456", now())
+    old_seed = "31415926535897932384"
+    picks = rounds.sampling.draw(
+        old_seed, rounds.sampling.parse_population(rounds.population_of(round_)), Fraction(3, 10)
+    )
+    db.session.execute(text("DELETE FROM audit"))
+    db.session.execute(text("DELETE FROM sample_pick"))
+    for p in picks:
+        version = db.session.scalars(
+            select(ContractVersion).where(ContractVersion.public_id == p.public_id)
+        ).one()
+        db.session.add(
+            SamplePick(
+                round_id=round_.id,
+                county_id=version.county_id,
+                version_id=version.id,
+                public_id=p.public_id,
+                ticket=p.ticket,
+                rank=p.rank,
+            )
+        )
+    round_.commitment = round_.secret = round_.public_value = round_.witnessed = None
+    round_.seed, round_.seed_source = old_seed, "typed"
+    round_.algorithm = rounds.sampling.LEGACY_ALGORITHM
+    db.session.commit()
+    assert rounds.verify_round(round_).ok
+    record = rounds.round_json(round_)
+    assert record["commitment"] is None and record["secret"] is None
+    assert record["seed"] == old_seed
+    login(client, "city")
+    assert "承诺机制启用前抽取" in client.get("/sampling/2026-10").get_data(as_text=True)
+    assert "承诺机制启用前抽取" in client.get("/sampling").get_data(as_text=True)
 
 
 def _my_audit(username: str) -> tuple[User, Audit]:
@@ -184,7 +392,7 @@ def _my_audit(username: str) -> tuple[User, Audit]:
 def test_audit_fail_c5_opens_rectification_that_the_clerk_answers_and_inspector_verifies(
     city_setup, client
 ):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
+    freeze_and_draw("2026-10", "31415926535897932384", now())
     db.session.commit()
     insp, audit = _my_audit("insp-WY")
     login(client, insp.username)
@@ -243,7 +451,7 @@ def test_audit_fail_c5_opens_rectification_that_the_clerk_answers_and_inspector_
 
 
 def test_invalid_transition_is_refused_with_a_message(city_setup):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
+    freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     results = {**ALL_PASS, "C3": ("fail", "最低工资1900元")}
     save_audit(audit, insp, results, "", TODAY, complete=True)
@@ -256,7 +464,7 @@ def test_invalid_transition_is_refused_with_a_message(city_setup):  # type: igno
 
 
 def test_completing_needs_every_item_and_notes_for_failures(city_setup):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
+    freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     with pytest.raises(ActionRefused, match="未填：C9"):
         save_audit(
@@ -275,7 +483,7 @@ def test_completing_needs_every_item_and_notes_for_failures(city_setup):  # type
 
 
 def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
+    freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     other = db.session.scalars(select(User).where(User.username == "insp-WY-2")).one()
     assert audit.inspector_id != other.id
@@ -284,7 +492,7 @@ def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):  # type: ign
 
 
 def test_scoping_of_audits_and_rectifications(city_setup, client):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
+    freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     save_audit(audit, insp, {**ALL_PASS, "C6": ("fail", "未录入平台")}, "", TODAY, complete=True)
     db.session.commit()
@@ -413,11 +621,11 @@ def test_home_page_shows_reminders(city_setup, client):  # type: ignore[no-untyp
 
 
 def test_round_pages_render_for_city_and_inspector(city_setup, client):  # type: ignore[no-untyped-def]
-    draw_month_once(rounds.Month(2026, 10), "31415926535897932384", None, now())
-    db.session.commit()
+    round_ = freeze_and_draw("2026-10", "31415926535897932384", now())
     login(client, "city")
     page = client.get("/sampling/2026-10").get_data(as_text=True)
-    assert "31415926535897932384" in page and "SHA-256" in page
+    assert "31415926535897932384" in page and "SHA-256" in page and round_.commitment in page
+    assert "现场见证" in page
     population = client.get("/sampling/2026-10/population.txt")
     assert population.status_code == 200 and population.data.count(b"\n") == 11
     client.post("/logout", data={"csrf_token": _token(client, "/")})
@@ -431,19 +639,50 @@ def test_round_pages_render_for_city_and_inspector(city_setup, client):  # type:
     assert {ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)} == {"YW"}
 
 
-def test_city_draws_by_hand_from_the_page(city_setup, client):  # type: ignore[no-untyped-def]
+def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):  # type: ignore[no-untyped-def]
+    start_at("2026-01")
     login(client, "city")
+    not_frozen = client.post(
+        "/sampling/draw",
+        data={
+            "csrf_token": _token(client, "/sampling"),
+            "month": "2026-10",
+            "public_value": "654321",
+        },
+    )
+    assert not_frozen.status_code == 303 and count(SampleRound) == 0
+    frozen = client.post(
+        "/sampling/freeze", data={"csrf_token": _token(client, "/sampling"), "month": "2026-10"}
+    )
+    assert frozen.status_code == 302
+    round_ = db.session.scalars(select(SampleRound)).one()
+    page = client.get("/sampling/2026-10").get_data(as_text=True)
+    assert round_.commitment in page and round_.secret not in page
+    assert "已冻结，待输入公开值" in page
     response = client.post(
         "/sampling/draw",
-        data={"csrf_token": _token(client, "/sampling"), "month": "2026-10", "seed": "654321"},
+        data={
+            "csrf_token": _token(client, "/sampling"),
+            "month": "2026-10",
+            "public_value": "654321",
+        },
     )
     assert response.status_code == 302
-    assert db.session.scalars(select(SampleRound.seed)).one() == "654321"
+    db.session.expire_all()
+    round_ = db.session.scalars(select(SampleRound)).one()
+    assert round_.public_value == "654321" and round_.witnessed
+    assert round_.seed == hashlib.sha256(f"{round_.secret},654321".encode()).hexdigest()
     again = client.post(
         "/sampling/draw",
-        data={"csrf_token": _token(client, "/sampling"), "month": "2026-10", "seed": "1234567"},
+        data={
+            "csrf_token": _token(client, "/sampling"),
+            "month": "2026-10",
+            "public_value": "1234567",
+        },
     )
     assert again.status_code == 302 and count(SampleRound) == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(SampleRound.public_value)).one() == "654321"
 
 
 def _token(client, url: str) -> str:  # type: ignore[no-untyped-def]

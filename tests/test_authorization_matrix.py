@@ -7,13 +7,11 @@ Expectations: anonymous → login page (or 401 on the API); a role the route doe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from audits import rounds
-from audits.jobs import draw_month_once
 from audits.models import Audit, Evidence, Interview, Rectification, Supervision, Visit
 from audits.services import add_evidence, escalate, open_finding, save_audit
 from audits.visit_service import schedule_visits
@@ -28,6 +26,7 @@ from tests.factories import (
     contract_row,
     csrf_token,
     filing_workbook,
+    freeze_and_draw,
     login,
     make_enterprise,
     make_user,
@@ -147,7 +146,7 @@ def world(app):  # type: ignore[no-untyped-def]
         .id
     )
     db.session.commit()
-    draw_month_once(rounds.Month(2026, 10), "123456789", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "123456789")
     for ent, insp in data.values():
         audit = db.session.scalars(select(Audit).where(Audit.county_id == ent.county_id)).one()
         checks = {f"C{i}": ("pass", "") for i in range(1, 10)} | {

@@ -1,9 +1,11 @@
-"""A month is drawn exactly once, whatever the number of processes (SPEC §5), on PostgreSQL.
+"""A month is frozen once and drawn once, whatever the number of processes (SPEC §5), on
+PostgreSQL.
 
-Two real OS processes race: two ``flask draw-sample --month M`` at once, and two
-``audits.jobs.catch_up`` at once. The ``sample_round.month`` unique constraint must settle
-it: one round per month, one set of picks and audits, both processes exit 0, and the loser
-says the month was drawn before (``此前已抽取``).
+Two real OS processes race: two ``flask freeze-sample --month M`` at once, two
+``flask draw-sample --month M`` at once, and two ``audits.jobs.catch_up`` at once. The
+``sample_round.month`` unique constraint settles the freeze, a conditional UPDATE of the
+round the draw: one round per month, one set of picks and audits, both processes exit 0,
+and the loser says the month was frozen or drawn before (``此前已冻结`` / ``此前已抽取``).
 
 To make the race real rather than lucky (Python start-up jitter is longer than a small
 draw), the test holds ``LOCK TABLE sample_round`` while it starts the processes and lets go
@@ -238,7 +240,44 @@ def check_no_stray_rows() -> None:
     assert db.session.scalar(select(func.count()).select_from(Audit)) == stored
 
 
+def start_at(month: Month) -> None:
+    setting = db.session.get(Setting, "sampling_start_month")
+    assert setting is not None
+    setting.value = str(month)
+    db.session.commit()
+
+
+def test_two_freeze_sample_processes_freeze_a_month_once(filed):  # type: ignore[no-untyped-def]
+    start_at(min(DRAW_MONTHS, key=str))
+    flask = _flask()
+    for month in DRAW_MONTHS[:2]:
+        commands = [[flask, "--app", "app", "freeze-sample", "--month", str(month)]] * 2
+        results = run_together(commands, filed)
+        info = describe(commands, results)
+        assert [rc for rc, _, _ in results] == [0, 0], info
+        losers = [i for i, (_, _, err) in enumerate(results) if "此前已冻结" in err]
+        assert len(losers) == 1, info
+        db.session.expire_all()
+        round_ = db.session.scalars(
+            select(SampleRound).where(SampleRound.month == str(month))
+        ).one()
+        for _, out, _ in results:  # both printed the one stored commitment
+            assert round_.commitment in out and round_.population_sha256 in out, info
+        freezes = db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "freeze_sample", AuditLog.object_id == round_.id)
+        )
+        assert freezes == 1
+
+
 def test_two_draw_sample_processes_draw_a_month_once(filed):  # type: ignore[no-untyped-def]
+    from audits.jobs import freeze_month_once
+    from core.db import utcnow
+
+    start_at(min(DRAW_MONTHS, key=str))
+    for month in DRAW_MONTHS:
+        freeze_month_once(month, None, utcnow())
     flask = _flask()
     for month in DRAW_MONTHS:
         commands = [[flask, "--app", "app", "draw-sample", "--month", str(month)]] * 2
@@ -263,10 +302,7 @@ def test_two_draw_sample_processes_draw_a_month_once(filed):  # type: ignore[no-
 
 def test_two_catch_up_processes_draw_each_month_once(filed):  # type: ignore[no-untyped-def]
     months = sorted(DRAW_MONTHS, key=str)
-    setting = db.session.get(Setting, "sampling_start_month")
-    assert setting is not None
-    setting.value = str(months[0])
-    db.session.commit()
+    start_at(months[0])
     code = CATCH_UP.format(y=TODAY.year, m=TODAY.month, d=TODAY.day)
     commands = [[sys.executable, "-c", code]] * 2
     results = run_together(commands, filed)

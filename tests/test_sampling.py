@@ -350,18 +350,18 @@ def test_adding_members_with_higher_tickets_keeps_earlier_picks():
     assert grown[:3] == picked
 
 
-# ------------------------------------------------------------------ (f) seeds
+# ------------------------------------------------------------------ (f) public values
 
 
 @pytest.mark.parametrize("digits", [6, 7, 20, 63, 64])
-def test_check_seed_accepts_six_to_sixty_four_digits(digits):
-    seed = ("31415926535897932384626433832795028841971693993751058209749445923078")[:digits]
-    assert sampling.check_seed(seed) == seed
-    assert sampling.check_seed(f"  {seed}\n") == seed
+def test_check_public_value_accepts_six_to_sixty_four_digits(digits):
+    value = ("31415926535897932384626433832795028841971693993751058209749445923078")[:digits]
+    assert sampling.check_public_value(value) == value
+    assert sampling.check_public_value(f"  {value}\n") == value
 
 
 @pytest.mark.parametrize(
-    "seed",
+    "value",
     [
         "",
         "12345",
@@ -375,31 +375,22 @@ def test_check_seed_accepts_six_to_sixty_four_digits(digits):
         "+1234567",
     ],
 )
-def test_check_seed_refuses_what_is_not_six_to_sixty_four_digits(seed):
+def test_check_public_value_refuses_what_is_not_six_to_sixty_four_digits(value):
     with pytest.raises(sampling.SeedProblem) as info:
-        sampling.check_seed(seed)
-    assert "种子" in str(info.value)
+        sampling.check_public_value(value)
+    assert "公开值" in str(info.value)
 
 
-@pytest.mark.parametrize("seed", ["１２３４５６７８", "١٢٣٤٥٦٧٨", "१२३४५६७८"])
-def test_check_seed_never_keeps_non_ascii_digits(seed):
-    # SPEC §5: the seed is a decimal string that anyone can type again to recompute the draw.
-    # Full-width or other-script digits would give different tickets from the ASCII digits a
+@pytest.mark.parametrize("value", ["１２３４５６７８", "١٢٣٤٥٦٧٨", "१२३४५६७८"])
+def test_check_public_value_never_keeps_non_ascii_digits(value):
+    # SPEC §5: the public value is digits that anyone can type again to recompute the seed.
+    # Full-width or other-script digits would give a different seed from the ASCII digits a
     # verifier types, so they must be refused or normalised to ASCII.
     try:
-        checked = sampling.check_seed(seed)
+        checked = sampling.check_public_value(value)
     except sampling.SeedProblem:
         return
     assert checked.isascii() and checked.isdigit()
-
-
-def test_new_seed_is_twenty_ascii_digits_and_fresh():
-    seeds = [sampling.new_seed() for _ in range(5)]
-    for seed in seeds:
-        assert len(seed) == 20
-        assert seed.isascii() and seed.isdigit()
-        assert sampling.check_seed(seed) == seed
-    assert len(set(seeds)) == 5
 
 
 # ------------------------------------------------------------------ (g) parse round trip
@@ -499,3 +490,43 @@ def test_assign_is_deterministic_and_independent_of_inspector_order():
     assert sampling.assign(picks, [1, 2, 3, 4], last, load) == first
     assert sampling.assign(picks, [4, 2, 3, 1], last, load) == first
     assert sampling.assign(picks, (3, 1, 4, 2), dict(last), dict(load)) == first
+
+
+# ------------------------------------------------------------------ (i) commit, then reveal
+
+
+def test_commitment_is_sha256_of_the_secrets_hex_text():
+    # SPEC §5: "its commitment (SHA-256 of the secret's 64-hex-digit text)"
+    secret = "ab" * 32
+    assert sampling.commitment(secret) == hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def test_new_secret_is_32_bytes_as_64_lowercase_hex_digits_and_fresh():
+    secrets_ = {sampling.new_secret() for _ in range(5)}
+    assert len(secrets_) == 5
+    for secret in secrets_:
+        assert len(secret) == 64 and sampling.is_secret(secret)
+        assert bytes.fromhex(secret).hex() == secret
+
+
+def test_seed_is_sha256_hex_of_secret_comma_public_value():
+    # SPEC §5: seed = SHA-256 hex of "{secret},{public_value}" (public value empty when unwitnessed)
+    secret = "0f" * 32
+    assert (
+        sampling.seed_of(secret, "314159")
+        == hashlib.sha256(f"{secret},314159".encode()).hexdigest()
+    )
+    assert sampling.seed_of(secret, "") == hashlib.sha256(f"{secret},".encode()).hexdigest()
+
+
+def test_a_different_public_value_gives_a_different_draw():
+    members = as_members([("WY", f"HT{i:06d}-1") for i in range(50)])
+    secret = sampling.new_secret()
+    one = sampling.draw(sampling.seed_of(secret, "111111"), members, THREE_TENTHS)
+    two = sampling.draw(sampling.seed_of(secret, "111112"), members, THREE_TENTHS)
+    assert {p.public_id for p in one} != {p.public_id for p in two}
+
+
+def test_public_value_keeps_its_digits():
+    assert sampling.check_public_value(" 123456 ") == "123456"
+    assert sampling.check_public_value("9" * 64) == "9" * 64

@@ -15,7 +15,8 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
-        "monthly_sample_draw",
+        "monthly_sample_freeze",
+        "sample_unwitnessed_draw",
         "daily_escalation",
         "monthly_target_snapshot",
         "stale_uploads",
@@ -27,8 +28,11 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
     }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
-    draw_next = jobs["monthly_sample_draw"].trigger.get_next_fire_time(None, after)
-    assert draw_next == datetime(2026, 12, 1, 2, 0, tzinfo=LOCAL_TZ)
+    # SPEC §5: the scheduler freezes round M at 00:05 on the 1st of M+1 (Asia/Shanghai)
+    freeze_next = jobs["monthly_sample_freeze"].trigger.get_next_fire_time(None, after)
+    assert freeze_next == datetime(2026, 12, 1, 0, 5, tzinfo=LOCAL_TZ)
+    draw_next = jobs["sample_unwitnessed_draw"].trigger.get_next_fire_time(None, after)
+    assert draw_next == datetime(2026, 11, 25, 18, 0, tzinfo=LOCAL_TZ)
     escalation_next = jobs["daily_escalation"].trigger.get_next_fire_time(None, after)
     assert escalation_next == datetime(2026, 11, 26, 1, 0, tzinfo=LOCAL_TZ)
     snapshot_next = jobs["monthly_target_snapshot"].trigger.get_next_fire_time(None, after)
@@ -46,6 +50,10 @@ def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-
     run_startup_jobs(app)
     months = sorted(db.session.scalars(select(SampleRound.month)))
     assert months[0] == "2026-08" and len(months) >= 3  # 2026-08 up to last month
+    drawn = sorted(
+        db.session.scalars(select(SampleRound.month).where(SampleRound.drawn_at.is_not(None)))
+    )
+    assert drawn[:2] == ["2026-08", "2026-09"]  # past their 3rd working day: drawn unwitnessed
     run_startup_jobs(app)
     assert sorted(db.session.scalars(select(SampleRound.month))) == months
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
-from audits import rounds
-from audits.jobs import draw_month_once
 from audits.models import Audit
 from bargaining.uploads import run_upload
 from core.db import db
 from core.models import Role, User
 from reports.services import backfill_snapshots
 from tests.browser.conftest import shot
-from tests.factories import PASSWORD, contract_row, filing_workbook, make_enterprise, make_user
+from tests.factories import (
+    PASSWORD,
+    contract_row,
+    filing_workbook,
+    freeze_and_draw,
+    make_enterprise,
+    make_user,
+)
 
 
 def _login(page, username: str) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +87,7 @@ def test_audit_a_pick_in_the_browser(page, app):  # type: ignore[no-untyped-def]
     row = contract_row(ent, 合同编号="A-1", 备案日期=date(2026, 10, 9))
     run_upload(insp, "filings", "a.xlsx", filing_workbook([row]), date(2026, 11, 25))
     db.session.commit()
-    draw_month_once(rounds.Month(2026, 10), "42424242", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "42424242")
     audit = db.session.scalars(select(Audit)).one()
     assert (
         audit.inspector_id
