@@ -29,9 +29,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from core import audit_log
 from core.db import db
 from core.i18n import Msg, _, tr
-from core.models import Notification, NotificationChannel, NotificationPreference, User
+from core.models import Notification, NotificationChannel, NotificationPreference, Role, User
 
 INAPP, EMAIL, WECOM, DINGTALK = "inapp", "email", "wecom", "dingtalk"
 USER_CHANNELS = (INAPP, EMAIL)
@@ -326,6 +327,8 @@ def deliver(now: datetime, *, digests: bool) -> DeliveryResult:
         user = users[user_id]
         subject = _("每日提醒：%(n)s 条待办", n=len(items))
         body = "\n\n".join(_text(r.subject, r.link) for r in items)
+        if user.role == Role.CITY:
+            body += "\n\n" + log_head_line()
         try:
             send_email(user.email, subject, body)
             _mark(items, now, None)
@@ -335,6 +338,13 @@ def deliver(now: datetime, *, digests: bool) -> DeliveryResult:
             result.failed += len(items)
     db.session.flush()
     return result
+
+
+def log_head_line() -> str:
+    """The audit log's head as the city's digest shows it (SPEC §3): a reader who keeps the
+    digests can tell a log cut short or rewritten since from the public page or verify-log."""
+    count, head_hash = audit_log.head()
+    return _("操作日志：共 %(n)s 条，当前头哈希 %(hash)s", n=count, hash=head_hash)
 
 
 # ---------------------------------------------------------------------------- reading

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from audits.notices import send_immediate, send_notifications
 from audits.services import open_finding
 from bargaining.models import County
-from core import notify
+from core import audit_log, notify
 from core.db import db
 from core.models import Notification, NotificationChannel, Role, User
 from core.scheduler import build_scheduler
@@ -378,3 +378,21 @@ def test_a_county_without_inspector_is_reported(mailbox):  # type: ignore[no-unt
     send_notifications(TODAY, NOW)
     assert len(mailbox.messages) == 1 and "磐安县" in mailbox.subjects()[0]
     assert db.session.scalar(select(func.count()).select_from(User)) == 10
+
+
+def test_the_citys_digest_carries_the_audit_log_head(mailbox):  # type: ignore[no-untyped-def]
+    """SPEC §3: the current head hash is shown ... in the city's daily digest."""
+    city = make_user("city", Role.CITY)
+    city.email = "city@example.org"
+    db.session.flush()
+    notify.set_preferences(city, {"inapp": False, "email": True})
+    db.session.commit()
+    send_notifications(TODAY, NOW)  # the county without an inspector reaches the city
+    count, head_hash = audit_log.head()
+    assert count > 0
+    bodies = [
+        message_from_bytes(raw).get_payload(decode=True).decode()
+        for to, raw in mailbox.messages
+        if "city@example.org" in to
+    ]
+    assert bodies and head_hash in bodies[0] and f"共 {count} 条" in bodies[0]

@@ -8,8 +8,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from audits import rounds
-from audits.jobs import draw_month_once
 from audits.models import Audit
 from bargaining.models import Contract, ContractVersion
 from bargaining.services import KIND_FILINGS
@@ -21,6 +19,7 @@ from tests.factories import (
     contract_row,
     csrf_token,
     filing_workbook,
+    freeze_and_draw,
     login,
     make_enterprise,
     make_user,
@@ -97,7 +96,7 @@ def test_contract_page_shows_the_flag_as_of_today(client, filed, monkeypatch):  
 def test_c6_pre_audit_help_holds_as_of_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
     """SPEC §4: the platform flag is true as of today — so the audit's C6 line shows it."""
     # drawn after the filing was recorded (created_at is the machine's time)
-    draw_month_once(rounds.Month(2026, 10), "123456789", None, utcnow())
+    freeze_and_draw("2026-10", "123456789", utcnow())
     db.session.commit()
     audit = db.session.scalars(select(Audit)).one()
     login(client, "insp-WY")

@@ -9,12 +9,18 @@ import openpyxl
 import pytest
 
 import audits.views
-from audits import rounds
-from audits.jobs import draw_month_once
 from core.db import db
 from core.models import Role
 from reports.charts import trend
-from tests.factories import contract_row, filing_workbook, login, make_enterprise, make_user, upload
+from tests.factories import (
+    contract_row,
+    filing_workbook,
+    freeze_and_draw,
+    login,
+    make_enterprise,
+    make_user,
+    upload,
+)
 
 
 def test_a_reupload_lands_on_the_earlier_upload_saying_already_imported(client):  # type: ignore[no-untyped-def]
@@ -38,7 +44,7 @@ def test_the_draw_form_does_not_offer_a_month_already_drawn(client, monkeypatch)
     db.session.commit()
     login(client, "city")
     assert 'name="month" value="2026-10"' in client.get("/sampling").get_data(as_text=True)
-    draw_month_once(rounds.Month(2026, 10), "123456789", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "123456789", datetime.now(UTC))
     db.session.commit()
     html = client.get("/sampling").get_data(as_text=True)
     assert 'name="month" value="2026-10"' not in html and "2026-10 已抽取" in html
@@ -56,7 +62,7 @@ def test_the_picks_export_shows_status_labels(client):  # type: ignore[no-untype
     outcome = run_upload(insp, "filings", "f.xlsx", filing_workbook([row]), date(2026, 11, 25))
     assert outcome.status == "imported", outcome.upload.errors
     db.session.commit()
-    draw_month_once(rounds.Month(2026, 10), "123456789", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "123456789", datetime.now(UTC))
     db.session.commit()
     login(client, "city")
     ws = openpyxl.load_workbook(BytesIO(client.get("/sampling/2026-10/picks.xlsx").data)).active

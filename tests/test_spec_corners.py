@@ -21,7 +21,7 @@ from bargaining.cells import CellProblem, parse_date
 from bargaining.sheets import CONTRACTS
 from bargaining.uploads import run_upload
 from core.db import db
-from core.models import Role
+from core.models import Role, Setting
 from tests.conftest import TODAY
 from tests.factories import (
     contract_row,
@@ -301,9 +301,12 @@ def test_a_county_without_inspector_is_named_on_the_round_page_and_warned(client
     db.session.commit()
     login(client, city.username)
     token = csrf_token(client, "/sampling")
+    db.session.merge(Setting(key="sampling_start_month", value="2026-01", description=""))
+    db.session.commit()
+    client.post("/sampling/freeze", data={"csrf_token": token, "month": "2026-10"})
     response = client.post(
         "/sampling/draw",
-        data={"csrf_token": token, "month": "2026-10", "seed": "123456789"},
+        data={"csrf_token": token, "month": "2026-10", "public_value": "123456789"},
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)

@@ -8,8 +8,6 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from audits import rounds
-from audits.jobs import draw_month_once
 from audits.text_demo import build_demo_texts
 from bargaining.models import ContractText, ContractVersion
 from bargaining.recognition import default_rules, read_facts, recognise
@@ -18,7 +16,13 @@ from bargaining.texts import version_text
 from bargaining.uploads import run_upload
 from core.db import db
 from core.models import Role
-from tests.factories import contract_row, filing_workbook, make_enterprise, make_user
+from tests.factories import (
+    contract_row,
+    filing_workbook,
+    freeze_and_draw,
+    make_enterprise,
+    make_user,
+)
 
 VERSION = SimpleNamespace(
     contract_type="工资专项集体合同",
@@ -48,7 +52,7 @@ def test_demo_gives_the_open_audits_their_texts(app) -> None:  # type: ignore[no
     row = contract_row(ent, 合同编号="A-1", 备案日期=date(2026, 10, 9))
     run_upload(insp, "filings", "a.xlsx", filing_workbook([row]), date(2026, 11, 25))
     db.session.commit()
-    draw_month_once(rounds.Month(2026, 10), "42424242", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "42424242", datetime.now(UTC))
     stats = build_demo_texts(20261130, date(2026, 11, 25))
     assert list(stats.values()) == [1]
     text = db.session.scalars(select(ContractText)).one()

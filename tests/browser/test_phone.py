@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from audits import rounds
-from audits.jobs import draw_month_once
 from audits.models import Audit, Rectification, Visit
 from audits.services import save_audit
 from audits.visit_service import schedule_visits
@@ -21,7 +19,14 @@ from bargaining.uploads import run_upload
 from core.db import db
 from core.models import Role, User
 from tests.browser.conftest import shot
-from tests.factories import PASSWORD, contract_row, filing_workbook, make_enterprise, make_user
+from tests.factories import (
+    PASSWORD,
+    contract_row,
+    filing_workbook,
+    freeze_and_draw,
+    make_enterprise,
+    make_user,
+)
 from tests.text_files import docx_bytes
 
 WIDTH, HEIGHT = 390, 844
@@ -52,7 +57,7 @@ def site(app):  # type: ignore[no-untyped-def]
     attach_text(insp, version, "合同.docx", docx_bytes())
     db.session.commit()
     process_queued_texts(datetime.now(UTC))
-    draw_month_once(rounds.Month(2026, 10), "42424242", None, datetime.now(UTC))
+    freeze_and_draw("2026-10", "42424242", datetime.now(UTC))
     audit = db.session.scalars(select(Audit)).one()
     make_enterprise("WY")
     done = db.session.scalars(select(Audit)).one()
@@ -75,7 +80,7 @@ def site(app):  # type: ignore[no-untyped-def]
         date(2026, 11, 25),
     )
     db.session.commit()
-    draw_month_once(rounds.Month(2026, 9), "1234567", None, datetime.now(UTC))
+    freeze_and_draw("2026-09", "1234567", datetime.now(UTC))
     other = db.session.scalars(select(Audit).where(Audit.id != audit.id)).one()
     checks = {f"C{i}": ("pass", "") for i in range(1, 10)} | {"C6": ("fail", "未录入平台")}
     save_audit(other, insp, checks, "", date(2026, 11, 2), complete=True)
