@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
-from audits import rounds
-from audits.jobs import daily_escalation, draw_month_once
 from bargaining.cells import CellProblem, parse_date
+from core import parts
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
 from core.i18n import _, tr
+
+if TYPE_CHECKING:
+    from audits.rounds import Month
+
+# Each command imports the services it uses, so that other commands do not load them.
 
 
 def register_cli(app: Flask) -> None:
@@ -25,7 +30,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(calendar_year_command)
 
 
-def _month(text: str) -> rounds.Month:
+def _month(text: str) -> Month:
+    from audits import rounds
+
     try:
         return rounds.Month.parse(text)
     except rounds.RoundProblem as exc:
@@ -44,6 +51,9 @@ def _month(text: str) -> rounds.Month:
 )
 def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
     """Draw the 30% sample of the versions filed in MONTH (once; a drawn month is shown as it is)."""
+    from audits import rounds
+    from audits.jobs import draw_month_once
+
     month = _month(month_text)
     existing = rounds.get_round(str(month))
     if existing is not None and seed and seed.strip() != existing.seed:
@@ -83,6 +93,8 @@ def draw_sample(month_text: str, seed: str | None, as_json: bool) -> None:
 @click.option("--month", "month_text", required=True)
 def verify_sample(month_text: str) -> None:
     """Recompute the draw from the stored snapshot and seed; exit 1 on any difference."""
+    from audits import rounds
+
     month = _month(month_text)
     round_ = rounds.get_round(str(month))
     if round_ is None:
@@ -110,6 +122,8 @@ def verify_sample(month_text: str) -> None:
 )
 def escalate_command(date_text: str | None) -> None:
     """The daily escalation job, by hand: mark overdue items and open the interviews due."""
+    from audits.jobs import daily_escalation
+
     try:
         today = parse_date(date_text) if date_text else local_today()
     except CellProblem as exc:
@@ -142,7 +156,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     except PlanProblem as exc:
         fail(tr(exc.message))
     today = local_today()
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = parts.extension(current_app, "lagging_counties", lambda day: set())(today)
     try:
         result = schedule_visits(quarter, None, today, lagging)
         db.session.commit()

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import click
 from flask import Flask
+from flask.cli import FlaskGroup
 from sqlalchemy import select
 
 from core.db import db
@@ -34,6 +35,16 @@ def acting_user(username: str) -> User:
     if user is None or not user.active:
         fail(_("用户「%(username)s」不存在或已停用", username=username))
     return user
+
+
+def serving_a_command() -> bool:
+    """True while `flask` loads the app to list its commands or to run one of the app's own.
+
+    `flask run`, `flask shell` and `flask routes` load the app inside their own command, so
+    they get the whole web app; a command of ours needs no blueprint, template or limiter.
+    """
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and isinstance(ctx.command, FlaskGroup)
 
 
 def register_cli(app: Flask) -> None:
