@@ -26,7 +26,8 @@ def _in_context(app: Flask, name: str, func: Callable[[], Any]) -> Callable[[], 
         with app.app_context():
             try:
                 result = func()
-                log.info("job %s done: %s", name, result)
+                # a frequent job with nothing to do (an empty or zero result) logs quietly
+                log.log(logging.INFO if result else logging.DEBUG, "job %s done: %s", name, result)
             except Exception:
                 log.exception("job %s failed", name)
 
