@@ -419,6 +419,20 @@ def _filing_kpis(day: date) -> dict[int, dict[str, int]]:
     }
 
 
+def _county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
+    """audits.rounds.county_sizes, kept per drawn round: a drawn round's population snapshot
+    never changes (its SHA-256 is public), and parsing it again on every change of the data
+    cost the first dashboard request after a change most of its time."""
+    key = ("sizes", round_.id, round_.population_sha256, round_.rate)
+    with _lock:
+        sizes = _cache.get(key)
+    if sizes is None:
+        sizes = county_sizes(round_)
+        with _lock:
+            _cache[key] = sizes
+    return sizes  # type: ignore[no-any-return]
+
+
 def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
     """Per county: filings in drawn months and picks (抽查率), audits done and qualified (合格率)."""
     result: dict[int, dict[str, int]] = defaultdict(
@@ -429,7 +443,7 @@ def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
     for round_ in rounds:
         if round_.month > f"{day.year:04d}-{day.month:02d}":
             continue
-        for code, (n, _) in county_sizes(round_).items():
+        for code, (n, _) in _county_sizes(round_).items():
             result[codes[code]]["population"] += n
     for cid, n in db.session.execute(
         select(SamplePick.county_id, func.count(SamplePick.id)).group_by(SamplePick.county_id)
