@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
-from audits import rounds
-from audits.jobs import daily_escalation, draw_month_once, freeze_month_once
-from audits.models import SampleRound
 from bargaining.cells import CellProblem, parse_date
+from core import parts
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
 from core.i18n import _, tr
+
+if TYPE_CHECKING:
+    from audits.models import SampleRound
+    from audits.rounds import Month
+
+# Each command imports the services it uses, so that other commands do not load them.
 
 
 def register_cli(app: Flask) -> None:
@@ -27,7 +32,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(calendar_year_command)
 
 
-def _month(text: str) -> rounds.Month:
+def _month(text: str) -> Month:
+    from audits import rounds
+
     try:
         return rounds.Month.parse(text)
     except rounds.RoundProblem as exc:
@@ -70,6 +77,9 @@ def _describe(round_: SampleRound) -> str:
 )
 def freeze_sample(month_text: str, as_json: bool) -> None:
     """Freeze MONTH: fix its population, publish its hash and the commitment to the secret."""
+    from audits import rounds
+    from audits.jobs import freeze_month_once
+
     month = _month(month_text)
     try:
         round_, fresh = freeze_month_once(month, None, utcnow())
@@ -97,6 +107,9 @@ def freeze_sample(month_text: str, as_json: bool) -> None:
 )
 def draw_sample(month_text: str, public_value: str | None, as_json: bool) -> None:
     """Draw the frozen round of MONTH (once; a drawn month prints its record again)."""
+    from audits import rounds
+    from audits.jobs import draw_month_once
+
     month = _month(month_text)
     try:
         round_, fresh = draw_month_once(month, public_value, None, utcnow())
@@ -124,6 +137,8 @@ def draw_sample(month_text: str, public_value: str | None, as_json: bool) -> Non
 @click.option("--month", "month_text", required=True)
 def verify_sample(month_text: str) -> None:
     """Recompute the draw from the published record; exit 1 on any difference."""
+    from audits import rounds
+
     month = _month(month_text)
     round_ = rounds.get_round(str(month))
     if round_ is None or not round_.drawn:
@@ -157,6 +172,8 @@ def verify_sample(month_text: str) -> None:
 )
 def escalate_command(date_text: str | None) -> None:
     """The daily escalation job, by hand: mark overdue items and open the interviews due."""
+    from audits.jobs import daily_escalation
+
     try:
         today = parse_date(date_text) if date_text else local_today()
     except CellProblem as exc:
@@ -189,7 +206,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     except PlanProblem as exc:
         fail(tr(exc.message))
     today = local_today()
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = parts.extension(current_app, "lagging_counties", lambda day: set())(today)
     try:
         result = schedule_visits(quarter, None, today, lagging)
         db.session.commit()

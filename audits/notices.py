@@ -337,8 +337,11 @@ def send_notifications_command(date_text: str | None) -> None:
     )
 
 
-def register(app: Flask) -> None:
+def register_cli(app: Flask) -> None:
     app.cli.add_command(send_notifications_command)
+
+
+def register_jobs(app: Flask) -> None:
     jobs = app.extensions.setdefault("scheduled_jobs", [])
     jobs.append(
         (

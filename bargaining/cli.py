@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from bargaining.excel_import import FILE, RowError
-from bargaining.models import County, Enterprise
-from bargaining.queries import template_reference
-from bargaining.reference import seed_reference_data
-from bargaining.services import KIND_FILINGS, KIND_REGISTRY, NotAllowed
-from bargaining.template import filing_template, registry_template
-from bargaining.uploads import run_upload
-from core.auth import hash_password
+from core import parts
 from core.cli import acting_user, fail, write_output
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, tr
-from core.migrate import upgrade
 from core.models import Role, User
-from core.settings import seed_settings
+
+if TYPE_CHECKING:
+    from bargaining.excel_import import RowError
+
+# Each command imports what it uses: `flask import-filings` needs no Alembic, template writer
+# or demo city, and `flask --help` none of them.
 
 
 def register_cli(app: Flask) -> None:
@@ -37,11 +35,15 @@ def register_cli(app: Flask) -> None:
 
 
 def init_database() -> dict[str, int]:
+    from bargaining.reference import seed_reference_data
+    from core.migrate import upgrade
+    from core.settings import seed_settings
+
     assert db.engine is not None
     upgrade(db.engine)
     added = seed_reference_data()
     added["settings"] = seed_settings()
-    for step in current_app.extensions.get("init_steps", []):  # e.g. the working-day calendar
+    for step in parts.extension(current_app, "init_steps", []):  # e.g. the working-day calendar
         step()
     db.session.commit()
     return added
@@ -71,6 +73,7 @@ def init_db() -> None:
 def demo(if_empty: bool, seed: int) -> None:
     """Build the Jinhua demo city (about 4,450 enterprises) and print the demo logins."""
     from bargaining.demo import DEMO_PASSWORD, build_demo_city, demo_logins
+    from bargaining.models import Enterprise
 
     init_database()
     has_data = db.session.scalars(select(Enterprise.id).limit(1)).first() is not None
@@ -84,7 +87,7 @@ def demo(if_empty: bool, seed: int) -> None:
         db.session.commit()
         click.echo(_("演示城市已生成：%(stats)s", stats=_stats(stats)))
         # higher layers add their part of the demo (sample rounds, audits, visits…)
-        for step in current_app.extensions.get("demo_steps", []):
+        for step in parts.extension(current_app, "demo_steps", []):
             more = step(seed, today)
             db.session.commit()
             click.echo(_stats(more))
@@ -111,6 +114,9 @@ def create_user(
     email: str,
 ) -> None:
     """Create a user: enterprise|inspector|city|admin."""
+    from bargaining.models import County, Enterprise
+    from core.auth import hash_password
+
     if db.session.scalars(select(User).where(User.username == name)).first():
         fail(_("用户名「%(name)s」已存在", name=name))
     if len(password) < 8:
@@ -171,6 +177,9 @@ def create_user(
 
 
 def template_bytes(registry: bool, prefill: tuple[str, str, str] | None = None) -> bytes:
+    from bargaining.queries import template_reference
+    from bargaining.template import filing_template, registry_template
+
     counties, items = template_reference()
     return registry_template(counties) if registry else filing_template(counties, items, prefill)
 
@@ -187,6 +196,9 @@ def template(registry: bool, output: str) -> None:
 
 
 def _import(kind: str, file: str, username: str) -> None:
+    from bargaining.services import NotAllowed
+    from bargaining.uploads import run_upload
+
     user = acting_user(username)
     path = Path(file)
     if path.is_dir():
@@ -214,6 +226,8 @@ def _stats(stats: dict[str, object]) -> str:
 def _cli_line(error: RowError) -> str:
     """An error as `sheet!row column: message`; sheet and column are the workbook's own
     (Chinese) names, the message is in the operator's language."""
+    from bargaining.excel_import import FILE
+
     if error.sheet == FILE:
         return f"file: {tr(error.message)}"
     where = f"{error.sheet}!{error.row}" if error.row else error.sheet
@@ -228,6 +242,8 @@ def _cli_line(error: RowError) -> str:
 )
 def import_filings(file: str, username: str) -> None:
     """Import a filing workbook (合同 / 协商事项 / 覆盖企业) as USER."""
+    from bargaining.services import KIND_FILINGS
+
     _import(KIND_FILINGS, file, username)
 
 
@@ -236,6 +252,8 @@ def import_filings(file: str, username: str) -> None:
 @click.option("--as", "username", required=True, help="The user who keeps the registry.")
 def import_enterprises(file: str, username: str) -> None:
     """Import an enterprise registry workbook (企业名录) as USER."""
+    from bargaining.services import KIND_REGISTRY
+
     _import(KIND_REGISTRY, file, username)
 
 

@@ -37,7 +37,6 @@ from bargaining.filing import (
     record_platform_dates,
     select_in,
 )
-from bargaining.marking import marked_workbook
 from bargaining.models import (
     BargainingItem,
     Contract,
@@ -48,12 +47,12 @@ from bargaining.models import (
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from core import audit_log
 from core.db import Base, db, utcnow
+from core.filenames import safe_filename
 from core.i18n import Msg, _
 from core.models import Role, StoredFile, User, keep_file
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook
 from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
-from core.web import safe_filename
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
@@ -297,6 +296,8 @@ def marked_copy(upload: Upload, language: str) -> bytes | None:
         book = read_isolated(original.data)
     except FileRejected:
         return None
+    from bargaining.marking import marked_workbook  # openpyxl: only to write the copy
+
     data = marked_workbook(book.sheets, [error_from_dict(e) for e in upload.errors or []])
     sha = sha256_hex(data)
     keep_file(db.session, sha, data)

@@ -19,7 +19,6 @@ from bargaining.texts import (
     text_summary,
     version_text,
 )
-from core.auth import county_ids_in_scope
 from core.cli import acting_user, fail
 from core.db import db, utcnow
 from core.i18n import _, tr
@@ -37,6 +36,8 @@ def find_contract(user: User, number: str) -> Contract:
     if user.role == Role.ENTERPRISE:
         stmt = stmt.where(Contract.enterprise_id == user.enterprise_id)
     else:
+        from core.auth import county_ids_in_scope  # noqa: PLC0415 (the web stack, on demand)
+
         ids = county_ids_in_scope(user)
         if ids is not None:
             stmt = stmt.where(Contract.county_id.in_(ids))

@@ -12,6 +12,14 @@ data_only=True) iterating every row of every sheet into tuples.
 
 Goal (issue): >= 20,000 rows/s end to end and >= 1.5x the openpyxl-only read.
 
+Issue 18 adds, each printed with its ratio and goal: the insert stage (file_contracts)
+within 2x a bare insert of the same rows into a fresh database of the same schema (a Core
+executemany per table on SQLite, COPY per table on PostgreSQL); and ``flask import-filings``
+run as a fresh process (start-up included) on workbooks of 合同 + three 协商事项 each
+(``--cli-rows``, default the issue's 48,000 = 12k + 36k; several sizes give the cost curve)
+at >= 2x an in-process openpyxl read of the same file, PostgreSQL no slower than SQLite, and
+the command's peak resident memory under 1 GB.
+
 SQLite runs on a temporary file; PostgreSQL (``--pg-url``, default the local server) on a
 fresh database ``bench_import_<random>`` that is dropped afterwards. Nothing else is touched.
 """
@@ -21,8 +29,13 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
+import os
 import pstats
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
@@ -50,7 +63,7 @@ from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS  # noqa: E402
 from bargaining.uploads import run_upload  # noqa: E402
 from bargaining.uscc import ALPHABET, make_uscc  # noqa: E402
 from core.auth import hash_password  # noqa: E402
-from core.db import db, utcnow  # noqa: E402
+from core.db import Base, db, utcnow  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import Role, Setting, User  # noqa: E402
 from core.settings import seed_settings  # noqa: E402
@@ -58,11 +71,15 @@ from core.settings import seed_settings  # noqa: E402
 TODAY = date(2026, 11, 25)
 GOAL_ROWS_PER_S = 20_000
 GOAL_VS_OPENPYXL = 1.5
+GOAL_CLI_VS_OPENPYXL = 2.0  # issue 18: the CLI, process start included
+GOAL_INSERT_VS_FLOOR = 2.0  # issue 18: file_contracts against a bare insert / COPY
+GOAL_RSS_MB = 1024
 COVERAGE_PER_CONTRACT = 5
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 INDUSTRIES = ("五金制造", "纺织服装", "电子信息", "食品加工", "物流运输", "建筑建材")
 CONTRACT_TYPES = ("综合性集体合同", "工资专项集体合同")
 ITEM_PAIRS = (("W01", "S01"), ("W02", "A01"), ("W03", "S02"), ("W04", "D01"))
+ITEM_TRIPLES = (("W01", "S01", "A01"), ("W02", "A01", "D01"), ("W03", "S02", "T01"))
 
 
 # ----------------------------------------------------------------------------- the workbook
@@ -78,6 +95,13 @@ class Plan:
     coverage: int  # 覆盖企业 rows
     industry_contracts: int  # 行业性 contracts carrying the coverage rows
     enterprises: int  # registry entries to insert
+    items_per_contract: int = 2
+
+    @classmethod
+    def contracts_and_items(cls, rows: int) -> Plan:
+        """The issue's CLI workbook: a quarter of the rows contracts, three items each."""
+        contracts = rows // 4
+        return cls(4 * contracts, contracts, 3 * contracts, 0, 0, contracts, 3)
 
     @classmethod
     def for_rows(cls, rows: int) -> Plan:
@@ -188,7 +212,8 @@ def build_workbook(plan: Plan, ents: list[Ent]) -> bytes:
                 signed + timedelta(days=12),
             ]
         )
-        for code in ITEM_PAIRS[i % len(ITEM_PAIRS)]:
+        codes = ITEM_PAIRS if plan.items_per_contract == 2 else ITEM_TRIPLES
+        for code in codes[i % len(codes)]:
             items.append([number, code, f"{code} 条款摘要 {i + 1}"])
         for ent in covered:
             coverage.append([number, ent.uscc, ent.name])
@@ -256,6 +281,10 @@ class RunResult:
     total: float
     stages: dict[str, float | None] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    filed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    upload: dict[str, Any] = field(default_factory=dict)
+    stored: dict[str, Any] = field(default_factory=dict)
+    floor: float | None = None  # bare insert of the same rows
 
     @property
     def rate(self) -> float:
@@ -313,6 +342,95 @@ def insert_enterprises(ents: list[Ent]) -> None:
     db.session.commit()
 
 
+FILED_TABLES = (
+    "contract",
+    "contract_version",
+    "contract_item",
+    "contract_coverage",
+    "contract_flag",
+    "audit_log",
+)
+
+
+def filed_rows(before: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """What the import wrote: the rows of each filed table past the ids seen before it."""
+    tables = Base.metadata.tables
+    rows = {}
+    for name in FILED_TABLES:
+        table = tables[name]
+        stmt = select(table).where(table.c.id > before[name]).order_by(table.c.id)
+        rows[name] = [dict(r._mapping) for r in db.session.execute(stmt)]
+    return rows
+
+
+def max_ids() -> dict[str, int]:
+    tables = Base.metadata.tables
+    return {
+        name: db.session.scalar(select(func.coalesce(func.max(tables[name].c.id), 0))) or 0
+        for name in FILED_TABLES
+    }
+
+
+def bare_insert(
+    rows: dict[str, list[dict[str, Any]]], upload: dict[str, Any], stored: dict[str, Any]
+) -> float:
+    """Seconds to write the same rows with nothing but the database's own bulk path: a Core
+    executemany per table on SQLite, COPY per table on PostgreSQL (the contracts' pointer to
+    their current version left empty, which spares the floor the one cycle between tables)."""
+    tables = Base.metadata.tables
+    db.session.execute(insert(tables["stored_file"]), [stored])
+    db.session.execute(insert(tables["upload"]), [upload])
+    db.session.commit()
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    start = time.perf_counter()
+    for name in FILED_TABLES:
+        table = tables[name]
+        batch = rows[name]
+        if name == "contract":
+            batch = [{**r, "current_version_id": None} for r in batch]
+        if not batch:
+            continue
+        if postgres:
+            columns = list(batch[0])
+            cursor = connection.connection.driver_connection.cursor()
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cursor.copy(f'COPY "{name}" ({names}) FROM STDIN') as copy:
+                for r in batch:
+                    copy.write_row(
+                        [
+                            json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                            for v in r.values()
+                        ]
+                    )
+        else:
+            connection.execute(insert(table), batch)
+    db.session.commit()
+    return time.perf_counter() - start
+
+
+def floor_of(
+    url_factory: Any,
+    plan: Plan,
+    ents: list[Ent],
+    data: bytes,
+    rows: dict[str, list[dict[str, Any]]],
+    upload: dict[str, Any],
+    stored: dict[str, Any],
+) -> float:
+    with url_factory() as url:
+        app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_FAST": True})
+        try:
+            with app.app_context():
+                prepare_database(plan, len(data))
+                insert_enterprises(ents)
+                return bare_insert(rows, upload, stored)
+        finally:
+            db.session.remove()
+            if db.engine is not None:
+                db.engine.dispose()
+
+
 def run_one(
     backend: str, url: str, plan: Plan, ents: list[Ent], data: bytes, profile: bool
 ) -> RunResult:
@@ -322,6 +440,7 @@ def run_one(
             admin = prepare_database(plan, len(data))
             insert_enterprises(ents)
             db.session.expire_all()
+            before = max_ids()
             split = Split()
             profiler = cProfile.Profile() if profile else None
             with split.installed():
@@ -351,7 +470,18 @@ def run_one(
                 stages["commit"] = end - split.marks["file_contracts:end"]
             # store_upload, then the first commit (the original file kept) up to the read
             stages["store"] = split.between("store_upload:start", "read_isolated:start")
-            return RunResult(backend, plan.rows, total, stages, dict(outcome.upload.counts))
+            result = RunResult(backend, plan.rows, total, stages, dict(outcome.upload.counts))
+            result.filed = filed_rows(before)
+            tables = Base.metadata.tables
+            uploads = tables["upload"]
+            upload = db.session.execute(select(uploads).where(uploads.c.id == outcome.upload.id))
+            result.upload = dict(upload.one()._mapping)
+            stored = tables["stored_file"]
+            kept = db.session.execute(
+                select(stored).where(stored.c.sha256 == result.upload["sha256"])
+            )
+            result.stored = dict(kept.one()._mapping)
+            return result
     finally:
         db.session.remove()
         if db.engine is not None:
@@ -360,12 +490,134 @@ def run_one(
 
 def run_sqlite(plan: Plan, ents: list[Ent], data: bytes, profile: bool) -> RunResult:
     with sqlite_database("bench_import") as url:
-        return run_one("SQLite", url, plan, ents, data, profile)
+        run = run_one("SQLite", url, plan, ents, data, profile)
+    factory = lambda: sqlite_database("bench_floor")  # noqa: E731
+    run.floor = floor_of(factory, plan, ents, data, run.filed, run.upload, run.stored)
+    run.filed = {}
+    return run
 
 
 def run_postgres(pg_url: str, plan: Plan, ents: list[Ent], data: bytes, profile: bool) -> RunResult:
     with postgres_database(pg_url, "bench_import") as url:
-        return run_one("PostgreSQL", url, plan, ents, data, profile)
+        run = run_one("PostgreSQL", url, plan, ents, data, profile)
+    factory = lambda: postgres_database(pg_url, "bench_floor")  # noqa: E731
+    run.floor = floor_of(factory, plan, ents, data, run.filed, run.upload, run.stored)
+    run.filed = {}
+    return run
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+@dataclass
+class CliRun:
+    backend: str
+    seconds: float
+    rss_mb: float
+    start_seconds: float  # the same command on a missing file: process start and app load
+
+
+def run_cli(backend: str, url: str, plan: Plan, ents: list[Ent], data: bytes) -> CliRun:
+    """`flask import-filings FILE --as ADMIN` in a fresh process, timed from the outside."""
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_FAST": True})
+    with app.app_context():
+        admin = prepare_database(plan, len(data)).username
+        insert_enterprises(ents)
+    db.session.remove()
+    db.engine.dispose()
+    folder = Path(tempfile.mkdtemp(prefix="bench_cli_"))
+    path = folder / "filings.xlsx"
+    path.write_bytes(data)
+    env = dict(os.environ, FLASK_APP="app", DATABASE_URL=url)
+    python = str(ROOT / ".venv" / "bin" / "python")
+    if not Path(python).exists():
+        python = sys.executable
+
+    # GNU time reports the command's own peak RSS (a child forked from this big process
+    # would report this process's size as its peak)
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    wrap = [gnu_time, "-f", "PEAK_RSS_KB %M"] if Path(gnu_time).exists() else []
+
+    def flask(file: Path) -> tuple[float, int, float]:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [*wrap, python, "-m", "flask", "import-filings", str(file), "--as", admin],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        spent = time.perf_counter() - start
+        peak = [x for x in done.stderr.splitlines() if x.startswith("PEAK_RSS_KB")]
+        rss = int(peak[-1].split()[1]) / 1024 if peak else float("nan")
+        return spent, done.returncode, rss
+
+    start_s = min(flask(folder / "missing.xlsx")[0] for _ in range(3))
+    seconds, code, rss = flask(path)
+    shutil.rmtree(folder, ignore_errors=True)
+    if code != 0:
+        raise SystemExit(f"[{backend}] flask import-filings exited {code}")
+    return CliRun(backend, seconds, rss, start_s)
+
+
+def cli_runs(args: argparse.Namespace) -> int:
+    for rows in args.cli_rows:
+        cli_run_size(args, rows)
+    return 0
+
+
+def cli_run_size(args: argparse.Namespace, rows: int) -> None:
+    plan = Plan.contracts_and_items(rows)
+    counties = [(code, division) for code, _n, _p, _t, division, _c in COUNTIES]
+    ents = plan_enterprises(plan, counties)
+    data = build_workbook(plan, ents)
+    # side by side on a shared machine: an openpyxl read before every CLI run and after the
+    # last, the backends alternating, the best of each kept (the least disturbed)
+    factories = [("SQLite", lambda: sqlite_database("bench_cli"))]
+    if not args.skip_pg:
+        factories.append(("PostgreSQL", lambda: postgres_database(args.pg_url, "bench_cli")))
+    bases: list[float] = []
+    tried: dict[str, list[CliRun]] = {name: [] for name, _ in factories}
+    for _ in range(args.cli_repeats):
+        for name, factory in factories:
+            base_s, base_rows = openpyxl_read(data)
+            assert base_rows == plan.rows, (base_rows, plan.rows)
+            bases.append(base_s)
+            with factory() as url:
+                tried[name].append(run_cli(name, url, plan, ents, data))
+    bases.append(openpyxl_read(data)[0])
+    base_s = min(bases)
+    runs = [min(attempts, key=lambda r: r.seconds) for attempts in tried.values()]
+    print(
+        f"\nflask import-filings, {plan.rows:,} rows (合同 {plan.contracts:,} · 协商事项"
+        f" {plan.items:,}), {len(data) / 1048576:.1f} MB; best of {args.cli_repeats} runs"
+        f" per backend; openpyxl-only read in process, best of {len(bases)}: {base_s:.2f} s"
+    )
+    print(
+        f"{'backend':<11}{'total s':>9}{'rows/s':>9}{'start s':>9}{'vs openpyxl':>13}{'RSS MB':>9}"
+    )
+    for run in runs:
+        print(
+            f"{run.backend:<11}{run.seconds:9.2f}{plan.rows / run.seconds:9,.0f}"
+            f"{run.start_seconds:9.2f}{base_s / run.seconds:12.2f}x{run.rss_mb:9.0f}"
+        )
+    for run in runs:
+        ratio = base_s / run.seconds
+        verdict = "MET" if ratio >= GOAL_CLI_VS_OPENPYXL else "MISSED"
+        print(
+            f"{run.backend}: CLI end to end {ratio:.2f}x an openpyxl read (goal >="
+            f" {GOAL_CLI_VS_OPENPYXL}x, process start included) {verdict}"
+        )
+    if len(runs) == 2:
+        ratio = runs[1].seconds / runs[0].seconds
+        verdict = "MET" if ratio <= 1 else "MISSED"
+        print(f"PostgreSQL / SQLite end to end: {ratio:.2f} (goal <= 1.00) {verdict}")
+    for run in runs:
+        verdict = "MET" if run.rss_mb < GOAL_RSS_MB else "MISSED"
+        print(
+            f"{run.backend}: CLI peak RSS {run.rss_mb:.0f} MB (goal < {GOAL_RSS_MB} MB) {verdict}"
+        )
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -440,6 +692,16 @@ def report(
     )
     print()
     for run in runs:
+        insert_s = run.stages.get("insert")
+        if run.floor and insert_s:
+            ratio = insert_s / run.floor
+            bare = "COPY" if run.backend == "PostgreSQL" else "Core executemany"
+            verdict = "MET" if ratio <= GOAL_INSERT_VS_FLOOR else "MISSED"
+            print(
+                f"{run.backend}: insert {insert_s:.2f} s = {ratio:.2f}x a bare {bare} of the same"
+                f" rows ({run.floor:.2f} s; goal <= {GOAL_INSERT_VS_FLOOR}x) {verdict}"
+            )
+    for run in runs:
         ok_rate = run.rate >= GOAL_ROWS_PER_S
         ok_ratio = run.rate / base_rate >= GOAL_VS_OPENPYXL
         print(
@@ -455,7 +717,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server for the fresh database")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of run_upload")
+    parser.add_argument(
+        "--cli-rows",
+        type=int,
+        nargs="*",
+        default=[48_000],
+        help="rows of the workbooks imported through `flask import-filings` (a cost curve"
+        " with several, e.g. 10000 48000 100000; none to skip)",
+    )
+    parser.add_argument("--cli-only", action="store_true", help="only the CLI runs")
+    parser.add_argument("--cli-repeats", type=int, default=2, help="CLI runs per backend")
     args = parser.parse_args(argv)
+    if args.cli_only:
+        return cli_runs(args)
 
     plan = Plan.for_rows(args.rows)
     counties = [(code, division) for code, _n, _p, _t, division, _c in COUNTIES]
@@ -476,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run_postgres(args.pg_url, plan, ents, data, args.profile))
         print(f"PostgreSQL end to end: {runs[-1].total:.2f} s", flush=True)
     report(plan, len(data), build_s, base_s, base_rows, runs, args.profile)
-    return 0
+    return cli_runs(args)
 
 
 if __name__ == "__main__":

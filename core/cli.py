@@ -10,9 +10,9 @@ from typing import NoReturn
 
 import click
 from flask import Flask
+from flask.cli import FlaskGroup
 from sqlalchemy import select
 
-from core.auth import end_sessions
 from core.db import db
 from core.i18n import _
 from core.models import User
@@ -54,6 +54,16 @@ def acting_user(username: str) -> User:
     if user is None or not user.active:
         fail(_("用户「%(username)s」不存在或已停用", username=username))
     return user
+
+
+def serving_a_command() -> bool:
+    """True while `flask` loads the app to list its commands or to run one of the app's own.
+
+    `flask run`, `flask shell` and `flask routes` load the app inside their own command, so
+    they get the whole web app; a command of ours needs no blueprint, template or limiter.
+    """
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and isinstance(ctx.command, FlaskGroup)
 
 
 def register_cli(app: Flask) -> None:
@@ -145,6 +155,8 @@ def end_sessions_command(username: str, keep_tokens: bool) -> None:
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         fail(_("用户「%(username)s」不存在或已停用", username=username))
+    from core.auth import end_sessions  # the login stack, for this command only
+
     revoked = end_sessions(user, None, tokens=not keep_tokens)
     db.session.commit()
     click.echo(

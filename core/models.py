@@ -131,7 +131,6 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-
 class NotificationChannel(Base):
     """A work group's robot webhook (企业微信 group robot, 钉钉 custom robot), per county;
     ``county_id`` None is the city's own group."""

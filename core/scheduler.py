@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from core import parts
 from core.clock import LOCAL_TZ
 
 log = logging.getLogger("scheduler")
@@ -25,7 +26,8 @@ def _in_context(app: Flask, name: str, func: Callable[[], Any]) -> Callable[[], 
         with app.app_context():
             try:
                 result = func()
-                log.info("job %s done: %s", name, result)
+                # a frequent job with nothing to do (an empty or zero result) logs quietly
+                log.log(logging.INFO if result else logging.DEBUG, "job %s done: %s", name, result)
             except Exception:
                 log.exception("job %s failed", name)
 
@@ -37,7 +39,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         timezone=LOCAL_TZ,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    for job_id, trigger, func in app.extensions.get("scheduled_jobs", []):
+    for job_id, trigger, func in parts.extension(app, "scheduled_jobs", []):
         scheduler.add_job(
             _in_context(app, job_id, func), id=job_id, replace_existing=True, **trigger
         )
@@ -45,7 +47,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 def run_startup_jobs(app: Flask) -> None:
-    for name, func in app.extensions.get("startup_jobs", []):
+    for name, func in parts.extension(app, "startup_jobs", []):
         _in_context(app, name, func)()
 
 

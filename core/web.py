@@ -11,21 +11,11 @@ from sqlalchemy import Select, func, select
 
 from core.clock import local_today
 from core.db import db
+from core.filenames import safe_filename
 from core.i18n import _
 from core.xlsx import XLSX_MIME, plain_text, table_workbook
 
 PAGE_SIZE = 50
-
-
-def safe_filename(filename: str) -> str:
-    """A file name without control characters (NUL, CR, LF …), quotes, backslashes or path
-    separators: safe to store and to put in a header."""
-    cleaned = "".join(
-        "_" if ch in '"\\/' else ch
-        for ch in filename
-        if ord(ch) >= 32 and ord(ch) != 127 and not 0xD800 <= ord(ch) <= 0xDFFF
-    ).strip()
-    return cleaned or "download"
 
 
 def disposition(filename: str) -> str:

@@ -11,7 +11,6 @@ from bargaining.cells import CellProblem, parse_date
 from core.cli import fail, write_output
 from core.clock import local_today
 from core.i18n import _, tr
-from reports import queries, review
 
 
 def register_cli(app: Flask) -> None:
@@ -26,6 +25,8 @@ def register_cli(app: Flask) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def targets_command(date_text: str | None, as_json: bool) -> None:
     """Each county against its 2027 target: rate, trajectory, behind, projected miss."""
+    from reports import queries
+
     try:
         day = parse_date(date_text) if date_text else local_today()
     except CellProblem as exc:
@@ -60,6 +61,8 @@ def targets_command(date_text: str | None, as_json: bool) -> None:
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, writable=True))
 def review_report(half_text: str, output: str) -> None:
     """Write the half-year review workbook."""
+    from reports import review
+
     try:
         half = review.Half.parse(half_text)
     except review.ReviewProblem as exc:

@@ -14,6 +14,8 @@ from core.db import db
 from reports import queries
 from reports.services import backfill_snapshots, lagging_counties
 
+FIGURES_EVERY_S = 10  # how soon after an import the job process has the figures ready
+
 
 def snapshot_job() -> int:
     try:
@@ -23,6 +25,18 @@ def snapshot_job() -> int:
     except IntegrityError:
         db.session.rollback()  # another process stored the same snapshot
         return 0
+
+
+def figures_job() -> list[str]:
+    """Refresh today's register figures after a change of the register (a no-op otherwise:
+    one stamp query), so that the dashboards' first request after an import reads them."""
+    try:
+        refreshed = queries.refresh_figures(local_today())
+        db.session.commit()
+        return refreshed
+    except IntegrityError:
+        db.session.rollback()  # another process stored the same figures
+        return []
 
 
 def lagging_county_ids(day: date) -> set[int]:
@@ -41,4 +55,8 @@ def register_jobs(app: Flask) -> None:
             snapshot_job,
         )
     )
+    app.extensions["scheduled_jobs"].append(
+        ("register_figures", {"trigger": "interval", "seconds": FIGURES_EVERY_S}, figures_job)
+    )
     app.extensions.setdefault("startup_jobs", []).append(("target_snapshot_backfill", snapshot_job))
+    app.extensions["startup_jobs"].append(("register_figures", figures_job))

@@ -4,8 +4,9 @@ audits.models)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -41,3 +42,18 @@ class ReviewComment(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegisterFigure(Base):
+    """One register-wide figure of a day (``part``: target counts, item popularity or filing
+    KPIs), as computed for the register ``stamp`` (reports.queries). Written by the job
+    process after every change of the register, so that the first dashboard request after a
+    change reads it instead of aggregating a province's contracts; a stale stamp is ignored."""
+
+    __tablename__ = "register_figure"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    part: Mapped[str] = mapped_column(String(16), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(255))
+    value: Mapped[Any] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

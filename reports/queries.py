@@ -30,10 +30,10 @@ from bargaining.models import (
     County,
     Enterprise,
 )
-from core.db import db
+from core.db import db, utcnow
 from core.models import AuditLog
 from reports import targets
-from reports.models import CountySnapshot
+from reports.models import CountySnapshot, RegisterFigure
 
 
 @dataclass(frozen=True)
@@ -227,18 +227,101 @@ def _count_counties(day: date) -> dict[int, targets.CountyCount]:
 def counts_on(day: date) -> dict[int, targets.CountyCount]:
     """Each county's eligible, counted and covered enterprises on ``day``, once per change of
     the register."""
-    key = (_stamp(), day)
+    return _figure(day, "counts")  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ register figures
+#
+# The register-wide aggregates of a day (target counts, item popularity, filing KPIs) cost
+# seconds at a province's size. Each is kept in this process per register stamp and day, and
+# in the register_figure table, which the job process refreshes after every change of the
+# register (refresh_figures): the first dashboard request after an import then reads a few
+# rows. A stored figure whose stamp is not the register's current one is never used.
+
+
+def _encode_counts(counts: dict[int, targets.CountyCount]) -> list[list[int]]:
+    return [[c.county_id, c.eligible, c.counted, c.with_contract] for c in counts.values()]
+
+
+def _decode_counts(value: list[list[int]]) -> dict[int, targets.CountyCount]:
+    return {row[0]: targets.CountyCount(*row) for row in value}
+
+
+def _encode_popularity(rows: list[tuple[str, str, int]]) -> list[list[Any]]:
+    return [[code, n] for code, _name, n in rows]
+
+
+def _decode_popularity(value: list[list[Any]]) -> list[tuple[str, str, int]]:
+    names = dict(db.session.execute(select(BargainingItem.code, BargainingItem.name)).all())
+    return [(code, names[code], n) for code, n in value]
+
+
+def _encode_filing(kpis: dict[int, dict[str, int]]) -> list[list[int]]:
+    return [[cid, k["in_force"], k["entered"]] for cid, k in kpis.items()]
+
+
+def _decode_filing(value: list[list[int]]) -> dict[int, dict[str, int]]:
+    return {cid: {"in_force": n, "entered": entered} for cid, n, entered in value}
+
+
+FIGURES: dict[str, tuple[Any, Any, Any]] = {
+    "counts": (lambda day: _count_counties(day), _encode_counts, _decode_counts),
+    "popularity": (lambda day: _item_popularity(day), _encode_popularity, _decode_popularity),
+    "filing": (lambda day: _filing_kpis(day), _encode_filing, _decode_filing),
+}
+
+
+def _stamp_text(stamp: tuple[Any, ...]) -> str:
+    return "|".join(str(v) for v in stamp[1:])  # without the database, which holds the row
+
+
+def _figure(day: date, part: str) -> Any:
+    stamp = _stamp()
+    key = (stamp, day, part)
     with _lock:
-        memo: dict[Any, Any] = _cache.setdefault("counts", {})
+        memo: dict[Any, Any] = _cache.setdefault("figures", {})
         if key in memo:
-            return memo[key]  # type: ignore[no-any-return]
-    result = _count_counties(day)
+            return memo[key]
+    compute, _encode, decode = FIGURES[part]
+    stored = db.session.execute(
+        select(RegisterFigure.stamp, RegisterFigure.value).where(
+            RegisterFigure.day == day, RegisterFigure.part == part
+        )
+    ).first()
+    if stored is not None and stored.stamp == _stamp_text(stamp):
+        result = decode(stored.value)
+    else:
+        result = compute(day)
     with _lock:
-        memo = _cache.setdefault("counts", {})
-        if len(memo) > 64:
+        memo = _cache.setdefault("figures", {})
+        if len(memo) > 96:
             memo.clear()
         memo[key] = result
     return result
+
+
+def refresh_figures(day: date) -> list[str]:
+    """Compute and store the register figures of ``day`` whose stored stamp is not the
+    register's current one (flushes; the job commits). Returns the parts refreshed."""
+    stamp = _stamp_text(_stamp())
+    stored = dict(
+        db.session.execute(
+            select(RegisterFigure.part, RegisterFigure.stamp).where(RegisterFigure.day == day)
+        ).all()
+    )
+    refreshed = []
+    for part, (compute, encode, _decode) in FIGURES.items():
+        if stored.get(part) == stamp:
+            continue
+        value = encode(compute(day))
+        figure = db.session.get(RegisterFigure, (day, part))
+        if figure is None:
+            db.session.add(RegisterFigure(day=day, part=part, stamp=stamp, value=value))
+        else:
+            figure.stamp, figure.value, figure.computed_at = stamp, value, utcnow()
+        refreshed.append(part)
+    db.session.flush()
+    return refreshed
 
 
 def expansion_items(day: date, county_id: int) -> dict[int, set[str]]:
@@ -315,6 +398,10 @@ def city_total(rows: Sequence[targets.CountyTarget]) -> dict[str, Any]:
 
 def filing_kpis(day: date) -> dict[int, dict[str, int]]:
     """Per county: contracts in force, of which entered on the national platform (录入率)."""
+    return _figure(day, "filing")  # type: ignore[no-any-return]
+
+
+def _filing_kpis(day: date) -> dict[int, dict[str, int]]:
     in_force = (ContractVersion.effective_on <= day) & (ContractVersion.expires_on >= day)
     stmt = (
         select(
@@ -332,6 +419,20 @@ def filing_kpis(day: date) -> dict[int, dict[str, int]]:
     }
 
 
+def _county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
+    """audits.rounds.county_sizes, kept per drawn round: a drawn round's population snapshot
+    never changes (its SHA-256 is public), and parsing it again on every change of the data
+    cost the first dashboard request after a change most of its time."""
+    key = ("sizes", round_.id, round_.population_sha256, round_.rate)
+    with _lock:
+        sizes = _cache.get(key)
+    if sizes is None:
+        sizes = county_sizes(round_)
+        with _lock:
+            _cache[key] = sizes
+    return sizes  # type: ignore[no-any-return]
+
+
 def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
     """Per county: filings in drawn months and picks (抽查率), audits done and qualified (合格率)."""
     result: dict[int, dict[str, int]] = defaultdict(
@@ -342,7 +443,7 @@ def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
     for round_ in rounds:
         if round_.month > f"{day.year:04d}-{day.month:02d}":
             continue
-        for code, (n, _) in county_sizes(round_).items():
+        for code, (n, _) in _county_sizes(round_).items():
             result[codes[code]]["population"] += n
     for cid, n in db.session.execute(
         select(SamplePick.county_id, func.count(SamplePick.id)).group_by(SamplePick.county_id)
@@ -398,6 +499,12 @@ def interview_counts(day: date) -> dict[int, dict[str, int]]:
 
 def item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
     """(code, name, enterprises covered by an in-force contract holding it), most common first."""
+    if county_id is None:
+        return _figure(day, "popularity")  # type: ignore[no-any-return]
+    return _item_popularity(day, county_id)
+
+
+def _item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
     covered = _coverage_in_force(day)
     stmt = (
         select(BargainingItem.code, BargainingItem.name, func.count(func.distinct(Enterprise.id)))

@@ -22,7 +22,7 @@ from core.clock import local_today
 from core.db import db
 from core.models import Role, User
 from reports import queries
-from reports.models import CountySnapshot
+from reports.models import CountySnapshot, RegisterFigure
 from reports.services import (
     Supervision,  # the model, wherever it lives
     backfill_snapshots,
@@ -663,3 +663,48 @@ def test_review_page_for_city_only(city, client):  # type: ignore[no-untyped-def
     assert inspector.get("/review/2026H1?export=xlsx").status_code == 403
     clerk = _as(client, "clerk-1")
     assert clerk.get("/review/2026H1").status_code == 403
+
+
+# ---------------------------------------------------------------------------- stored figures
+
+
+def _forget_figures() -> None:
+    """What a freshly started worker knows: nothing in memory."""
+    with queries._lock:
+        queries._cache.clear()
+
+
+def test_stored_figures_are_read_while_the_register_is_unchanged(city):  # type: ignore[no-untyped-def]
+    live = (queries.counts_on(DAY), queries.item_popularity(DAY), queries.filing_kpis(DAY))
+    assert queries.refresh_figures(DAY) == ["counts", "popularity", "filing"]
+    db.session.commit()
+    assert queries.refresh_figures(DAY) == []  # nothing changed since
+    _forget_figures()
+    assert (queries.counts_on(DAY), queries.item_popularity(DAY), queries.filing_kpis(DAY)) == live
+    # proof that they come from the table: a tampered stored count is what a new worker reads
+    stored = db.session.get(RegisterFigure, (DAY, "counts"))
+    stored.value = [[cid, eligible + 1000, *rest] for cid, eligible, *rest in stored.value]
+    db.session.commit()
+    _forget_figures()
+    wy = city["wy"]["1"].county_id
+    assert queries.counts_on(DAY)[wy].eligible == live[0][wy].eligible + 1000
+
+
+def test_a_change_of_the_register_makes_the_stored_figures_stale(city):  # type: ignore[no-untyped-def]
+    queries.refresh_figures(DAY)
+    db.session.commit()
+    before = queries.counts_on(DAY)
+    _file(
+        city["insp"], "e7.xlsx", [(contract_row(city["wy"]["7"], 合同编号="WY-E7"), "S01 A01 T01")]
+    )
+    db.session.commit()
+    _forget_figures()
+    register = queries.load_register()
+    pure = count_counties(
+        register.counties, register.enterprises, register.contracts, register.expansion_codes, DAY
+    )
+    assert queries.counts_on(DAY) == pure
+    wy = city["wy"]["7"].county_id
+    assert pure[wy].counted == before[wy].counted + 1
+    assert queries.item_popularity(DAY) != []
+    assert set(queries.refresh_figures(DAY)) == {"counts", "popularity", "filing"}

@@ -25,6 +25,7 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
         "contract_texts",
         "forget_login_attempts",
         "purge_refused_uploads",
+        "register_figures",
     }
     assert str(scheduler.timezone) == "Asia/Shanghai"
     after = datetime(2026, 11, 25, 12, 0, tzinfo=LOCAL_TZ)
