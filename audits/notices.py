@@ -5,7 +5,8 @@ Events and their idempotency keys (each reaches each recipient once per channel)
   (``rectevent:<event id>``); its deadline in 7 days, tomorrow, today
   (``rect:<id>:due<n>:<deadline>``); overdue (``rect:<id>:overdue``);
 - the month's audits assigned to an inspector (``round:<month>:assigned:<user>``), a round
-  drawn (``round:<month>:drawn``);
+  frozen and waiting for the city's public value (``round:<month>:frozen``) and drawn
+  (``round:<month>:drawn``);
 - a 约谈 to hold (``interview:<id>:open``); a visit tomorrow (``visit:<id>:<day>:tomorrow``);
 - a county without an inspector (``county:<id>:noinspector:<month>``).
 
@@ -180,7 +181,25 @@ def rectification_events(today: date, now: datetime, people: People) -> Iterator
 
 
 def round_events(now: datetime, people: People) -> Iterator[Event]:
-    """A round drawn (city) and the audits it assigned (each inspector)."""
+    """A round frozen (city: enter the public value), drawn (city) and the audits it
+    assigned (each inspector)."""
+    frozen = select(SampleRound).where(
+        SampleRound.frozen_at >= now - RECENT,
+        SampleRound.drawn_at.is_(None),
+        SampleRound.commitment.is_not(None),
+    )
+    for rnd in db.session.scalars(frozen):
+        yield Event(
+            f"round:{rnd.month}:frozen",
+            "round_frozen",
+            Msg(
+                "%(month)s 抽查总体已冻结（%(n)s 份）：请在月度会议上输入公开值抽取",
+                month=rnd.month,
+                n=rnd.population_size,
+            ),
+            "/sampling",
+            people.city,
+        )
     for rnd in db.session.scalars(select(SampleRound).where(SampleRound.drawn_at >= now - RECENT)):
         yield Event(
             f"round:{rnd.month}:drawn",

@@ -25,7 +25,7 @@ from audits.services import open_finding
 from bargaining.models import County
 from core import audit_log, notify
 from core.db import db
-from core.models import Notification, NotificationChannel, Role, User
+from core.models import Notification, NotificationChannel, Role, Setting, User
 from core.scheduler import build_scheduler
 from tests.factories import csrf_token, login, make_enterprise, make_user
 
@@ -396,3 +396,23 @@ def test_the_citys_digest_carries_the_audit_log_head(mailbox):  # type: ignore[n
         if "city@example.org" in to
     ]
     assert bodies and head_hash in bodies[0] and f"共 {count} 条" in bodies[0]
+
+
+def test_a_frozen_round_asks_the_city_for_the_public_value(mailbox):  # type: ignore[no-untyped-def]
+    """SPEC §6 events: a round frozen (city: enter the public value) and drawn."""
+    from audits.jobs import draw_month_once, freeze_month_once
+    from audits.rounds import Month
+
+    city = make_user("city", Role.CITY)
+    db.session.merge(Setting(key="sampling_start_month", value="2026-01", description=""))
+    db.session.commit()
+    freeze_month_once(Month(2026, 10), None, NOW)
+    db.session.commit()
+    send_immediate(TODAY, NOW)
+    subjects = [str(n.subject) for n in _rows("inapp") if n.user_id == city.id]
+    assert any("2026-10" in s and "公开值" in s for s in subjects), subjects
+    draw_month_once(Month(2026, 10), "123456", city, NOW)
+    db.session.commit()
+    send_immediate(TODAY, NOW)
+    kinds = sorted(n.kind for n in _rows("inapp") if n.user_id == city.id)
+    assert kinds.count("round_frozen") == 1 and kinds.count("round_drawn") == 1, kinds
