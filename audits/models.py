@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 from core.i18n import MessageText
+from core.policy import ScopeOf
 
 
 class SampleRound(Base):
@@ -109,6 +110,7 @@ class Rectification(Base):
     """整改: the enterprise fixes a finding by its deadline (立行立改 / 限期整改)."""
 
     __tablename__ = "rectification"
+    __scope__ = ScopeOf(enterprise="enterprise_id")
     __table_args__ = (Index("ix_rectification_open", "county_id", "status", "deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

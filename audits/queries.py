@@ -13,12 +13,12 @@ from audits.models import Audit, Finding, Interview, Rectification, SamplePick, 
 from bargaining.models import Contract, ContractVersion, County, Enterprise
 from core.db import db
 from core.models import Role, User
+from core.policy import may, scope_of
 
 
 def scope_by_county(stmt: Select[Any], column: Any, user: User) -> Select[Any]:
-    if user.sees_all_counties:
-        return stmt
-    return stmt.where(column == (user.county_id or -1))
+    """Old way (use ``scope_of(user).where(stmt, column)``), kept for older imports."""
+    return scope_of(user).where(stmt, column)
 
 
 def rounds_list() -> list[SampleRound]:
@@ -35,7 +35,7 @@ def round_picks(round_: SampleRound, user: User) -> Select[Any]:
         .where(SamplePick.round_id == round_.id)
         .order_by(County.sort_order, SamplePick.rank)
     )
-    return scope_by_county(stmt, SamplePick.county_id, user)
+    return scope_of(user).where(stmt, SamplePick.county_id)
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def audits_query(user: User, f: AuditFilters) -> Select[Any]:
         .outerjoin(SampleRound, SampleRound.id == Audit.round_id)
         .outerjoin(User, User.id == Audit.inspector_id)
     )
-    stmt = scope_by_county(stmt, Audit.county_id, user)
-    if f.mine and user.role == Role.INSPECTOR:
+    stmt = scope_of(user).where(stmt, Audit.county_id)
+    if f.mine and may(user, "audit.mine"):
         stmt = stmt.where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
     if f.status in ("open", "done"):
         stmt = stmt.where(Audit.status == f.status)
@@ -106,10 +106,7 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
         .join(County, County.id == Rectification.county_id)
         .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
     )
-    if user.role == Role.ENTERPRISE:
-        stmt = stmt.where(Rectification.enterprise_id == (user.enterprise_id or -1))
-    else:
-        stmt = scope_by_county(stmt, Rectification.county_id, user)
+    stmt = scope_of(user).where(stmt, Rectification.county_id, Rectification.enterprise_id)
     if f.status in rules.STATUS_LABELS:
         stmt = stmt.where(Rectification.status == f.status)
     elif f.status == "open":
@@ -129,7 +126,7 @@ def interviews_query(user: User) -> Select[Any]:
         .join(County, County.id == Interview.county_id)
         .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
     )
-    stmt = scope_by_county(stmt, Interview.county_id, user)
+    stmt = scope_of(user).where(stmt, Interview.county_id)
     return stmt.order_by(
         Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc()
     )
@@ -150,27 +147,26 @@ def reminders(user: User, today: date) -> Reminders:
     due_soon = [r for r in rows if today <= r[0].deadline <= today + timedelta(days=7)]
     overdue = [r for r in rows if r[0].deadline < today]
     audits_due: list[Audit] = []
-    if user.role == Role.INSPECTOR:
+    if may(user, "audit.record"):
         stmt = (
-            select(Audit)
-            .where(Audit.county_id == user.county_id, Audit.status == "open")
+            scope_of(user)
+            .where(select(Audit), Audit.county_id)
+            .where(Audit.status == "open")
             .where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
             .order_by(Audit.due_on)
             .limit(200)
         )
         audits_due = list(db.session.scalars(stmt))
     interviews: list[Interview] = []
-    if user.role in (Role.INSPECTOR, Role.CITY):
-        level = "county" if user.role == Role.INSPECTOR else "city"
-        stmt = scope_by_county(select(Interview), Interview.county_id, user).where(
-            Interview.status == "planned", Interview.level == level
-        )
-        interviews = list(db.session.scalars(stmt.order_by(Interview.triggered_on)))
+    if may(user, "interview.record"):
+        stmt = scope_of(user).where(select(Interview), Interview.county_id)
+        stmt = stmt.where(Interview.status == "planned").order_by(Interview.triggered_on)
+        interviews = [i for i in db.session.scalars(stmt) if may(user, "interview.record", i)]
     return Reminders(due_soon, overdue, audits_due, interviews)
 
 
 def open_audit_count(user: User) -> int:
-    stmt = scope_by_county(
-        select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id, user
+    stmt = scope_of(user).where(
+        select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id
     )
     return db.session.scalar(stmt) or 0

@@ -27,6 +27,7 @@ from core.clock import to_local
 from core.db import db
 from core.i18n import _
 from core.models import Role, User
+from core.policy import may
 from core.settings import get_setting
 
 
@@ -187,7 +188,7 @@ def round_due_on(now: datetime) -> date:
 
 def draw_round(month: Month, seed: str | None, user: User | None, now: datetime) -> SampleRound:
     """Draw ``month``: store the round with its seed first, then its picks and their audits."""
-    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+    if not may(user, "sampling.draw"):
         raise RoundProblem(_("只有市总工会可以抽取样本"))
     if month.last >= to_local(now).date():
         raise RoundProblem(

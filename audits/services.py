@@ -29,7 +29,8 @@ from bargaining.models import Contract, ContractVersion
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import Msg, _
-from core.models import Role, User, keep_file
+from core.models import User, keep_file
+from core.policy import may
 from core.settings import get_setting
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -55,13 +56,6 @@ def deadline_days() -> dict[str, int]:
 # ---------------------------------------------------------------------------- audits
 
 
-def may_audit(user: User, audit: Audit) -> bool:
-    """The assigned inspector; an unassigned audit may be taken by any inspector of its county."""
-    if user.role != Role.INSPECTOR or audit.county_id != user.county_id:
-        return False
-    return audit.inspector_id in (None, user.id)
-
-
 def save_audit(
     audit: Audit,
     user: User,
@@ -72,7 +66,7 @@ def save_audit(
 ) -> list[Finding]:
     """Record the checklist (code -> (result, note)); completing it opens one finding and one
     rectification per failed item, with its deadline by severity."""
-    if not may_audit(user, audit):
+    if not may(user, "audit.record", audit):
         raise ActionRefused(_("此抽查任务未分配给您"), 403)
     if audit.status == "done":
         raise ActionRefused(_("此抽查已完成，不能再修改"))
@@ -264,18 +258,10 @@ def evidence_of(owner_type: str, owner_id: int) -> list[Evidence]:
 # ---------------------------------------------------------------------------- rectification
 
 
-def may_act(user: User, rect: Rectification, action: str) -> bool:
-    if action in rules.OWNER_ACTIONS:
-        if user.role == Role.ENTERPRISE:
-            return rect.enterprise_id is not None and rect.enterprise_id == user.enterprise_id
-        return user.role == Role.INSPECTOR and user.county_id == rect.county_id  # paper answers
-    return user.role == Role.INSPECTOR and user.county_id == rect.county_id
-
-
 def act_on_rectification(
     rect: Rectification, user: User, action: str, note: str, today: date
 ) -> RectificationEvent:
-    if not may_act(user, rect, action):
+    if action in rules.ACTION_LABELS and not may(user, f"rectification.{action}", rect):
         raise ActionRefused(_("您不能对此整改执行该操作"), 403)
     try:
         step = rules.next_status(rect.status, action, note)
@@ -373,16 +359,10 @@ def escalate(today: date, user: User | None = None) -> EscalationResult:
     return EscalationResult(newly, counts[escalation.COUNTY], counts[escalation.CITY])
 
 
-def may_record_interview(user: User, interview: Interview) -> bool:
-    if interview.level == escalation.CITY:
-        return user.role == Role.CITY
-    return user.role == Role.INSPECTOR and user.county_id == interview.county_id
-
-
 def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
-    if not may_record_interview(user, interview):
+    if not may(user, "interview.record", interview):
         raise ActionRefused(_("您不能记录此约谈"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):

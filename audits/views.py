@@ -18,9 +18,6 @@ from audits.services import (
     act_on_rectification,
     add_evidence,
     evidence_of,
-    may_act,
-    may_audit,
-    may_record_interview,
     record_interview,
     save_audit,
 )
@@ -30,16 +27,15 @@ from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractVersion, County, Enterprise
 from bargaining.queries import counties_for, version_flags
 from core import audit_log
-from core.auth import ALL_ROLES, allow, get_in_county, get_in_scope
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
-from core.models import Role, StoredFile
+from core.models import StoredFile
+from core.policy import may, requires, scope_of
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
 bp = Blueprint("audits", __name__)
-STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
 
 
 def _refused(exc: ActionRefused) -> None:
@@ -50,7 +46,7 @@ def _refused(exc: ActionRefused) -> None:
 
 
 @bp.route("/sampling")
-@allow(*STAFF)
+@requires("sampling.view")
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
     last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
@@ -60,7 +56,7 @@ def sampling():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/draw", methods=["POST"])
-@allow(Role.CITY)
+@requires("sampling.draw")
 def draw():  # type: ignore[no-untyped-def]
     month_text = request.form.get("month", "")
     seed = request.form.get("seed", "").strip() or None
@@ -111,7 +107,7 @@ def _round_or_404(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>")
-@allow(*STAFF)
+@requires("sampling.view")
 def round_detail(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     sizes = rounds.county_sizes(round_)
@@ -122,7 +118,6 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
         "audits/round.html",
         round=round_,
         sizes={k: v for k, v in sizes.items() if k in visible},
-        all_counties=current_user.sees_all_counties,
         picks=rows,
         total=total,
         page=page_number(),
@@ -132,7 +127,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>/verify", methods=["POST"])
-@allow(Role.CITY, Role.ADMIN)
+@requires("sampling.verify")
 def round_verify(month: str):  # type: ignore[no-untyped-def]
     result = rounds.verify_round(_round_or_404(month))
     if result.ok:
@@ -146,14 +141,14 @@ def round_verify(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>/population.txt")
-@allow(Role.CITY, Role.ADMIN)
+@requires("sampling.population")
 def round_population(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     return download(rounds.population_of(round_), f"population-{month}.txt", "text/plain")
 
 
 @bp.route("/sampling/<month>/picks.xlsx")
-@allow(*STAFF)
+@requires("sampling.view")
 def round_picks_export(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     rows = (
@@ -192,18 +187,14 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- audits
 
 
-def _audit_or_404(audit_id: int) -> Audit:
-    return get_in_county(current_user, Audit, audit_id)
-
-
 @bp.route("/audits")
-@allow(*STAFF)
+@requires("audit.view")
 def audits():  # type: ignore[no-untyped-def]
     a = request.args
     filters = queries.AuditFilters(
-        status=a.get("status", "open" if current_user.role == Role.INSPECTOR else ""),
+        status=a.get("status", "open" if may(current_user, "audit.mine") else ""),
         county=a.get("county", ""),
-        mine=current_user.role == Role.INSPECTOR and a.get("all") != "1",
+        mine=may(current_user, "audit.mine") and a.get("all") != "1",
         month=a.get("month", ""),
     )
     return listing(
@@ -243,12 +234,9 @@ def audits():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/audits/<int:audit_id>", methods=["GET", "POST"])
-@allow(*STAFF)
-def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
-    audit = _audit_or_404(audit_id)
+@requires("audit.view", Audit, write="audit.record")
+def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
     if request.method == "POST":
-        if not may_audit(current_user, audit):
-            abort(403)
         results = {
             c.code: (
                 request.form.get(f"result_{c.code}", ""),
@@ -304,7 +292,7 @@ def _render_audit(audit: Audit, form: Any) -> str:
         checklist=checklist,
         findings=findings,
         flag_titles=FLAG_TITLES,
-        editable=audit.status == "open" and may_audit(current_user, audit),
+        editable=audit.status == "open" and may(current_user, "audit.record", audit),
         evidence=evidence_of("audit", audit.id),
         history=audit_log.history("audit", audit.id),
     )
@@ -313,12 +301,8 @@ def _render_audit(audit: Audit, form: Any) -> str:
 # ---------------------------------------------------------------------------- rectifications
 
 
-def _rect_or_404(rect_id: int) -> Rectification:
-    return get_in_scope(current_user, Rectification, rect_id)
-
-
 @bp.route("/rectifications")
-@allow(*ALL_ROLES)
+@requires("rectification.view")
 def rectifications():  # type: ignore[no-untyped-def]
     today = local_today()
     filters = queries.RectificationFilters(
@@ -361,9 +345,11 @@ def rectifications():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/rectifications/<int:rect_id>", methods=["GET", "POST"])
-@allow(*ALL_ROLES)
-def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
-    rect = _rect_or_404(rect_id)
+@requires(
+    "rectification.view", Rectification, "rect_id", write="rectification.act", check_write=False
+)
+def rectification_detail(rect: Rectification):  # type: ignore[no-untyped-def]
+    rect_id = rect.id
     today = local_today()
     if request.method == "POST":
         action = request.form.get("action", "")
@@ -388,7 +374,7 @@ def _render_rect(rect: Rectification, today: Any) -> str:
     actions = [
         a
         for a in rules.ACTION_LABELS
-        if (rect.status, a) in rules.TRANSITIONS and may_act(current_user, rect, a)
+        if (rect.status, a) in rules.TRANSITIONS and may(current_user, f"rectification.{a}", rect)
     ]
     ent = db.session.get(Enterprise, rect.enterprise_id) if rect.enterprise_id else None
     links = db.session.execute(
@@ -409,19 +395,15 @@ def _render_rect(rect: Rectification, today: Any) -> str:
         evidence=evidence_of("rectification", rect.id),
         interviews=[i for _link, i in links],
         history=audit_log.history("rectification", rect.id),
-        staff=current_user.role != Role.ENTERPRISE,
+        staff=may(current_user, "rectification.staff_view"),
     )
 
 
 # ---------------------------------------------------------------------------- interviews
 
 
-def _interview_or_404(interview_id: int) -> Interview:
-    return get_in_county(current_user, Interview, interview_id)
-
-
 @bp.route("/interviews")
-@allow(*STAFF)
+@requires("interview.view")
 def interviews():  # type: ignore[no-untyped-def]
     return listing(
         queries.interviews_query(current_user),
@@ -458,9 +440,8 @@ def interviews():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/interviews/<int:interview_id>", methods=["GET", "POST"])
-@allow(*STAFF)
-def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
-    interview = _interview_or_404(interview_id)
+@requires("interview.view", Interview, write="interview.record")
+def interview_detail(interview: Interview):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
             fields = {
@@ -509,7 +490,7 @@ def _render_interview(interview: Interview) -> str:
         else None,
         rects=rects,
         levels=escalation.LEVEL_LABELS,
-        editable=may_record_interview(current_user, interview),
+        editable=may(current_user, "interview.record", interview),
         rules=rules,
         today=local_today(),
         history=audit_log.history("interview", interview.id),
@@ -520,21 +501,13 @@ def _render_interview(interview: Interview) -> str:
 
 
 @bp.route("/evidence/<int:evidence_id>")
-@allow(*ALL_ROLES)
+@requires("evidence.view")
 def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
     evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None:
+    owners = {"rectification": Rectification, "audit": Audit, "visit": Visit}
+    if evidence is None or evidence.owner_type not in owners:
         abort(404)
-    if evidence.owner_type == "rectification":
-        _rect_or_404(evidence.owner_id)
-    elif evidence.owner_type == "audit":
-        if current_user.role == Role.ENTERPRISE:
-            abort(404)
-        _audit_or_404(evidence.owner_id)
-    elif evidence.owner_type == "visit":
-        get_in_county(current_user, Visit, evidence.owner_id)
-    else:
-        abort(404)
+    scope_of(current_user).check(db.session.get(owners[evidence.owner_type], evidence.owner_id))
     stored = db.session.get(StoredFile, evidence.sha256)
     if stored is None:
         abort(404)
@@ -545,11 +518,11 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 
 
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
-    if user.role == Role.ADMIN:
+    if not may(user, "home.tasks"):
         return None
     today = local_today()
     upcoming, missed = (
-        upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
+        upcoming_and_missed(user, today) if may(user, "visit.reminders") else ([], [])
     )
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),

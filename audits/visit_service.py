@@ -24,6 +24,7 @@ from core import audit_log
 from core.db import db, utcnow
 from core.i18n import N_, Msg, _, tr
 from core.models import Role, User
+from core.policy import may
 
 KEPT = ("done", "confirmed", "missed")
 STATUS_LABELS = checklist.Labels(
@@ -160,7 +161,7 @@ def schedule_visits(
 ) -> PlanResult:
     """Make (or remake) the quarter's plan. Done, confirmed and missed visits stay; planned
     ones may move (same row, same calendar UID, SEQUENCE + 1); tasks gone are cancelled."""
-    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+    if not may(user, "visit.plan"):
         raise ActionRefused(_("只有市总工会可以制定走访计划"), 403)
     if quarter.end < today:
         raise ActionRefused(_("%(quarter)s 已结束，不能再制定计划", quarter=str(quarter)))
@@ -293,18 +294,6 @@ def unplaced_lines(result: PlanResult) -> list[str]:
 # ---------------------------------------------------------------------------- records
 
 
-def may_record_visit(user: User, visit: Visit) -> bool:
-    return (
-        user.id == visit.visitor_id
-        or (user.role == Role.CITY and visit.kind != "enterprise")
-        or (
-            user.role == Role.INSPECTOR
-            and visit.kind == "enterprise"
-            and user.county_id == visit.county_id
-        )
-    )
-
-
 def record_visit(
     visit: Visit,
     user: User,
@@ -313,7 +302,7 @@ def record_visit(
     files: Iterable[tuple[str, bytes]] = (),
 ) -> list[int]:
     """Record what happened: done (people met, notes, new findings), missed or rescheduled."""
-    if not may_record_visit(user, visit):
+    if not may(user, "visit.record", visit):
         raise ActionRefused(_("您不能记录此次走访"), 403)
     status = fields.get("status")
     before = {"status": visit.status, "planned_on": visit.planned_on}
@@ -491,7 +480,7 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
 
 def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
     """The admin enters the State Council's holiday notice for a year chinese-calendar lacks."""
-    if user is not None and user.role != Role.ADMIN:
+    if not may(user, "calendar.edit"):
         raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if workday and day.weekday() < 5:
         raise ActionRefused(
@@ -522,7 +511,7 @@ def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> 
 
 
 def mark_year_complete(year: int, user: User | None) -> None:
-    if user is not None and user.role != Role.ADMIN:
+    if not may(user, "calendar.edit"):
         raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if db.session.get(CalendarYear, year) is None:
         db.session.add(CalendarYear(year=year, source="管理员录入"))  # i18n: data

@@ -21,11 +21,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core import audit_log
-from core.auth import ALL_ROLES, allow, public, verify_password
+from core.auth import public, verify_password
 from core.db import db
 from core.forms import EmptyForm, LoginForm
 from core.i18n import SUPPORTED, _
 from core.models import User
+from core.policy import requires
 from core.security import limiter
 
 bp = Blueprint("core", __name__)
@@ -65,7 +66,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-@allow(*ALL_ROLES)
+@requires("session.logout")
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
@@ -83,7 +84,7 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/")
-@allow(*ALL_ROLES)
+@requires("home.view")
 def home():  # type: ignore[no-untyped-def]
     """Each domain adds its section (tasks, deadlines, reminders) with :func:`add_home_section`."""
     sections = [

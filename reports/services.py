@@ -14,7 +14,8 @@ from audits.services import ActionRefused
 from core import audit_log
 from core.db import db
 from core.i18n import _
-from core.models import Role, User
+from core.models import User
+from core.policy import may
 from reports import queries, targets
 from reports.models import CountySnapshot
 
@@ -85,7 +86,7 @@ def lagging_counties(
 
 
 def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
-    if user.role != Role.CITY:
+    if not may(user, "supervision.plan"):
         raise SupervisionRefused(_("只有市总工会可以安排现场督导"), 403)
     supervision = Supervision(
         county_id=county_id, planned_on=planned_on, reason=reason.strip(), created_by_id=user.id
@@ -105,7 +106,7 @@ def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) 
 def record_supervision(
     supervision: Supervision, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
-    if user.role != Role.CITY:
+    if not may(user, "supervision.record", supervision):
         raise SupervisionRefused(_("只有市总工会可以记录现场督导"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
