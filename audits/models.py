@@ -64,7 +64,7 @@ class Audit(Base):
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | done
-    verdict: Mapped[str | None] = mapped_column(String(8))  # 合格 | 不合格
+    verdict: Mapped[str | None] = mapped_column(String(12))  # audit_rules.Verdict
     notes: Mapped[str] = mapped_column(Text, default="")
     completed_on: Mapped[date | None]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from audits import rectification_rules as rules
+from audits.audit_rules import AuditStatus
+from audits.interview_rules import InterviewStatus
 from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
 from bargaining.models import Contract, ContractVersion, County, Enterprise
 from core.db import db
@@ -112,7 +114,7 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
     elif f.status == "open":
         stmt = stmt.where(Rectification.status != rules.RESOLVED)
     elif f.status == "overdue":
-        stmt = stmt.where(Rectification.status != rules.RESOLVED, Rectification.deadline < today)
+        stmt = stmt.where(rules.overdue_clause(Rectification.status, Rectification.deadline, today))
     if f.county:
         stmt = stmt.where(County.code == f.county.upper())
     return stmt.order_by(
@@ -145,13 +147,13 @@ def reminders(user: User, today: date) -> Reminders:
     open_rects = rectifications_query(user, RectificationFilters(status="open"), today)
     rows = list(db.session.execute(open_rects.limit(500)))
     due_soon = [r for r in rows if today <= r[0].deadline <= today + timedelta(days=7)]
-    overdue = [r for r in rows if r[0].deadline < today]
+    overdue = [r for r in rows if rules.is_overdue(r[0].status, r[0].deadline, today)]
     audits_due: list[Audit] = []
     if may(user, "audit.record"):
         stmt = (
             scope_of(user)
             .where(select(Audit), Audit.county_id)
-            .where(Audit.status == "open")
+            .where(Audit.status == AuditStatus.OPEN)
             .where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
             .order_by(Audit.due_on)
             .limit(200)
@@ -160,13 +162,15 @@ def reminders(user: User, today: date) -> Reminders:
     interviews: list[Interview] = []
     if may(user, "interview.record"):
         stmt = scope_of(user).where(select(Interview), Interview.county_id)
-        stmt = stmt.where(Interview.status == "planned").order_by(Interview.triggered_on)
+        stmt = stmt.where(Interview.status == InterviewStatus.PLANNED).order_by(
+            Interview.triggered_on
+        )
         interviews = [i for i in db.session.scalars(stmt) if may(user, "interview.record", i)]
     return Reminders(due_soon, overdue, audits_due, interviews)
 
 
 def open_audit_count(user: User) -> int:
     stmt = scope_of(user).where(
-        select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id
+        select(func.count(Audit.id)).where(Audit.status == AuditStatus.OPEN), Audit.county_id
     )
     return db.session.scalar(stmt) or 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from audits import checklist, escalation
+from audits import audit_rules, checklist, escalation, interview_rules
 from audits import rectification_rules as rules
 from audits.models import (
     Audit,
@@ -68,7 +68,7 @@ def save_audit(
     rectification per failed item, with its deadline by severity."""
     if not may(user, "audit.record", audit):
         raise ActionRefused(_("此抽查任务未分配给您"), 403)
-    if audit.status == "done":
+    if audit_rules.LIFECYCLE.is_final(audit.status):
         raise ActionRefused(_("此抽查已完成，不能再修改"))
     unknown = set(results) - set(checklist.BY_CODE)
     if unknown:
@@ -114,7 +114,7 @@ def save_audit(
         audit.inspector_id = user.id
     findings: list[Finding] = []
     if complete:
-        audit.status = "done"
+        audit.status = audit_rules.LIFECYCLE.next(audit.status, audit_rules.COMPLETE)
         audit.verdict = checklist.verdict(simple)
         audit.completed_on = today
         audit.completed_at = utcnow()
@@ -334,7 +334,7 @@ def escalate(today: date, user: User | None = None) -> EscalationResult:
             enterprise_id=plan.enterprise_id,
             reason=plan.reason,
             triggered_on=today,
-            status="planned",
+            status=interview_rules.InterviewStatus.PLANNED,
             created_by_id=user.id if user else None,
         )
         db.session.add(interview)
@@ -377,7 +377,7 @@ def record_interview(
     if follow_up is not None and follow_up < held_on:
         raise ActionRefused(_("跟进日期不能早于约谈日期"))
     before = {"status": interview.status, "held_on": interview.held_on}
-    interview.status = "held"
+    interview.status = interview_rules.LIFECYCLE.next(interview.status, interview_rules.HOLD)
     interview.held_on = held_on
     interview.participants = participants
     interview.minutes = minutes
@@ -390,7 +390,7 @@ def record_interview(
         "interview",
         interview.id,
         before=before,
-        after={"status": "held", "held_on": held_on, "participants": participants},
+        after={"status": interview.status, "held_on": held_on, "participants": participants},
     )
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from audits import checklist, escalation, queries, rounds
+from audits import audit_rules, checklist, escalation, queries, rounds
 from audits import rectification_rules as rules
 from audits.jobs import draw_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
@@ -224,7 +224,7 @@ def audits():  # type: ignore[no-untyped-def]
             r[5] or _("未分配"),
             r[0].due_on,
             _("已完成") if r[0].status == "done" else _("待抽查"),
-            tr(r[0].verdict),
+            audit_rules.verdict_label(r[0].verdict),
             r[0].completed_on,
         ),
         filters=filters,
@@ -262,7 +262,7 @@ def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
             flash(
                 _(
                     "抽查已完成，结论：%(verdict)s；发现问题 %(n)s 项，已生成整改任务",
-                    verdict=tr(audit.verdict),
+                    verdict=audit_rules.verdict_label(audit.verdict),
                     n=len(findings),
                 ),
                 "success",

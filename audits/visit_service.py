@@ -15,28 +15,21 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from audits import checklist, ics, visits
+from audits import checklist, ics, visit_rules, visits
 from audits import rectification_rules as rules
 from audits.models import CalendarDay, CalendarYear, Rectification, Supervision, Visit
 from audits.services import ActionRefused, add_evidence, open_finding
+from audits.visit_rules import VisitStatus
 from bargaining.models import County, Enterprise
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import N_, Msg, _, tr
+from core.lifecycle import TransitionRefused
 from core.models import Role, User
 from core.policy import may
 
-KEPT = ("done", "confirmed", "missed")
-STATUS_LABELS = checklist.Labels(
-    {
-        "planned": N_("已计划"),
-        "confirmed": N_("已确认"),
-        "done": N_("已走访"),
-        "missed": N_("未走访"),
-        "rescheduled": N_("已改期"),
-        "cancelled": N_("已取消"),
-    }
-)
+KEPT = visit_rules.KEPT
+STATUS_LABELS = visit_rules.STATUS_LABELS
 KIND_LABELS = checklist.Labels(
     {
         "county": N_("市级走访县(市、区)"),
@@ -194,16 +187,20 @@ def schedule_visits(
                 enterprise_id=task.enterprise_id,
                 visitor_id=plan.visitor_id,
                 planned_on=plan.day,
-                status="planned",
+                status=VisitStatus.PLANNED,
             )
             db.session.add(visit)
             created += 1
         elif (visit.planned_on, visit.visitor_id, visit.status) != (
             plan.day,
             plan.visitor_id,
-            "planned",
+            VisitStatus.PLANNED,
         ):
-            visit.planned_on, visit.visitor_id, visit.status = plan.day, plan.visitor_id, "planned"
+            visit.planned_on, visit.visitor_id, visit.status = (
+                plan.day,
+                plan.visitor_id,
+                VisitStatus.PLANNED,
+            )
             visit.sequence += 1
             visit.updated_at = now
             moved += 1
@@ -221,8 +218,8 @@ def schedule_visits(
     cancelled = 0
     task_keys = {t.key for t in tasks}
     for key, visit in existing.items():
-        if key not in task_keys and visit.status == "planned":
-            visit.status, visit.reason = "cancelled", Msg("问题已整改，无需走访")
+        if key not in task_keys and visit_rules.LIFECYCLE.can(visit.status, visit_rules.CANCEL):
+            visit.status, visit.reason = VisitStatus.CANCELLED, Msg("问题已整改，无需走访")
             visit.sequence += 1
             visit.updated_at = now
             cancelled += 1
@@ -305,16 +302,22 @@ def record_visit(
     if not may(user, "visit.record", visit):
         raise ActionRefused(_("您不能记录此次走访"), 403)
     status = fields.get("status")
+    if status not in visit_rules.RECORD_EVENTS:
+        raise ActionRefused(_("未知的走访状态"))
+    try:
+        visit_rules.LIFECYCLE.next(visit.status, status)
+    except TransitionRefused as exc:
+        raise ActionRefused(exc.message) from exc
     before = {"status": visit.status, "planned_on": visit.planned_on}
     new_findings: list[int] = []
-    if status == "done":
+    if status == VisitStatus.DONE:
         done_on = fields.get("done_on") or today
         if done_on > today:
             raise ActionRefused(_("走访日期不能晚于今天"))
         people = str(fields.get("people_met", "")).strip()
         if not people:
             raise ActionRefused(_("请填写见到的人员"))
-        visit.status, visit.done_on, visit.people_met = "done", done_on, people
+        visit.status, visit.done_on, visit.people_met = VisitStatus.DONE, done_on, people
         visit.notes = str(fields.get("notes", "")).strip()
         for problem in fields.get("findings", []):
             severity = problem.get("severity", checklist.MAJOR)
@@ -338,12 +341,12 @@ def record_visit(
                 source_id=visit.id,
             )
             new_findings.append(finding.id)
-    elif status == "missed":
+    elif status == VisitStatus.MISSED:
         reason = str(fields.get("reason", "")).strip()
         if not reason:
             raise ActionRefused(_("请填写未走访的原因"))
-        visit.status, visit.reason = "missed", reason
-    elif status == "rescheduled":
+        visit.status, visit.reason = VisitStatus.MISSED, reason
+    elif status == VisitStatus.RESCHEDULED:
         reason = str(fields.get("reason", "")).strip()
         new_day = fields.get("planned_on")
         if not reason or not isinstance(new_day, date):
@@ -353,9 +356,9 @@ def record_visit(
             raise ActionRefused(_("新日期须在本季度内且不早于今天"))
         if new_day not in quarter_days(quarter).days:
             raise ActionRefused(_("新日期不是工作日"))
-        visit.status, visit.reason, visit.planned_on = "rescheduled", reason, new_day
-    elif status == "confirmed":
-        visit.status = "confirmed"
+        visit.status, visit.reason, visit.planned_on = VisitStatus.RESCHEDULED, reason, new_day
+    elif status == VisitStatus.CONFIRMED:
+        visit.status = VisitStatus.CONFIRMED
     else:
         raise ActionRefused(_("未知的走访状态"))
     visit.sequence += 1
@@ -419,11 +422,11 @@ def coverage(quarter: str) -> dict[int, dict[str, int]]:
     for county_id, status in db.session.execute(
         select(Visit.county_id, Visit.status).where(Visit.quarter == quarter)
     ):
-        if status == "cancelled":
+        if status == VisitStatus.CANCELLED:
             continue
         result[county_id]["planned"] += 1
-        result[county_id]["done"] += status == "done"
-        result[county_id]["missed"] += status == "missed"
+        result[county_id]["done"] += status == VisitStatus.DONE
+        result[county_id]["missed"] += status == VisitStatus.MISSED
     return result
 
 
@@ -435,7 +438,7 @@ def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
     )
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for username, status in db.session.execute(stmt):
-        if status == "cancelled":
+        if status == VisitStatus.CANCELLED:
             continue
         counts[username][0] += 1
         counts[username][1] += status == "done"
@@ -450,7 +453,7 @@ def init_app_hooks(app: Any) -> None:
 def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visit]]:
     """My visits in the next 7 days; and the missed or overdue visits to follow up — the
     county's enterprise visits for an inspector, the city's county visits for a leader."""
-    open_states = ("planned", "confirmed", "rescheduled")
+    open_states = visit_rules.OPEN_STATES
     upcoming = list(
         db.session.scalars(
             select(Visit)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, text, update
 
+from bargaining import upload_rules
 from bargaining.excel_import import (
     FILE,
     Counties,
@@ -44,6 +45,7 @@ from bargaining.models import (
     Upload,
 )
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
+from bargaining.upload_rules import UploadStatus
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import Msg, _
@@ -87,7 +89,7 @@ def sha256_hex(data: bytes) -> str:
 
 def find_imported(kind: str, sha: str) -> Upload | None:
     stmt = select(Upload).where(
-        Upload.kind == kind, Upload.sha256 == sha, Upload.status == "imported"
+        Upload.kind == kind, Upload.sha256 == sha, Upload.status == UploadStatus.IMPORTED
     )
     return db.session.scalars(stmt.limit(1)).first()
 
@@ -131,7 +133,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
         filename=(filename or "upload.xlsx")[:255],
         sha256=sha,
         size=len(data),
-        status="processing",
+        status=UploadStatus.PROCESSING,
         user_id=user.id,
         county_id=user.county_id,
         enterprise_id=user.enterprise_id,
@@ -152,7 +154,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
 def _reject(
     upload: Upload, message: str, errors: Sequence[RowError], status: int, truncated: bool = False
 ) -> UploadOutcome:
-    upload.status = "rejected"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.REJECT)
     upload.message = (
         Msg("%(message)s（仅列出前 %(n)s 条）", message=message, n=len(errors))
         if truncated
@@ -250,7 +252,7 @@ def serialize_imports(upload: Upload) -> UploadOutcome | None:
     previous = find_imported(upload.kind, upload.sha256)
     if previous is None or previous.id == upload.id:
         return None
-    upload.status = "duplicate"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.FIND_DUPLICATE)
     upload.duplicate_of_id = previous.id
     upload.message = Msg("此文件已由上传记录 #%(id)s 导入，未重复导入", id=previous.id)
     db.session.flush()
@@ -290,7 +292,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
     if duplicate is not None:
         return duplicate
     counts = file_contracts(result.rows, user, upload, today)
-    upload.status = "imported"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.IMPORT)
     upload.counts = counts
     upload.message = Msg(
         "已导入 %(contracts)s 份合同（新建 %(new_contracts)s 份，新版本 %(new_versions)s 个），"
@@ -335,7 +337,7 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     if duplicate is not None:
         return duplicate
     counts = apply_registry(result.rows, user, upload)
-    upload.status = "imported"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.IMPORT)
     upload.counts = counts
     upload.message = Msg(
         "企业名录已更新：新增 %(created)s 家，更新 %(updated)s 家，未变 %(unchanged)s 家", **counts
@@ -428,10 +430,12 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
     """Uploads still 'processing' long after they began died with their process (a killed
     worker): the import rolled back, so nothing of them was stored; say so on the record."""
     stale = db.session.scalars(
-        select(Upload).where(Upload.status == "processing", Upload.created_at < now - older_than)
+        select(Upload).where(
+            Upload.status == UploadStatus.PROCESSING, Upload.created_at < now - older_than
+        )
     ).all()
     for upload in stale:
-        upload.status = "failed"
+        upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.FAIL)
         upload.message = Msg(
             "处理过程中断（服务进程退出），未导入任何数据；原文件已保存，请重新上传"
         )

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 from sqlalchemy import Select, func, select
 
+from audits import rectification_rules as rules
 from audits import rounds as sample_rounds
 from audits.models import Audit, Rectification, SampleRound, Visit
 from bargaining.cells import CellProblem, parse_date
@@ -239,7 +240,7 @@ def rectifications():  # type: ignore[no-untyped-def]
             "finding_id": r[0].finding_id,
             "deadline": _iso(r[0].deadline),
             "status": r[0].status,
-            "overdue": r[0].status != "resolved" and r[0].deadline < today,
+            "overdue": rules.is_overdue(r[0].status, r[0].deadline, today),
             "resolved_on": _iso(r[0].resolved_on),
         },
     )

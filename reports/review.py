@@ -105,7 +105,7 @@ def build_review(half: Half) -> Review:
     )
     for cid, status, deadline in db.session.execute(stmt):
         findings[names[cid]][status] += 1
-        findings[names[cid]]["overdue"] += status != rules.RESOLVED and deadline < half.end
+        findings[names[cid]]["overdue"] += rules.is_overdue(status, deadline, half.end)
     interviews = []
     stmt = (
         select(Interview.county_id, Interview.level, Interview.status, func.count(Interview.id))

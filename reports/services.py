@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from audits import supervision_rules
 from audits.models import Supervision
 from audits.rounds import Month
 from audits.services import ActionRefused
@@ -124,7 +125,9 @@ def record_supervision(
     if follow_up is not None and follow_up < held_on:
         raise SupervisionRefused(_("跟进日期不能早于督导日期"))
     before = {"status": supervision.status}
-    supervision.status = "held"
+    supervision.status = supervision_rules.LIFECYCLE.next(
+        supervision.status, supervision_rules.HOLD
+    )
     supervision.held_on = held_on
     supervision.participants = str(fields["participants"]).strip()
     supervision.problems = str(fields["problems"]).strip()
