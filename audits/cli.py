@@ -13,6 +13,7 @@ from bargaining.cells import CellProblem, parse_date
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
+from core.hooks import hooks
 from core.i18n import _, tr
 
 
@@ -130,7 +131,6 @@ def escalate_command(date_text: str | None) -> None:
 @click.option("--quarter", "quarter_text", required=True, help="YYYYQn, e.g. 2026Q3.")
 def schedule_visits_command(quarter_text: str) -> None:
     """Make (or remake) the quarter's visit plan; done, confirmed and missed visits stay."""
-    from flask import current_app
 
     from audits.services import ActionRefused
     from audits.visit_service import schedule_visits, unplaced_lines
@@ -142,7 +142,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     except PlanProblem as exc:
         fail(tr(exc.message))
     today = local_today()
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = hooks().lagging_county_ids(today)
     try:
         result = schedule_visits(quarter, None, today, lagging)
         db.session.commit()

@@ -23,6 +23,7 @@ from audits.visit_rules import VisitStatus
 from bargaining.models import County, Enterprise
 from core import audit_log
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.i18n import N_, Msg, _, tr
 from core.lifecycle import TransitionRefused
 from core.models import Role, User
@@ -447,7 +448,7 @@ def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
 
 
 def init_app_hooks(app: Any) -> None:
-    app.extensions.setdefault("init_steps", []).append(seed_calendar)
+    hooks(app).init_steps.append(seed_calendar)
 
 
 def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visit]]:

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -37,6 +36,7 @@ from bargaining.models import County, Enterprise
 from core import audit_log
 from core.clock import local_today
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.i18n import _
 from core.models import Role, User
 from core.policy import may, requires, scope_of
@@ -102,7 +102,7 @@ def plan():  # type: ignore[no-untyped-def]
 def make_plan():  # type: ignore[no-untyped-def]
     quarter = _quarter(request.form.get("quarter"))
     today = local_today()
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = hooks().lagging_county_ids(today)
     try:
         result = schedule_visits(quarter, current_user, today, lagging)
         db.session.commit()

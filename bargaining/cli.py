@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select
 
 from bargaining.excel_import import FILE, RowError
@@ -20,6 +20,7 @@ from core.auth import hash_password
 from core.cli import acting_user, fail, write_output
 from core.clock import local_today
 from core.db import db
+from core.hooks import hooks
 from core.i18n import _, tr
 from core.migrate import upgrade
 from core.models import Role, User
@@ -41,7 +42,7 @@ def init_database() -> dict[str, int]:
     upgrade(db.engine)
     added = seed_reference_data()
     added["settings"] = seed_settings()
-    for step in current_app.extensions.get("init_steps", []):  # e.g. the working-day calendar
+    for step in hooks().init_steps:  # e.g. the working-day calendar
         step()
     db.session.commit()
     return added
@@ -84,7 +85,7 @@ def demo(if_empty: bool, seed: int) -> None:
         db.session.commit()
         click.echo(_("演示城市已生成：%(stats)s", stats=_stats(stats)))
         # higher layers add their part of the demo (sample rounds, audits, visits…)
-        for step in current_app.extensions.get("demo_steps", []):
+        for step in hooks().demo_steps:
             more = step(seed, today)
             db.session.commit()
             click.echo(_stats(more))

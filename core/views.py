@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,6 +23,7 @@ from core import audit_log
 from core.auth import public, verify_password
 from core.db import db
 from core.forms import EmptyForm, LoginForm
+from core.hooks import hooks
 from core.i18n import SUPPORTED, _
 from core.models import User
 from core.policy import requires
@@ -87,9 +87,7 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 @requires("home.view")
 def home():  # type: ignore[no-untyped-def]
     """Each domain adds its section (tasks, deadlines, reminders) with :func:`add_home_section`."""
-    sections = [
-        section(current_user) for section in current_app.extensions.get("home_sections", [])
-    ]
+    sections = [section(current_user) for section in hooks().home_sections]
     return render_template("core/home.html", sections=[s for s in sections if s])
 
 
@@ -97,4 +95,4 @@ def add_home_section(
     app: Flask, section: Callable[[User], tuple[str, dict[str, Any]] | None]
 ) -> None:
     """Register ``section(user) -> (template, context)`` to be shown on the home page."""
-    app.extensions.setdefault("home_sections", []).append(section)
+    hooks(app).home_sections.append(section)
