@@ -167,10 +167,3 @@ def reminders(user: User, today: date) -> Reminders:
         )
         interviews = [i for i in db.session.scalars(stmt) if may(user, "interview.record", i)]
     return Reminders(due_soon, overdue, audits_due, interviews)
-
-
-def open_audit_count(user: User) -> int:
-    stmt = scope_of(user).where(
-        select(func.count(Audit.id)).where(Audit.status == AuditStatus.OPEN), Audit.county_id
-    )
-    return db.session.scalar(stmt) or 0

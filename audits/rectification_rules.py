@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_
 
 from audits.checklist import Labels
+from core.errors import UserError
 from core.i18n import N_, _
 
 
@@ -53,10 +54,8 @@ TRANSITIONS: dict[tuple[RectStatus, str], RectStatus] = {
 }
 
 
-class TransitionRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TransitionRefused(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from audits.models import (
 from bargaining.models import Contract, ContractVersion
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
 from core.policy import may
@@ -36,13 +37,8 @@ from core.settings import get_setting
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class ActionRefused(ValueError):
+class ActionRefused(UserError):
     """A user error in this domain: the message (translated when raised) is shown as is."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def deadline_days() -> dict[str, int]:

@@ -48,6 +48,7 @@ from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from bargaining.upload_rules import UploadStatus
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
 from core.policy import ACTIONS, may, scope_of
@@ -62,8 +63,11 @@ FILING_ROLES = ACTIONS["filing.upload"]
 REGISTRY_ROLES = ACTIONS["registry.upload"]
 
 
-class NotAllowed(Exception):
+class NotAllowed(UserError):
     """The user's role may not do this (a 403 on the web, exit 1 in the CLI)."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message, status)
 
 
 @dataclass
@@ -456,10 +460,8 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
 PLATFORM_DATE_ROLES = ACTIONS["contract.platform_date"]  # kept for older imports
 
 
-class PlatformDateProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class PlatformDateProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 def record_platform_date(contract: Contract, day: date, user: User, today: date) -> bool:

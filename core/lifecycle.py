@@ -13,17 +13,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from core.errors import UserError
 from core.i18n import _
 
 S = TypeVar("S", bound=StrEnum)
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(UserError):
     """The event does not apply to the object's state; ``message`` says why (Chinese msgid)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -301,16 +301,6 @@ def county_targets(day: date) -> list[targets.CountyTarget]:
     )
 
 
-def city_total(rows: Sequence[targets.CountyTarget]) -> dict[str, Any]:
-    eligible = sum(r.eligible for r in rows)
-    counted = sum(r.counted for r in rows)
-    return {
-        "eligible": eligible,
-        "counted": counted,
-        "rate": counted / eligible if eligible else None,
-    }
-
-
 # ---------------------------------------------------------------------------- other KPIs
 
 

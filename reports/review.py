@@ -14,15 +14,14 @@ from audits import rectification_rules as rules
 from audits.models import Interview, Rectification, Supervision
 from bargaining.models import County
 from core.db import db
+from core.errors import UserError
 from core.i18n import _
 from core.xlsx import save, write_sheet
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, city_dashboard
 
 
-class ReviewProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReviewProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,6 @@ def _as_of() -> date:
         return local_today()
 
 
-def _kpi_cells(values: dict[str, Any]) -> list[Any]:
-    return [values.get(key) if key != "name" else None for key, _label in KPI_HEADERS]
-
-
 def _export_headers() -> list[str]:
     return [str(label) + ("(%)" if key in PERCENT_KEYS else "") for key, label in KPI_HEADERS]
 
