@@ -27,7 +27,7 @@ from core.hooks import hooks
 from core.i18n import N_, Msg, _, tr
 from core.lifecycle import TransitionRefused
 from core.models import Role, User
-from core.policy import may
+from core.policy import may, scope_of
 
 KEPT = visit_rules.KEPT
 STATUS_LABELS = visit_rules.STATUS_LABELS
@@ -463,20 +463,16 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
             .order_by(Visit.planned_on)
         )
     )
-    scope = (
-        Visit.county_id == user.county_id
-        if user.role == Role.INSPECTOR
-        else Visit.kind != "enterprise"
-    )
+    scope = scope_of(user)
+    stmt = scope.where(select(Visit), Visit.county_id)
+    if scope.all_counties:  # the city answers for its county and supervision visits
+        stmt = stmt.where(Visit.kind != "enterprise")
     missed = list(
         db.session.scalars(
-            select(Visit)
-            .where(scope)
-            .where(
-                (Visit.status == "missed")
+            stmt.where(
+                (Visit.status == VisitStatus.MISSED)
                 | (Visit.status.in_(open_states) & (Visit.planned_on < today))
-            )
-            .order_by(Visit.planned_on)
+            ).order_by(Visit.planned_on)
         )
     )
     return upcoming, missed
