@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bargaining.filing import chunks, first_filings
+from bargaining.filing import first_filings
 from bargaining.legal_checks import AS_OF_TODAY, Flag, platform_missing
 from bargaining.models import (
     BargainingItem,
@@ -23,6 +23,7 @@ from bargaining.models import (
     Enterprise,
     Upload,
 )
+from core.bulk import chunks
 from core.db import db
 from core.models import User
 from core.policy import scope_of

@@ -31,11 +31,9 @@ from bargaining.excel_import import (
 )
 from bargaining.filing import (
     PlatformDate,
-    chunks,
     file_contracts,
     first_filings,
     record_platform_dates,
-    select_in,
 )
 from bargaining.models import (
     BargainingItem,
@@ -47,6 +45,7 @@ from bargaining.models import (
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from bargaining.upload_rules import UploadStatus
 from core import audit_log
+from core.bulk import chunks, select_in
 from core.db import db, utcnow
 from core.errors import UserError
 from core.i18n import Msg, _
