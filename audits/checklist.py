@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from audits.audit_rules import Verdict
 from core.i18n import N_, _
-
-
-class Labels(Mapping[str, str]):
-    """Code -> label, translated when read (like ``_l``), each value a plain ``str``.
-
-    Unlike a dict of lazy strings, a value read is real text: it can go into JSON, Excel, an
-    f-string or a regex as it is. Outside a request (or in Chinese) it is the Chinese msgid.
-    """
-
-    def __init__(self, msgids: Mapping[str, str]) -> None:
-        self.msgids = dict(msgids)
-
-    def __getitem__(self, key: str) -> str:
-        return _(self.msgids[key])
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.msgids
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.msgids)
-
-    def __len__(self) -> int:
-        return len(self.msgids)
-
-    def __repr__(self) -> str:
-        return f"Labels({self.msgids!r})"
-
+from core.lifecycle import Labels  # re-exported: checklist.Labels is used across audits
 
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "na"
 RESULTS = (PASS, FAIL, NOT_APPLICABLE)
@@ -42,8 +17,8 @@ CRITICAL, MAJOR, MINOR = "critical", "major", "minor"
 SEVERITY_LABELS = Labels(
     {CRITICAL: N_("严重（立行立改）"), MAJOR: N_("较重（限期整改）"), MINOR: N_("一般")}
 )
-#: the verdict is stored in Chinese (audit.verdict) and shown with ``tr``
-QUALIFIED, UNQUALIFIED = N_("合格"), N_("不合格")
+#: the verdict is stored as a code (audit.verdict) and shown with audit_rules.verdict_label
+QUALIFIED, UNQUALIFIED = Verdict.QUALIFIED, Verdict.UNQUALIFIED
 
 
 @dataclass(frozen=True)
@@ -89,7 +64,7 @@ CHECKLIST: tuple[Check, ...] = (
 BY_CODE: dict[str, Check] = {c.code: c for c in CHECKLIST}
 
 
-def verdict(results: Mapping[str, str]) -> str:
+def verdict(results: Mapping[str, str]) -> Verdict:
     """合格 when no critical or major item fails, else 不合格."""
     failed = {code for code, result in results.items() if result == FAIL}
     return (

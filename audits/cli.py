@@ -9,10 +9,10 @@ import click
 from flask import Flask
 
 from bargaining.cells import CellProblem, parse_date
-from core import parts
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
+from core.hooks import hooks
 from core.i18n import _, tr
 
 if TYPE_CHECKING:
@@ -194,7 +194,6 @@ def escalate_command(date_text: str | None) -> None:
 @click.option("--quarter", "quarter_text", required=True, help="YYYYQn, e.g. 2026Q3.")
 def schedule_visits_command(quarter_text: str) -> None:
     """Make (or remake) the quarter's visit plan; done, confirmed and missed visits stay."""
-    from flask import current_app
 
     from audits.services import ActionRefused
     from audits.visit_service import schedule_visits, unplaced_lines
@@ -206,7 +205,7 @@ def schedule_visits_command(quarter_text: str) -> None:
     except PlanProblem as exc:
         fail(tr(exc.message))
     today = local_today()
-    lagging = parts.extension(current_app, "lagging_counties", lambda day: set())(today)
+    lagging = hooks().lagging_county_ids(today)
     try:
         result = schedule_visits(quarter, None, today, lagging)
         db.session.commit()

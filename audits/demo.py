@@ -22,6 +22,7 @@ from bargaining.models import ContractVersion
 from bargaining.queries import version_flags
 from core.clock import LOCAL_TZ
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.models import Role, Setting, User
 from core.settings import DEFAULTS
 
@@ -40,7 +41,7 @@ PROBLEMS = {
 
 
 def register_demo(app: Flask) -> None:
-    app.extensions.setdefault("demo_steps", []).append(build_demo_supervision)
+    hooks(app).demo_steps.append(build_demo_supervision)
 
 
 def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
@@ -236,13 +237,12 @@ def _advance(
 
 def _demo_visits(rng: random.Random, today: date, inspectors: dict[int, User]) -> dict[str, int]:
     """This quarter's plan, made on its first day; visits before today mostly done."""
-    from flask import current_app  # noqa: PLC0415
 
     from audits.visit_service import record_visit, schedule_visits  # noqa: PLC0415
     from audits.visits import Quarter  # noqa: PLC0415
 
     quarter = Quarter.of(today)
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = hooks().lagging_county_ids(today)
     schedule_visits(quarter, None, quarter.start, lagging)
     done = missed = 0
     users = {u.id: u for u in db.session.scalars(select(User))}

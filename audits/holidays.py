@@ -16,7 +16,8 @@ from audits.visit_service import set_calendar_day
 from core import audit_log
 from core.db import db
 from core.i18n import _
-from core.models import Role, User
+from core.models import User
+from core.policy import may
 
 
 @dataclass
@@ -63,7 +64,7 @@ def enter_holiday(
 
 
 def remove_calendar_day(user: User, day: date) -> None:
-    if user.role != Role.ADMIN:
+    if not may(user, "calendar.edit"):
         raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     row = db.session.get(CalendarDay, day)
     if row is None:

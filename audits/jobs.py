@@ -19,6 +19,7 @@ from audits.services import EscalationResult, escalate
 from bargaining.services import fail_stale_uploads
 from core.clock import local_today
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.i18n import _
 from core.models import User
 
@@ -132,7 +133,7 @@ def stale_uploads_job() -> int:
 
 def register_jobs(app: Flask) -> None:
     """What `flask scheduler` runs (core.scheduler), Asia/Shanghai time."""
-    jobs = app.extensions.setdefault("scheduled_jobs", [])
+    jobs = hooks(app).scheduled_jobs
     jobs.append(
         (
             "monthly_sample_freeze",
@@ -158,8 +159,6 @@ def register_jobs(app: Flask) -> None:
             lambda: daily_escalation(local_today()),
         )
     )
-    app.extensions.setdefault("startup_jobs", []).append(
-        ("sample_catch_up", lambda: catch_up(local_today()))
-    )
+    hooks(app).startup_jobs.append(("sample_catch_up", lambda: catch_up(local_today())))
     jobs.append(("stale_uploads", {"trigger": "interval", "minutes": 10}, stale_uploads_job))
-    app.extensions["startup_jobs"].append(("stale_uploads", stale_uploads_job))
+    hooks(app).startup_jobs.append(("stale_uploads", stale_uploads_job))

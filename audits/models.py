@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 from core.i18n import MessageText
+from core.policy import ScopeOf
 
 
 class SampleRound(Base):
@@ -94,7 +95,7 @@ class Audit(Base):
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | done
-    verdict: Mapped[str | None] = mapped_column(String(8))  # 合格 | 不合格
+    verdict: Mapped[str | None] = mapped_column(String(12))  # audit_rules.Verdict
     notes: Mapped[str] = mapped_column(Text, default="")
     completed_on: Mapped[date | None]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,6 +141,7 @@ class Rectification(Base):
     """整改: the enterprise fixes a finding by its deadline (立行立改 / 限期整改)."""
 
     __tablename__ = "rectification"
+    __scope__ = ScopeOf(enterprise="enterprise_id")
     __table_args__ = (Index("ix_rectification_open", "county_id", "status", "deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,16 +9,18 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from audits import rectification_rules as rules
+from audits.audit_rules import AuditStatus
+from audits.interview_rules import InterviewStatus
 from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
 from bargaining.models import Contract, ContractVersion, County, Enterprise
 from core.db import db
 from core.models import Role, User
+from core.policy import may, scope_of
 
 
 def scope_by_county(stmt: Select[Any], column: Any, user: User) -> Select[Any]:
-    if user.sees_all_counties:
-        return stmt
-    return stmt.where(column == (user.county_id or -1))
+    """Old way (use ``scope_of(user).where(stmt, column)``), kept for older imports."""
+    return scope_of(user).where(stmt, column)
 
 
 def rounds_list() -> list[SampleRound]:
@@ -35,7 +37,7 @@ def round_picks(round_: SampleRound, user: User) -> Select[Any]:
         .where(SamplePick.round_id == round_.id)
         .order_by(County.sort_order, SamplePick.rank)
     )
-    return scope_by_county(stmt, SamplePick.county_id, user)
+    return scope_of(user).where(stmt, SamplePick.county_id)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ def audits_query(user: User, f: AuditFilters) -> Select[Any]:
         .outerjoin(SampleRound, SampleRound.id == Audit.round_id)
         .outerjoin(User, User.id == Audit.inspector_id)
     )
-    stmt = scope_by_county(stmt, Audit.county_id, user)
-    if f.mine and user.role == Role.INSPECTOR:
+    stmt = scope_of(user).where(stmt, Audit.county_id)
+    if f.mine and may(user, "audit.mine"):
         stmt = stmt.where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
     if f.status in ("open", "done"):
         stmt = stmt.where(Audit.status == f.status)
@@ -115,16 +117,13 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
         .join(County, County.id == Rectification.county_id)
         .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
     )
-    if user.role == Role.ENTERPRISE:
-        stmt = stmt.where(Rectification.enterprise_id == (user.enterprise_id or -1))
-    else:
-        stmt = scope_by_county(stmt, Rectification.county_id, user)
+    stmt = scope_of(user).where(stmt, Rectification.county_id, Rectification.enterprise_id)
     if f.status in rules.STATUS_LABELS:
         stmt = stmt.where(Rectification.status == f.status)
     elif f.status == "open":
         stmt = stmt.where(Rectification.status != rules.RESOLVED)
     elif f.status == "overdue":
-        stmt = stmt.where(Rectification.status != rules.RESOLVED, Rectification.deadline < today)
+        stmt = stmt.where(rules.overdue_clause(Rectification.status, Rectification.deadline, today))
     elif f.status in DUE_WINDOWS:
         first, last = DUE_WINDOWS[f.status]
         stmt = stmt.where(
@@ -146,7 +145,7 @@ def interviews_query(user: User) -> Select[Any]:
         .join(County, County.id == Interview.county_id)
         .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
     )
-    stmt = scope_by_county(stmt, Interview.county_id, user)
+    stmt = scope_of(user).where(stmt, Interview.county_id)
     return stmt.order_by(
         Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc()
     )
@@ -187,10 +186,11 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
         rows = [tuple(r) for r in db.session.execute(stmt.limit(limit))] if total else []
         buckets.append(Bucket(status, rows, total or 0))  # type: ignore[arg-type]
     audits_due: list[Audit] = []
-    if user.role == Role.INSPECTOR:
+    if may(user, "audit.record"):
         stmt = (
-            select(Audit)
-            .where(Audit.county_id == user.county_id, Audit.status == "open")
+            scope_of(user)
+            .where(select(Audit), Audit.county_id)
+            .where(Audit.status == AuditStatus.OPEN)
             .where(or_(Audit.inspector_id == user.id, Audit.inspector_id.is_(None)))
             .order_by(Audit.due_on)
             .limit(200)
@@ -198,15 +198,14 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
         audits_due = list(db.session.scalars(stmt))
     interviews: list[tuple[Interview, str, str | None]] = []
     interview_total = 0
-    if user.role in (Role.INSPECTOR, Role.CITY):
+    if may(user, "interview.record"):
         level = "county" if user.role == Role.INSPECTOR else "city"
         stmt = (
-            scope_by_county(
-                select(Interview, County.name, Enterprise.name), Interview.county_id, user
-            )
+            scope_of(user)
+            .where(select(Interview, County.name, Enterprise.name), Interview.county_id)
             .join(County, County.id == Interview.county_id)
             .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
-            .where(Interview.status == "planned", Interview.level == level)
+            .where(Interview.status == InterviewStatus.PLANNED, Interview.level == level)
         )
         interview_total = (
             db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -218,10 +217,3 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
             )
         ]
     return Reminders(buckets, audits_due, interviews, interview_total)
-
-
-def open_audit_count(user: User) -> int:
-    stmt = scope_by_county(
-        select(func.count(Audit.id)).where(Audit.status == "open"), Audit.county_id, user
-    )
-    return db.session.scalar(stmt) or 0

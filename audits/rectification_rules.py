@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
 
 from audits.checklist import Labels
+from core.errors import UserError
 from core.i18n import N_, _
 
-PENDING, IN_PROGRESS, SUBMITTED, RESOLVED = "pending", "in_progress", "submitted", "resolved"
+
+class RectStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    RESOLVED = "resolved"
+
+
+PENDING, IN_PROGRESS, SUBMITTED, RESOLVED = RectStatus
 STATUS_LABELS = Labels(
     {
         PENDING: N_("待整改"),
@@ -32,7 +45,7 @@ ACTION_LABELS = Labels(
 OWNER_ACTIONS = frozenset({START, SUBMIT})
 INSPECTOR_ACTIONS = frozenset({VERIFY, SEND_BACK})
 
-TRANSITIONS: dict[tuple[str, str], str] = {
+TRANSITIONS: dict[tuple[RectStatus, str], RectStatus] = {
     (PENDING, START): IN_PROGRESS,
     (PENDING, SUBMIT): SUBMITTED,
     (IN_PROGRESS, SUBMIT): SUBMITTED,
@@ -41,10 +54,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-class TransitionRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TransitionRefused(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,14 @@ def next_status(status: str, action: str, note: str = "") -> Transition:
 
 
 def is_overdue(status: str, deadline: date, today: date) -> bool:
-    """逾期: the deadline has passed and the rectification is not resolved."""
+    """逾期: the deadline has passed and the rectification is not resolved. The one definition
+    of "overdue"; :func:`overdue_clause` is the same rule for a query."""
     return status != RESOLVED and today > deadline
+
+
+def overdue_clause(status: Any, deadline: Any, today: date) -> ColumnElement[bool]:
+    """:func:`is_overdue` as a SQL condition on a query's status and deadline columns."""
+    return and_(status != RESOLVED, deadline < today)
 
 
 def status_label(status: str, deadline: date, today: date) -> str:

@@ -29,15 +29,15 @@ from core import audit_log
 from core.bulk import insert_tuples
 from core.clock import to_local
 from core.db import db
+from core.errors import UserError
 from core.i18n import _
 from core.models import Role, User
+from core.policy import may
 from core.settings import get_setting
 
 
-class RoundProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class RoundProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _check_month(month: Month, now: datetime) -> None:
 
 
 def _check_user(user: User | None) -> None:
-    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+    if user is not None and not may(user, "sampling.freeze"):
         raise RoundProblem(_("只有市总工会可以冻结或抽取样本"))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from audits import checklist, escalation
+from audits import audit_rules, checklist, escalation, interview_rules
 from audits import rectification_rules as rules
 from audits.models import (
     Audit,
@@ -28,20 +28,17 @@ from audits.models import (
 from bargaining.models import Contract, ContractVersion
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
-from core.models import Role, User, keep_file
+from core.models import User, keep_file
+from core.policy import may
 from core.settings import get_setting
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class ActionRefused(ValueError):
+class ActionRefused(UserError):
     """A user error in this domain: the message (translated when raised) is shown as is."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def deadline_days() -> dict[str, int]:
@@ -55,13 +52,6 @@ def deadline_days() -> dict[str, int]:
 # ---------------------------------------------------------------------------- audits
 
 
-def may_audit(user: User, audit: Audit) -> bool:
-    """The assigned inspector; an unassigned audit may be taken by any inspector of its county."""
-    if user.role != Role.INSPECTOR or audit.county_id != user.county_id:
-        return False
-    return audit.inspector_id in (None, user.id)
-
-
 def save_audit(
     audit: Audit,
     user: User,
@@ -72,9 +62,9 @@ def save_audit(
 ) -> list[Finding]:
     """Record the checklist (code -> (result, note)); completing it opens one finding and one
     rectification per failed item, with its deadline by severity."""
-    if not may_audit(user, audit):
+    if not may(user, "audit.record", audit):
         raise ActionRefused(_("此抽查任务未分配给您"), 403)
-    if audit.status == "done":
+    if audit_rules.LIFECYCLE.is_final(audit.status):
         raise ActionRefused(_("此抽查已完成，不能再修改"))
     unknown = set(results) - set(checklist.BY_CODE)
     if unknown:
@@ -124,7 +114,7 @@ def save_audit(
         audit.inspector_id = user.id
     findings: list[Finding] = []
     if complete:
-        audit.status = "done"
+        audit.status = audit_rules.LIFECYCLE.next(audit.status, audit_rules.COMPLETE)
         audit.verdict = checklist.verdict(simple)
         audit.completed_on = today
         audit.completed_at = utcnow()
@@ -273,18 +263,10 @@ def evidence_of(owner_type: str, owner_id: int) -> list[Evidence]:
 # ---------------------------------------------------------------------------- rectification
 
 
-def may_act(user: User, rect: Rectification, action: str) -> bool:
-    if action in rules.OWNER_ACTIONS:
-        if user.role == Role.ENTERPRISE:
-            return rect.enterprise_id is not None and rect.enterprise_id == user.enterprise_id
-        return user.role == Role.INSPECTOR and user.county_id == rect.county_id  # paper answers
-    return user.role == Role.INSPECTOR and user.county_id == rect.county_id
-
-
 def act_on_rectification(
     rect: Rectification, user: User, action: str, note: str, today: date
 ) -> RectificationEvent:
-    if not may_act(user, rect, action):
+    if action in rules.ACTION_LABELS and not may(user, f"rectification.{action}", rect):
         raise ActionRefused(_("您不能对此整改执行该操作"), 403)
     try:
         step = rules.next_status(rect.status, action, note)
@@ -357,7 +339,7 @@ def escalate(today: date, user: User | None = None) -> EscalationResult:
             enterprise_id=plan.enterprise_id,
             reason=plan.reason,
             triggered_on=today,
-            status="planned",
+            status=interview_rules.InterviewStatus.PLANNED,
             created_by_id=user.id if user else None,
         )
         db.session.add(interview)
@@ -382,18 +364,12 @@ def escalate(today: date, user: User | None = None) -> EscalationResult:
     return EscalationResult(newly, counts[escalation.COUNTY], counts[escalation.CITY])
 
 
-def may_record_interview(user: User, interview: Interview) -> bool:
-    if interview.level == escalation.CITY:
-        return user.role == Role.CITY
-    return user.role == Role.INSPECTOR and user.county_id == interview.county_id
-
-
 def amend_audit_notes(audit: Audit, user: User, notes: str, reason: str) -> None:
     """Correct the written opinion of a completed audit: the verdict and the checklist stay as
     decided; the earlier text stays in the log with the reason (SPEC §3)."""
-    if not may_audit(user, audit):
+    if not may(user, "audit.record", audit):
         raise ActionRefused(_("此抽查任务未分配给您"), 403)
-    if audit.status != "done":
+    if audit.status != audit_rules.AuditStatus.DONE:
         raise ActionRefused(_("抽查尚未完成，直接保存即可"))
     reason = reason.strip()
     if not reason:
@@ -418,7 +394,7 @@ def amend_audit_notes(audit: Audit, user: User, notes: str, reason: str) -> None
 def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
-    if not may_record_interview(user, interview):
+    if not may(user, "interview.record", interview):
         raise ActionRefused(_("您不能记录此约谈"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
@@ -432,7 +408,7 @@ def record_interview(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise ActionRefused(_("跟进日期不能早于约谈日期"))
-    held = interview.status == "held"
+    held = interview.status == interview_rules.InterviewStatus.HELD
     reason = audit_log.amendment_reason(fields)
     if held and not reason:
         raise ActionRefused(
@@ -441,7 +417,7 @@ def record_interview(
     before, after = audit_log.apply_changes(
         interview,
         {
-            "status": "held",
+            "status": interview_rules.LIFECYCLE.next(interview.status, interview_rules.HOLD),
             "held_on": held_on,
             "participants": participants,
             "minutes": minutes,

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from audits import checklist, escalation, paper, queries, rounds
+from audits import audit_rules, checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.check_facts import check_facts
 from audits.jobs import draw_month_once, freeze_month_once
@@ -21,9 +21,6 @@ from audits.services import (
     add_evidence,
     amend_audit_notes,
     evidence_of,
-    may_act,
-    may_audit,
-    may_record_interview,
     record_interview,
     save_audit,
 )
@@ -35,18 +32,17 @@ from bargaining.queries import counties_for, version_flags
 from bargaining.text_views import text_context
 from bargaining.texts import version_text
 from core import audit_log
-from core.auth import ALL_ROLES, allow, get_in_county, get_in_scope
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, tr
-from core.models import Role, StoredFile
+from core.models import StoredFile
 from core.paper import DOCX_MIME
+from core.policy import may, requires, scope_of
 from core.settings import get_setting
 from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
 bp = Blueprint("audits", __name__)
-STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
 
 
 def _refused(exc: ActionRefused) -> None:
@@ -57,7 +53,7 @@ def _refused(exc: ActionRefused) -> None:
 
 
 @bp.route("/sampling")
-@allow(*STAFF)
+@requires("sampling.view")
 def sampling():  # type: ignore[no-untyped-def]
     today = local_today()
     last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
@@ -77,7 +73,7 @@ def sampling():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/freeze", methods=["POST"])
-@allow(Role.CITY, Role.ADMIN)
+@requires("sampling.freeze")
 def freeze():  # type: ignore[no-untyped-def]
     """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
     try:
@@ -92,7 +88,7 @@ def freeze():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/draw", methods=["POST"])
-@allow(Role.CITY)
+@requires("sampling.draw")
 def draw():  # type: ignore[no-untyped-def]
     """A city leader draws a frozen round with the public value typed at the meeting."""
     public_value = request.form.get("public_value", "").strip()
@@ -145,7 +141,7 @@ def _round_or_404(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>")
-@allow(*STAFF)
+@requires("sampling.view")
 def round_detail(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     sizes = rounds.county_sizes(round_)
@@ -156,7 +152,6 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
         "audits/round.html",
         round=round_,
         sizes={k: v for k, v in sizes.items() if k in visible},
-        all_counties=current_user.sees_all_counties,
         picks=rows,
         total=total,
         page=page_number(),
@@ -166,7 +161,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>/verify", methods=["POST"])
-@allow(Role.CITY, Role.ADMIN)
+@requires("sampling.verify")
 def round_verify(month: str):  # type: ignore[no-untyped-def]
     result = rounds.verify_round(_round_or_404(month))
     if result.ok:
@@ -180,14 +175,14 @@ def round_verify(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sampling/<month>/population.txt")
-@allow(Role.CITY, Role.ADMIN)
+@requires("sampling.population")
 def round_population(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     return download(rounds.population_of(round_), f"population-{month}.txt", "text/plain")
 
 
 @bp.route("/sampling/<month>/picks.xlsx")
-@allow(*STAFF)
+@requires("sampling.view")
 def round_picks_export(month: str):  # type: ignore[no-untyped-def]
     round_ = _round_or_404(month)
     rows = (
@@ -226,18 +221,14 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- audits
 
 
-def _audit_or_404(audit_id: int) -> Audit:
-    return get_in_county(current_user, Audit, audit_id)
-
-
 @bp.route("/audits")
-@allow(*STAFF)
+@requires("audit.view")
 def audits():  # type: ignore[no-untyped-def]
     a = request.args
     filters = queries.AuditFilters(
-        status=a.get("status", "open" if current_user.role == Role.INSPECTOR else ""),
+        status=a.get("status", "open" if may(current_user, "audit.mine") else ""),
         county=a.get("county", ""),
-        mine=current_user.role == Role.INSPECTOR and a.get("all") != "1",
+        mine=may(current_user, "audit.mine") and a.get("all") != "1",
         month=a.get("month", ""),
     )
     return listing(
@@ -267,7 +258,7 @@ def audits():  # type: ignore[no-untyped-def]
             r[5] or _("未分配"),
             r[0].due_on,
             _("已完成") if r[0].status == "done" else _("待抽查"),
-            tr(r[0].verdict),
+            audit_rules.verdict_label(r[0].verdict),
             r[0].completed_on,
         ),
         filters=filters,
@@ -277,13 +268,10 @@ def audits():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/audits/<int:audit_id>", methods=["GET", "POST"])
-@allow(*STAFF)
-def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
-    audit = _audit_or_404(audit_id)
+@requires("audit.view", Audit, write="audit.record")
+def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
     if request.method == "POST":
-        if not may_audit(current_user, audit):
-            abort(403)
-        if audit.status == "done":
+        if audit.status == audit_rules.AuditStatus.DONE:
             try:
                 amend_audit_notes(
                     audit,
@@ -323,7 +311,7 @@ def audit_detail(audit_id: int):  # type: ignore[no-untyped-def]
             flash(
                 _(
                     "抽查已完成，结论：%(verdict)s；发现问题 %(n)s 项，已生成整改任务",
-                    verdict=tr(audit.verdict),
+                    verdict=audit_rules.verdict_label(audit.verdict),
                     n=len(findings),
                 ),
                 "success",
@@ -360,8 +348,10 @@ def _render_audit(audit: Audit, form: Any) -> str:
         checklist=checklist,
         findings=findings,
         flag_titles=FLAG_TITLES,
-        editable=audit.status == "open" and may_audit(current_user, audit),
-        amendable=audit.status == "done" and may_audit(current_user, audit),
+        editable=audit.status == audit_rules.AuditStatus.OPEN
+        and may(current_user, "audit.record", audit),
+        amendable=audit.status == audit_rules.AuditStatus.DONE
+        and may(current_user, "audit.record", audit),
         evidence=evidence_of("audit", audit.id),
         history=audit_log.history("audit", audit.id),
     )
@@ -370,12 +360,8 @@ def _render_audit(audit: Audit, form: Any) -> str:
 # ---------------------------------------------------------------------------- rectifications
 
 
-def _rect_or_404(rect_id: int) -> Rectification:
-    return get_in_scope(current_user, Rectification, rect_id)
-
-
 @bp.route("/rectifications")
-@allow(*ALL_ROLES)
+@requires("rectification.view")
 def rectifications():  # type: ignore[no-untyped-def]
     today = local_today()
     filters = queries.RectificationFilters(
@@ -418,9 +404,11 @@ def rectifications():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/rectifications/<int:rect_id>", methods=["GET", "POST"])
-@allow(*ALL_ROLES)
-def rectification_detail(rect_id: int):  # type: ignore[no-untyped-def]
-    rect = _rect_or_404(rect_id)
+@requires(
+    "rectification.view", Rectification, "rect_id", write="rectification.act", check_write=False
+)
+def rectification_detail(rect: Rectification):  # type: ignore[no-untyped-def]
+    rect_id = rect.id
     today = local_today()
     if request.method == "POST":
         action = request.form.get("action", "")
@@ -445,7 +433,7 @@ def _render_rect(rect: Rectification, today: Any) -> str:
     actions = [
         a
         for a in rules.ACTION_LABELS
-        if (rect.status, a) in rules.TRANSITIONS and may_act(current_user, rect, a)
+        if (rect.status, a) in rules.TRANSITIONS and may(current_user, f"rectification.{a}", rect)
     ]
     ent = db.session.get(Enterprise, rect.enterprise_id) if rect.enterprise_id else None
     links = db.session.execute(
@@ -466,19 +454,15 @@ def _render_rect(rect: Rectification, today: Any) -> str:
         evidence=evidence_of("rectification", rect.id),
         interviews=[i for _link, i in links],
         history=audit_log.history("rectification", rect.id),
-        staff=current_user.role != Role.ENTERPRISE,
+        staff=may(current_user, "rectification.staff_view"),
     )
 
 
 # ---------------------------------------------------------------------------- interviews
 
 
-def _interview_or_404(interview_id: int) -> Interview:
-    return get_in_county(current_user, Interview, interview_id)
-
-
 @bp.route("/interviews")
-@allow(*STAFF)
+@requires("interview.view")
 def interviews():  # type: ignore[no-untyped-def]
     return listing(
         queries.interviews_query(current_user),
@@ -515,9 +499,8 @@ def interviews():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/interviews/<int:interview_id>", methods=["GET", "POST"])
-@allow(*STAFF)
-def interview_detail(interview_id: int):  # type: ignore[no-untyped-def]
-    interview = _interview_or_404(interview_id)
+@requires("interview.view", Interview, write="interview.record")
+def interview_detail(interview: Interview):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
             fields = {
@@ -567,7 +550,7 @@ def _render_interview(interview: Interview) -> str:
         else None,
         rects=rects,
         levels=escalation.LEVEL_LABELS,
-        editable=may_record_interview(current_user, interview),
+        editable=may(current_user, "interview.record", interview),
         rules=rules,
         today=local_today(),
         history=audit_log.history("interview", interview.id),
@@ -578,21 +561,13 @@ def _render_interview(interview: Interview) -> str:
 
 
 @bp.route("/evidence/<int:evidence_id>")
-@allow(*ALL_ROLES)
+@requires("evidence.view")
 def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
     evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None:
+    owners = {"rectification": Rectification, "audit": Audit, "visit": Visit}
+    if evidence is None or evidence.owner_type not in owners:
         abort(404)
-    if evidence.owner_type == "rectification":
-        _rect_or_404(evidence.owner_id)
-    elif evidence.owner_type == "audit":
-        if current_user.role == Role.ENTERPRISE:
-            abort(404)
-        _audit_or_404(evidence.owner_id)
-    elif evidence.owner_type == "visit":
-        get_in_county(current_user, Visit, evidence.owner_id)
-    else:
-        abort(404)
+    scope_of(current_user).check(db.session.get(owners[evidence.owner_type], evidence.owner_id))
     stored = db.session.get(StoredFile, evidence.sha256)
     if stored is None:
         abort(404)
@@ -606,27 +581,25 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/rectifications/<int:rect_id>/notice.docx")
-@allow(*ALL_ROLES)
-def rectification_notice_docx(rect_id: int):  # type: ignore[no-untyped-def]
-    rect = get_in_scope(current_user, Rectification, rect_id)
+@requires("rectification.view", Rectification)
+def rectification_notice_docx(rect: Rectification):  # type: ignore[no-untyped-def]
     data = paper.rectification_notice(rect, local_today())
     return download(data, _("整改通知书-%(id)s.docx", id=rect.id), DOCX_MIME)
 
 
 @bp.route("/interviews/<int:interview_id>/notice.docx")
-@allow(*STAFF)
-def interview_notice_docx(interview_id: int):  # type: ignore[no-untyped-def]
-    interview = get_in_county(current_user, Interview, interview_id)
+@requires("interview.view", Interview)
+def interview_notice_docx(interview: Interview):  # type: ignore[no-untyped-def]
     data = paper.interview_notice(interview, local_today())
     return download(data, _("约谈通知书-%(id)s.docx", id=interview.id), DOCX_MIME)
 
 
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
-    if user.role == Role.ADMIN:
+    if not may(user, "home.tasks"):
         return None
     today = local_today()
     upcoming, missed = (
-        upcoming_and_missed(user, today) if user.role in (Role.INSPECTOR, Role.CITY) else ([], [])
+        upcoming_and_missed(user, today) if may(user, "visit.reminders") else ([], [])
     )
     visits = [*upcoming, *missed]
     counties = {c.id: c.name for c in db.session.scalars(select(County))}

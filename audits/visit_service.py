@@ -15,27 +15,22 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from audits import checklist, ics, visits
+from audits import checklist, ics, visit_rules, visits
 from audits import rectification_rules as rules
 from audits.models import CalendarDay, CalendarYear, Rectification, Supervision, Visit
 from audits.services import ActionRefused, add_evidence, open_finding
+from audits.visit_rules import VisitStatus
 from bargaining.models import County, Enterprise
 from core import audit_log
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.i18n import N_, Msg, _, tr
+from core.lifecycle import TransitionRefused
 from core.models import Role, User
+from core.policy import may, scope_of
 
-KEPT = ("done", "confirmed", "missed")
-STATUS_LABELS = checklist.Labels(
-    {
-        "planned": N_("已计划"),
-        "confirmed": N_("已确认"),
-        "done": N_("已走访"),
-        "missed": N_("未走访"),
-        "rescheduled": N_("已改期"),
-        "cancelled": N_("已取消"),
-    }
-)
+KEPT = visit_rules.KEPT
+STATUS_LABELS = visit_rules.STATUS_LABELS
 KIND_LABELS = checklist.Labels(
     {
         "county": N_("市级走访县(市、区)"),
@@ -160,7 +155,7 @@ def schedule_visits(
 ) -> PlanResult:
     """Make (or remake) the quarter's plan. Done, confirmed and missed visits stay; planned
     ones may move (same row, same calendar UID, SEQUENCE + 1); tasks gone are cancelled."""
-    if user is not None and user.role not in (Role.CITY, Role.ADMIN):
+    if not may(user, "visit.plan"):
         raise ActionRefused(_("只有市总工会可以制定走访计划"), 403)
     if quarter.end < today:
         raise ActionRefused(_("%(quarter)s 已结束，不能再制定计划", quarter=str(quarter)))
@@ -193,16 +188,20 @@ def schedule_visits(
                 enterprise_id=task.enterprise_id,
                 visitor_id=plan.visitor_id,
                 planned_on=plan.day,
-                status="planned",
+                status=VisitStatus.PLANNED,
             )
             db.session.add(visit)
             created += 1
         elif (visit.planned_on, visit.visitor_id, visit.status) != (
             plan.day,
             plan.visitor_id,
-            "planned",
+            VisitStatus.PLANNED,
         ):
-            visit.planned_on, visit.visitor_id, visit.status = plan.day, plan.visitor_id, "planned"
+            visit.planned_on, visit.visitor_id, visit.status = (
+                plan.day,
+                plan.visitor_id,
+                VisitStatus.PLANNED,
+            )
             visit.sequence += 1
             visit.updated_at = now
             moved += 1
@@ -224,8 +223,8 @@ def schedule_visits(
     cancelled = 0
     task_keys = {t.key for t in tasks}
     for key, visit in existing.items():
-        if key not in task_keys and visit.status == "planned":
-            visit.status, visit.reason = "cancelled", Msg("问题已整改，无需走访")
+        if key not in task_keys and visit_rules.LIFECYCLE.can(visit.status, visit_rules.CANCEL):
+            visit.status, visit.reason = VisitStatus.CANCELLED, Msg("问题已整改，无需走访")
             visit.sequence += 1
             visit.updated_at = now
             cancelled += 1
@@ -297,18 +296,6 @@ def unplaced_lines(result: PlanResult) -> list[str]:
 # ---------------------------------------------------------------------------- records
 
 
-def may_record_visit(user: User, visit: Visit) -> bool:
-    return (
-        user.id == visit.visitor_id
-        or (user.role == Role.CITY and visit.kind != "enterprise")
-        or (
-            user.role == Role.INSPECTOR
-            and visit.kind == "enterprise"
-            and user.county_id == visit.county_id
-        )
-    )
-
-
 def record_visit(
     visit: Visit,
     user: User,
@@ -317,12 +304,18 @@ def record_visit(
     files: Iterable[tuple[str, bytes]] = (),
 ) -> list[int]:
     """Record what happened: done (people met, notes, new findings), missed or rescheduled."""
-    if not may_record_visit(user, visit):
+    if not may(user, "visit.record", visit):
         raise ActionRefused(_("您不能记录此次走访"), 403)
     status = fields.get("status")
-    held = visit.status == "done"
+    if status not in visit_rules.RECORD_EVENTS:
+        raise ActionRefused(_("未知的走访状态"))
+    try:
+        visit_rules.LIFECYCLE.next(visit.status, status)
+    except TransitionRefused as exc:
+        raise ActionRefused(exc.message) from exc
+    held = visit.status == VisitStatus.DONE
     reason_for_change = audit_log.amendment_reason(fields)
-    if held and status != "done":
+    if held and status != VisitStatus.DONE:
         raise ActionRefused(_("已完成的走访记录不能改为其他状态"))
     if held and not reason_for_change:
         raise ActionRefused(
@@ -331,7 +324,7 @@ def record_visit(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     new_findings: list[int] = []
-    if status == "done":
+    if status == VisitStatus.DONE:
         done_on = fields.get("done_on") or today
         if done_on > today:
             raise ActionRefused(_("走访日期不能晚于今天"))
@@ -341,7 +334,7 @@ def record_visit(
         before, after = audit_log.apply_changes(
             visit,
             {
-                "status": "done",
+                "status": VisitStatus.DONE,
                 "done_on": done_on,
                 "people_met": people,
                 "notes": str(fields.get("notes", "")).strip(),
@@ -369,12 +362,14 @@ def record_visit(
                 source_id=visit.id,
             )
             new_findings.append(finding.id)
-    elif status == "missed":
+    elif status == VisitStatus.MISSED:
         reason = str(fields.get("reason", "")).strip()
         if not reason:
             raise ActionRefused(_("请填写未走访的原因"))
-        before, after = audit_log.apply_changes(visit, {"status": "missed", "reason": reason})
-    elif status == "rescheduled":
+        before, after = audit_log.apply_changes(
+            visit, {"status": VisitStatus.MISSED, "reason": reason}
+        )
+    elif status == VisitStatus.RESCHEDULED:
         reason = str(fields.get("reason", "")).strip()
         new_day = fields.get("planned_on")
         if not reason or not isinstance(new_day, date):
@@ -385,10 +380,10 @@ def record_visit(
         if new_day not in quarter_days(quarter).days:
             raise ActionRefused(_("新日期不是工作日"))
         before, after = audit_log.apply_changes(
-            visit, {"status": "rescheduled", "reason": reason, "planned_on": new_day}
+            visit, {"status": VisitStatus.RESCHEDULED, "reason": reason, "planned_on": new_day}
         )
-    elif status == "confirmed":
-        before, after = audit_log.apply_changes(visit, {"status": "confirmed"})
+    elif status == VisitStatus.CONFIRMED:
+        before, after = audit_log.apply_changes(visit, {"status": VisitStatus.CONFIRMED})
     else:
         raise ActionRefused(_("未知的走访状态"))
     visit.sequence += 1
@@ -535,11 +530,11 @@ def coverage(quarter: str) -> dict[int, dict[str, int]]:
     for county_id, status in db.session.execute(
         select(Visit.county_id, Visit.status).where(Visit.quarter == quarter)
     ):
-        if status == "cancelled":
+        if status == VisitStatus.CANCELLED:
             continue
         result[county_id]["planned"] += 1
-        result[county_id]["done"] += status == "done"
-        result[county_id]["missed"] += status == "missed"
+        result[county_id]["done"] += status == VisitStatus.DONE
+        result[county_id]["missed"] += status == VisitStatus.MISSED
     return result
 
 
@@ -551,7 +546,7 @@ def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
     )
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for username, status in db.session.execute(stmt):
-        if status == "cancelled":
+        if status == VisitStatus.CANCELLED:
             continue
         counts[username][0] += 1
         counts[username][1] += status == "done"
@@ -560,13 +555,13 @@ def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
 
 
 def init_app_hooks(app: Any) -> None:
-    app.extensions.setdefault("init_steps", []).append(seed_calendar)
+    hooks(app).init_steps.append(seed_calendar)
 
 
 def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visit]]:
     """My visits in the next 7 days; and the missed or overdue visits to follow up — the
     county's enterprise visits for an inspector, the city's county visits for a leader."""
-    open_states = ("planned", "confirmed", "rescheduled")
+    open_states = visit_rules.OPEN_STATES
     upcoming = list(
         db.session.scalars(
             select(Visit)
@@ -575,20 +570,16 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
             .order_by(Visit.planned_on)
         )
     )
-    scope = (
-        Visit.county_id == user.county_id
-        if user.role == Role.INSPECTOR
-        else Visit.kind != "enterprise"
-    )
+    scope = scope_of(user)
+    stmt = scope.where(select(Visit), Visit.county_id)
+    if scope.all_counties:  # the city answers for its county and supervision visits
+        stmt = stmt.where(Visit.kind != "enterprise")
     missed = list(
         db.session.scalars(
-            select(Visit)
-            .where(scope)
-            .where(
-                (Visit.status == "missed")
+            stmt.where(
+                (Visit.status == VisitStatus.MISSED)
                 | (Visit.status.in_(open_states) & (Visit.planned_on < today))
-            )
-            .order_by(Visit.planned_on)
+            ).order_by(Visit.planned_on)
         )
     )
     return upcoming, missed
@@ -596,7 +587,7 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
 
 def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
     """The admin enters the State Council's holiday notice for a year chinese-calendar lacks."""
-    if user is not None and user.role != Role.ADMIN:
+    if not may(user, "calendar.edit"):
         raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if workday and day.weekday() < 5:
         raise ActionRefused(
@@ -627,7 +618,7 @@ def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> 
 
 
 def mark_year_complete(year: int, user: User | None) -> None:
-    if user is not None and user.role != Role.ADMIN:
+    if not may(user, "calendar.edit"):
         raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
     if db.session.get(CalendarYear, year) is None:
         db.session.add(CalendarYear(year=year, source="管理员录入"))  # i18n: data

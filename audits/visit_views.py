@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -28,7 +27,6 @@ from audits.visit_service import (
     calendar_bytes,
     coverage,
     coverage_by_visitor,
-    may_record_visit,
     quarter_days,
     record_visit,
     schedule_visits,
@@ -36,15 +34,15 @@ from audits.visit_service import (
 )
 from bargaining.models import County, Enterprise
 from core import audit_log
-from core.auth import allow, get_in_county
 from core.clock import local_today
 from core.db import db, utcnow
+from core.hooks import hooks
 from core.i18n import _
 from core.models import Role, User
+from core.policy import may, requires, scope_of
 from core.web import download
 
 bp = Blueprint("visits", __name__)
-STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
 
 
 def _quarter(text: str | None) -> visits.Quarter:
@@ -57,12 +55,12 @@ def _quarter(text: str | None) -> visits.Quarter:
 
 
 @bp.route("/visits")
-@allow(*STAFF)
+@requires("visit.view")
 def plan():  # type: ignore[no-untyped-def]
     quarter = _quarter(request.args.get("quarter"))
     stmt = select(Visit).where(Visit.quarter == str(quarter)).order_by(Visit.planned_on, Visit.id)
-    if current_user.role == Role.INSPECTOR:
-        stmt = stmt.where(Visit.county_id == current_user.county_id)
+    scope = scope_of(current_user)
+    stmt = scope.where(stmt, Visit.county_id)
     rows = list(db.session.scalars(stmt))
     counties = {c.id: c for c in db.session.scalars(select(County).order_by(County.sort_order))}
     ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
@@ -79,8 +77,7 @@ def plan():  # type: ignore[no-untyped-def]
         for u in db.session.scalars(select(User).where(User.role.in_((Role.CITY, Role.INSPECTOR))))
     }
     cov = coverage(str(quarter))
-    if not current_user.sees_all_counties:
-        cov = {cid: c for cid, c in cov.items() if cid == current_user.county_id}
+    cov = {cid: c for cid, c in cov.items() if scope.sees_county(cid)}
     return render_template(
         "audits/visits.html",
         quarter=quarter,
@@ -89,7 +86,7 @@ def plan():  # type: ignore[no-untyped-def]
         enterprises=enterprises,
         users=users,
         coverage=cov,
-        by_visitor=coverage_by_visitor(str(quarter)) if current_user.sees_all_counties else [],
+        by_visitor=coverage_by_visitor(str(quarter)) if scope.all_counties else [],
         known=quarter_days(quarter).known,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
@@ -101,11 +98,11 @@ def plan():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/visits/plan", methods=["POST"])
-@allow(Role.CITY)
+@requires("visit.plan")
 def make_plan():  # type: ignore[no-untyped-def]
     quarter = _quarter(request.form.get("quarter"))
     today = local_today()
-    lagging = current_app.extensions.get("lagging_counties", lambda day: set())(today)
+    lagging = hooks().lagging_county_ids(today)
     try:
         result = schedule_visits(quarter, current_user, today, lagging)
         db.session.commit()
@@ -134,14 +131,9 @@ def make_plan():  # type: ignore[no-untyped-def]
     return redirect(url_for("visits.plan", quarter=str(quarter)))
 
 
-def _visit_or_404(visit_id: int) -> Visit:
-    return get_in_county(current_user, Visit, visit_id)
-
-
 @bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
-@allow(*STAFF)
-def detail(visit_id: int):  # type: ignore[no-untyped-def]
-    visit = _visit_or_404(visit_id)
+@requires("visit.view", Visit, write="visit.record")
+def detail(visit: Visit):  # type: ignore[no-untyped-def]
     today = local_today()
     if request.method == "POST":
         try:
@@ -198,7 +190,7 @@ def _render(visit: Visit, today: date) -> str:
         visitor=db.session.get(User, visit.visitor_id),
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
-        editable=may_record_visit(current_user, visit),
+        editable=may(current_user, "visit.record", visit),
         findings=findings,
         severities=checklist.SEVERITY_LABELS,
         supervision=db.session.get(Supervision, visit.supervision_id)
@@ -215,7 +207,7 @@ def _ics(name: str, rows: list[Visit], filename: str) -> Response:
 
 
 @bp.route("/visits/<quarter>/mine.ics")
-@allow(Role.INSPECTOR, Role.CITY)
+@requires("visit.calendar_mine")
 def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
     q = _quarter(quarter)
     rows = list(
@@ -233,7 +225,7 @@ def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/visits/<quarter>/city.ics")
-@allow(Role.CITY, Role.ADMIN)
+@requires("visit.calendar_city")
 def city_calendar(quarter: str):  # type: ignore[no-untyped-def]
     q = _quarter(quarter)
     rows = list(

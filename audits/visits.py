@@ -15,15 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.errors import UserError
 from core.i18n import _
 
 PER_DAY = 3
 
 
-class PlanProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class PlanProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)

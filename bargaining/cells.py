@@ -125,7 +125,10 @@ def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise CellProblem(Msg("应填写数字"))
     if isinstance(value, int | float):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        if not number.is_finite():  # a float cell holding inf or nan
+            raise CellProblem(Msg("应填写数字，不是「%(value)s」", value=str(value)))
+        return number
     text = normalize_text(value).replace(",", "").replace("，", "")
     text = text.removesuffix("元").removesuffix("%").removesuffix("人").strip()  # i18n: data
     try:

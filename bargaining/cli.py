@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select
 
-from core import parts
 from core.cli import acting_user, fail, write_output
 from core.clock import local_today
 from core.db import db
+from core.hooks import hooks
 from core.i18n import _, tr
 from core.models import Role, User
 
@@ -43,7 +43,7 @@ def init_database() -> dict[str, int]:
     upgrade(db.engine)
     added = seed_reference_data()
     added["settings"] = seed_settings()
-    for step in parts.extension(current_app, "init_steps", []):  # e.g. the working-day calendar
+    for step in hooks().init_steps:  # e.g. the working-day calendar
         step()
     db.session.commit()
     return added
@@ -87,7 +87,7 @@ def demo(if_empty: bool, seed: int) -> None:
         db.session.commit()
         click.echo(_("演示城市已生成：%(stats)s", stats=_stats(stats)))
         # higher layers add their part of the demo (sample rounds, audits, visits…)
-        for step in parts.extension(current_app, "demo_steps", []):
+        for step in hooks().demo_steps:
             more = step(seed, today)
             db.session.commit()
             click.echo(_stats(more))

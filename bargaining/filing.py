@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 
 from bargaining.excel_import import FilingRow
 from bargaining.legal_checks import (
@@ -38,18 +38,18 @@ from bargaining.models import (
 )
 from core import audit_log
 from core.bulk import (
+    chunks,
     insert_returning_ids,
     insert_together,
     insert_tuples,
     next_ids,
+    select_in,
     update_tuples,
 )
 from core.db import db, utcnow
 from core.i18n import Msg
 from core.models import User
 from core.settings import get_setting
-
-CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 CONTRACT_COLUMNS = (
     "number",
@@ -104,22 +104,6 @@ LOG_COLUMNS = ("at", "user_id", "action", "object_type", "object_id", "summary",
 
 ContractState = tuple[int, int, int | None]  # id, version_count, current_version_id
 Flagger = Callable[[FilingRow, date], list[Flag]]
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def select_in(
-    query: Select[Any], column: ColumnElement[str], values: Sequence[str]
-) -> list[Select[Any]]:
-    """``query`` for the rows whose ``column`` is one of ``values``: on PostgreSQL one query
-    with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks."""
-    if db.session.connection().dialect.name == "postgresql":
-        wanted = bindparam("wanted", list(values), type_=ARRAY(String))
-        return [query.where(column == any_(wanted))]
-    return [query.where(column.in_(part)) for part in chunks(values)]
 
 
 def scope_key(row: FilingRow) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 from core.i18n import N_, MessageText, TermText
+from core.policy import ScopeOf
 
 # Stored values, matched in the workbooks: kept in Chinese, shown with ``tr``
 LEVEL_ENTERPRISE = N_("企业")
@@ -32,6 +33,7 @@ class County(Base):
     """县(市、区): the unit whose progress the city supervises."""
 
     __tablename__ = "county"
+    __scope__ = ScopeOf(county="id")  # a staff page per county
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
@@ -64,6 +66,7 @@ class Enterprise(Base):
     """企业名录: one registered enterprise, kept by its county's inspectors."""
 
     __tablename__ = "enterprise"
+    __scope__ = ScopeOf(enterprise="id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
@@ -84,6 +87,7 @@ class Upload(Base):
     """One uploaded workbook and what became of it. The bytes live in StoredFile."""
 
     __tablename__ = "upload"
+    __scope__ = ScopeOf(enterprise="enterprise_id", owner="user_id")
     __table_args__ = (Index("ix_upload_sha", "kind", "sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +122,7 @@ class Contract(Base):
     """
 
     __tablename__ = "contract"
+    __scope__ = ScopeOf(enterprise="enterprise_id")
     __table_args__ = (UniqueConstraint("scope_key", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

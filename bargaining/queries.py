@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bargaining.filing import chunks, first_filings
+from bargaining.filing import first_filings
 from bargaining.legal_checks import AS_OF_TODAY, Flag, platform_missing
 from bargaining.models import (
     BargainingItem,
@@ -23,42 +23,31 @@ from bargaining.models import (
     Enterprise,
     Upload,
 )
+from core.bulk import chunks
 from core.db import db
-from core.models import Role, User
+from core.models import User
+from core.policy import scope_of
 from core.settings import get_setting
 
 
 def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:
-    if user.role == Role.ENTERPRISE:
-        return stmt.where(Contract.enterprise_id == (user.enterprise_id or -1))
-    if not user.sees_all_counties:
-        return stmt.where(Contract.county_id == (user.county_id or -1))
-    return stmt
+    return scope_of(user).where(stmt, Contract.county_id, Contract.enterprise_id)
 
 
 def scope_enterprises(stmt: Select[Any], user: User) -> Select[Any]:
-    if user.role == Role.ENTERPRISE:
-        return stmt.where(Enterprise.id == (user.enterprise_id or -1))
-    if not user.sees_all_counties:
-        return stmt.where(Enterprise.county_id == (user.county_id or -1))
-    return stmt
+    return scope_of(user).where(stmt, Enterprise.county_id, Enterprise.id)
 
 
 def scope_uploads(stmt: Select[Any], user: User) -> Select[Any]:
-    if user.role == Role.ENTERPRISE:
-        return stmt.where(
-            Upload.enterprise_id == (user.enterprise_id or -1), Upload.user_id == user.id
-        )
-    if not user.sees_all_counties:
-        return stmt.where(Upload.county_id == (user.county_id or -1))
-    return stmt
+    return scope_of(user).where(stmt, Upload.county_id, Upload.enterprise_id, Upload.user_id)
 
 
 def counties_for(user: User) -> list[County]:
-    stmt = select(County).order_by(County.sort_order)
-    if not user.sees_all_counties:
-        stmt = stmt.where(County.id == (user.county_id or -1))
-    return list(db.session.scalars(stmt))
+    return list(
+        db.session.scalars(
+            scope_of(user).where(select(County), County.id).order_by(County.sort_order)
+        )
+    )
 
 
 @dataclass
@@ -284,10 +273,7 @@ def covering_contracts(enterprise_id: int, user: User) -> list[tuple[Contract, C
         .join(ContractCoverage, ContractCoverage.version_id == ContractVersion.id)
         .where(ContractCoverage.enterprise_id == enterprise_id)
     )
-    if user.role == Role.ENTERPRISE:
-        stmt = stmt.where(ContractCoverage.enterprise_id == (user.enterprise_id or -1))
-    elif not user.sees_all_counties:
-        stmt = stmt.where(Contract.county_id == (user.county_id or -1))
+    stmt = scope_of(user).where(stmt, Contract.county_id, ContractCoverage.enterprise_id)
     return [(c, v) for c, v in db.session.execute(stmt)]
 
 

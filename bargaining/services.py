@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 
+from bargaining import upload_rules
 from bargaining.excel_import import (
     FILE,
     Counties,
@@ -31,11 +32,9 @@ from bargaining.excel_import import (
 )
 from bargaining.filing import (
     PlatformDate,
-    chunks,
     file_contracts,
     first_filings,
     record_platform_dates,
-    select_in,
 )
 from bargaining.models import (
     BargainingItem,
@@ -45,11 +44,15 @@ from bargaining.models import (
     Upload,
 )
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
+from bargaining.upload_rules import UploadStatus
 from core import audit_log
+from core.bulk import chunks, select_in
 from core.db import Base, db, utcnow
+from core.errors import UserError
 from core.filenames import safe_filename
 from core.i18n import Msg, _
-from core.models import Role, StoredFile, User, keep_file
+from core.models import StoredFile, User, keep_file
+from core.policy import ACTIONS, may, scope_of
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook
 from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
@@ -57,12 +60,16 @@ from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_is
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
 #: SPEC §3: the city leader files nothing; uploads are for clerks, inspectors and admin
-FILING_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
-REGISTRY_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN})
+#: (derived from the one policy, core/policy.py; kept for older imports)
+FILING_ROLES = ACTIONS["filing.upload"]
+REGISTRY_ROLES = ACTIONS["registry.upload"]
 
 
-class NotAllowed(Exception):
+class NotAllowed(UserError):
     """The user's role may not do this (a 403 on the web, exit 1 in the CLI)."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message, status)
 
 
 @dataclass
@@ -88,7 +95,7 @@ def sha256_hex(data: bytes) -> str:
 
 def find_imported(kind: str, sha: str) -> Upload | None:
     stmt = select(Upload).where(
-        Upload.kind == kind, Upload.sha256 == sha, Upload.status == "imported"
+        Upload.kind == kind, Upload.sha256 == sha, Upload.status == UploadStatus.IMPORTED
     )
     return db.session.scalars(stmt.limit(1)).first()
 
@@ -99,8 +106,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
     Returns an outcome instead when the file was imported before (nothing changes then) or is
     larger than the limit (not kept).
     """
-    roles = FILING_ROLES if kind == KIND_FILINGS else REGISTRY_ROLES
-    if user.role not in roles:
+    if not may(user, "filing.upload" if kind == KIND_FILINGS else "registry.upload"):
         raise NotAllowed(_("您的角色不能上传此类文件"))
     sha = sha256_hex(data)
     previous = find_imported(kind, sha)
@@ -140,7 +146,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
         filename=safe_filename(filename or "upload.xlsx")[:255],
         sha256=sha,
         size=len(data),
-        status="processing",
+        status=UploadStatus.PROCESSING,
         user_id=user.id,
         county_id=user.county_id,
         enterprise_id=user.enterprise_id,
@@ -161,7 +167,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
 def _reject(
     upload: Upload, message: str, errors: Sequence[RowError], status: int, truncated: bool = False
 ) -> UploadOutcome:
-    upload.status = "rejected"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.REJECT)
     upload.message = (
         Msg("%(message)s（仅列出前 %(n)s 条）", message=message, n=len(errors))
         if truncated
@@ -229,10 +235,8 @@ def counties_index() -> Counties:
 
 
 def user_scope(user: User) -> Scope:
-    if user.sees_all_counties:
-        return Scope(None)
-    ids = frozenset({user.county_id}) if user.county_id else frozenset()
-    return Scope(ids, user.enterprise_id if user.role == Role.ENTERPRISE else None)
+    scope = scope_of(user)
+    return Scope(scope.counties, scope.enterprise_id if scope.clerk else None)
 
 
 def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
@@ -321,7 +325,7 @@ def serialize_imports(upload: Upload) -> UploadOutcome | None:
     previous = find_imported(upload.kind, upload.sha256)
     if previous is None or previous.id == upload.id:
         return None
-    upload.status = "duplicate"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.FIND_DUPLICATE)
     upload.duplicate_of_id = previous.id
     upload.message = Msg("此文件已由上传记录 #%(id)s 导入，未重复导入", id=previous.id)
     db.session.flush()
@@ -345,7 +349,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
         scope=user_scope(user),
         items=items,
         enterprises=enterprise_refs(filing_usccs(book)),
-        may_set_filed_on=user.role in (Role.INSPECTOR, Role.CITY, Role.ADMIN),
+        may_set_filed_on=may(user, "contract.set_filed_on"),
         today=today,
         max_rows=upload_limits().max_rows,
     )
@@ -362,7 +366,7 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
     if duplicate is not None:
         return duplicate
     counts = file_contracts(result.rows, user, upload, today)
-    upload.status = "imported"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.IMPORT)
     upload.counts = counts
     upload.message = Msg(
         "已导入 %(contracts)s 份合同（新建 %(new_contracts)s 份，新版本 %(new_versions)s 个），"
@@ -412,7 +416,7 @@ def process_registry_upload(upload: Upload, data: bytes, user: User, today: date
     if duplicate is not None:
         return duplicate
     counts = apply_registry(result.rows, user, upload)
-    upload.status = "imported"
+    upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.IMPORT)
     upload.counts = counts
     upload.message = Msg(
         "企业名录已更新：新增 %(created)s 家，更新 %(updated)s 家，未变 %(unchanged)s 家", **counts
@@ -571,10 +575,12 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
     """Uploads still 'processing' long after they began died with their process (a killed
     worker): the import rolled back, so nothing of them was stored; say so on the record."""
     stale = db.session.scalars(
-        select(Upload).where(Upload.status == "processing", Upload.created_at < now - older_than)
+        select(Upload).where(
+            Upload.status == UploadStatus.PROCESSING, Upload.created_at < now - older_than
+        )
     ).all()
     for upload in stale:
-        upload.status = "failed"
+        upload.status = upload_rules.LIFECYCLE.next(upload.status, upload_rules.FAIL)
         upload.message = Msg(
             "处理过程中断（服务进程退出），未导入任何数据；原文件已保存，请重新上传"
         )
@@ -592,13 +598,11 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
 
 # ---------------------------------------------------------------------------- platform date
 
-PLATFORM_DATE_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
+PLATFORM_DATE_ROLES = ACTIONS["contract.platform_date"]  # kept for older imports
 
 
-class PlatformDateProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class PlatformDateProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 def record_platform_date(contract: Contract, day: date, user: User, today: date) -> bool:
@@ -606,7 +610,7 @@ def record_platform_date(contract: Contract, day: date, user: User, today: date)
     national platform, in place (SPEC §4: no new version, not back into the sample
     population). The caller has checked the contract is in the user's scope. False when the
     version already carries that date."""
-    if user.role not in PLATFORM_DATE_ROLES:
+    if not may(user, "contract.platform_date", contract):
         raise NotAllowed(_("您的角色不能登记平台录入日期"))
     version = contract.current_version
     if version is None:

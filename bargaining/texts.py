@@ -36,11 +36,12 @@ from bargaining.text_extraction import ChildLimits, extract_in_child, sniff
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import Msg, _
-from core.models import Role, User, keep_file
+from core.models import User, keep_file
+from core.policy import ACTIONS, may
 from core.settings import get_setting
 
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
-TEXT_ROLES = frozenset({Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN})
+TEXT_ROLES = ACTIONS["contract.attach_text"]
 ACCEPT = ".pdf,.docx,.jpg,.jpeg,.png,.tif,.tiff"
 
 #: child-process error codes (bargaining.text_extraction) -> what the user reads
@@ -74,12 +75,8 @@ class TextRefused(ValueError):
 
 def may_attach_text(user: User, contract: Contract) -> bool:
     """Clerks for their own enterprise's contracts, inspectors in their county, admins.
-    (The city leader files nothing.) Scope: the caller has already checked it for the web."""
-    if user.role == Role.ENTERPRISE:
-        return contract.enterprise_id is not None and contract.enterprise_id == user.enterprise_id
-    if user.role == Role.INSPECTOR:
-        return user.county_id == contract.county_id
-    return user.role == Role.ADMIN
+    (The city leader files nothing.) The policy's ``contract.attach_text`` in scope."""
+    return may(user, "contract.attach_text", contract)
 
 
 def max_bytes() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bargaining import upload_rules
 from bargaining.models import Upload
 from bargaining.services import (
     KIND_FILINGS,
@@ -37,7 +38,7 @@ def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -
         db.session.rollback()
         failed = db.session.get(Upload, upload_id)
         if failed is not None:
-            failed.status = "failed"
+            failed.status = upload_rules.LIFECYCLE.next(failed.status, upload_rules.FAIL)
             failed.message = Msg("处理时发生内部错误，未导入任何数据；文件已保存，请联系管理员")
             db.session.commit()
         raise

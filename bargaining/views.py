@@ -33,11 +33,8 @@ from bargaining.models import (
     Upload,
 )
 from bargaining.services import (
-    FILING_ROLES,
     KIND_FILINGS,
     KIND_REGISTRY,
-    PLATFORM_DATE_ROLES,
-    REGISTRY_ROLES,
     NotAllowed,
     error_from_dict,
     marked_copy,
@@ -48,15 +45,15 @@ from bargaining.text_views import text_context
 from bargaining.texts import version_text
 from bargaining.uploads import run_upload
 from core import audit_log
-from core.auth import ALL_ROLES, allow, get_in_scope, public
+from core.auth import public
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, _l, current_language, tr
 from core.models import Role, StoredFile
+from core.policy import may, requires, scope_of
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
 
 bp = Blueprint("bargaining", __name__)
-READERS = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
 
 
 def _arg_date(name: str) -> date | None:
@@ -126,7 +123,9 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
         target = None
         if outcome.upload is not None:
             target = url_for("bargaining.upload_detail", upload_id=outcome.upload.id)
-        elif outcome.duplicate_of is not None and _upload_visible(outcome.duplicate_of):
+        elif outcome.duplicate_of is not None and may(
+            current_user, "upload.view", outcome.duplicate_of
+        ):
             target = url_for("bargaining.upload_detail", upload_id=outcome.duplicate_of.id)
         if wants_json:
             if outcome.upload is None and target:
@@ -148,29 +147,15 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/filings/upload", methods=["GET", "POST"])
-@allow(*FILING_ROLES)
+@requires("filing.upload")
 def upload_filings():  # type: ignore[no-untyped-def]
     return _handle_upload(KIND_FILINGS, "bargaining/upload_filings.html")
 
 
 @bp.route("/registry/upload", methods=["GET", "POST"])
-@allow(*REGISTRY_ROLES)
+@requires("registry.upload")
 def upload_registry():  # type: ignore[no-untyped-def]
     return _handle_upload(KIND_REGISTRY, "bargaining/upload_registry.html")
-
-
-def _upload_visible(upload: Upload) -> bool:
-    stmt = queries.scope_uploads(
-        queries.select(Upload.id).where(Upload.id == upload.id), current_user
-    )
-    return db.session.scalar(stmt) is not None
-
-
-def _get_upload(upload_id: int) -> Upload:
-    upload = db.session.get(Upload, upload_id)
-    if upload is None or not _upload_visible(upload):
-        abort(404)
-    return upload
 
 
 def _render_upload(upload: Upload) -> str:
@@ -188,8 +173,9 @@ def _render_upload(upload: Upload) -> str:
         filed_versions=filed,
         errors=errors,
         markable=markable,
-        may_reupload=current_user.role
-        in (FILING_ROLES if upload.kind == KIND_FILINGS else REGISTRY_ROLES),
+        may_reupload=may(
+            current_user, "filing.upload" if upload.kind == KIND_FILINGS else "registry.upload"
+        ),
         history=audit_log.history("upload", upload.id),
     )
 
@@ -206,7 +192,7 @@ def _shown_error(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/uploads")
-@allow(*ALL_ROLES)
+@requires("upload.view")
 def uploads():  # type: ignore[no-untyped-def]
     kind = request.args.get("kind") or None
     rows, total = paginate(queries.uploads_query(current_user, kind), page_number())
@@ -220,15 +206,14 @@ def uploads():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/uploads/<int:upload_id>")
-@allow(*ALL_ROLES)
-def upload_detail(upload_id: int):  # type: ignore[no-untyped-def]
-    return _render_upload(_get_upload(upload_id))
+@requires("upload.view", Upload)
+def upload_detail(upload: Upload):  # type: ignore[no-untyped-def]
+    return _render_upload(upload)
 
 
 @bp.route("/uploads/<int:upload_id>/original")
-@allow(*ALL_ROLES)
-def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
-    upload = _get_upload(upload_id)
+@requires("upload.view", Upload)
+def upload_original(upload: Upload):  # type: ignore[no-untyped-def]
     stored = db.session.get(StoredFile, upload.sha256)
     if stored is None or upload.purged_at is not None or not stored.data:
         abort(404)
@@ -236,9 +221,8 @@ def upload_original(upload_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/uploads/<int:upload_id>/marked.xlsx")
-@allow(*ALL_ROLES)
-def upload_marked(upload_id: int):  # type: ignore[no-untyped-def]
-    upload = _get_upload(upload_id)
+@requires("upload.view", Upload)
+def upload_marked(upload: Upload):  # type: ignore[no-untyped-def]
     if upload.status != "rejected" or upload.purged_at is not None:
         abort(404)
     data = marked_copy(upload, current_language())
@@ -292,7 +276,7 @@ FILING_EXPORT_HEADERS = (
 
 
 @bp.route("/filings")
-@allow(*ALL_ROLES)
+@requires("filing.view")
 def filings():  # type: ignore[no-untyped-def]
     filters = _filing_filters()
     return listing(
@@ -336,9 +320,8 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
 
 
 @bp.route("/contracts/<int:contract_id>")
-@allow(*ALL_ROLES)
-def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
-    contract = get_in_scope(current_user, Contract, contract_id)
+@requires("contract.view", Contract)
+def contract_detail(contract: Contract):  # type: ignore[no-untyped-def]
     versions = queries.versions_of(contract.id)
     selected: ContractVersion | None = versions[0] if versions else None
     wanted = request.args.get("version", type=int)
@@ -354,10 +337,10 @@ def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
         contract=contract,
         versions=versions,
         version=selected,
-        upload=upload if upload and _upload_visible(upload) else None,
+        upload=upload if upload and may(current_user, "upload.view", upload) else None,
         history=audit_log.history("contract", contract.id),
         flags=queries.version_flags(selected, local_today()) if selected else [],
-        may_record_platform=current_user.role in services.PLATFORM_DATE_ROLES
+        may_record_platform=may(current_user, "contract.platform_date", contract)
         and selected is not None
         and selected.id == contract.current_version_id,
         flag_titles=FLAG_TITLES,
@@ -365,10 +348,9 @@ def contract_detail(contract_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/contracts/<int:contract_id>/platform-date", methods=["POST"])
-@allow(*PLATFORM_DATE_ROLES)
-def record_platform_date(contract_id: int):  # type: ignore[no-untyped-def]
+@requires("contract.platform_date", Contract)
+def record_platform_date(contract: Contract):  # type: ignore[no-untyped-def]
     """备案一家、录入一家: the small form on the contract page (SPEC §4)."""
-    contract = get_in_scope(current_user, Contract, contract_id)
     target = url_for("bargaining.contract_detail", contract_id=contract.id)
     try:
         day = parse_date(request.form.get("platform_entered_on", ""))
@@ -416,7 +398,7 @@ REGISTRY_EXPORT_HEADERS = (
 
 
 @bp.route("/registry")
-@allow(*READERS)
+@requires("registry.view")
 def registry():  # type: ignore[no-untyped-def]
     filters = _registry_filters()
     return listing(
@@ -440,9 +422,9 @@ def registry():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/enterprises/<int:enterprise_id>")
-@allow(*ALL_ROLES)
-def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
-    ent = get_in_scope(current_user, Enterprise, enterprise_id, enterprise="id")
+@requires("enterprise.view", Enterprise, "enterprise_id")
+def enterprise_detail(enterprise: Enterprise):  # type: ignore[no-untyped-def]
+    ent = enterprise
     return render_template(
         "bargaining/enterprise.html",
         ent=ent,
@@ -455,7 +437,7 @@ def enterprise_detail(enterprise_id: int):  # type: ignore[no-untyped-def]
 def home_section(user: Any) -> tuple[str, dict[str, Any]]:
     today = local_today()
     context: dict[str, Any] = {"today": today}
-    if user.role == Role.ENTERPRISE:
+    if scope_of(user).clerk:
         ent = db.session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
         context.update(ent=ent, own=queries.own_contracts(ent.id) if ent else [])
     else:
@@ -473,5 +455,5 @@ def _county_code() -> dict[str, Any]:
         county = db.session.get(County, current_user.county_id)
         return county.code if county else ""
 
-    may_file = current_user.is_authenticated and current_user.role in FILING_ROLES
+    may_file = current_user.is_authenticated and may(current_user, "filing.upload")
     return {"current_user_county_code": current_user_county_code, "may_file": may_file}

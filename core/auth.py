@@ -22,7 +22,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
-from core import audit_log
+from core import audit_log, policy
 from core.db import db, utcnow
 from core.i18n import _, _l
 from core.models import ApiToken, Role, User
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     login_manager.localize_callback = str  # the flashed text in the reader's language
     login_manager.login_message_category = "warning"
     csrf.init_app(app)
+    policy.init_app(app)
 
 
 @login_manager.user_loader
@@ -149,7 +150,8 @@ ALL_ROLES = frozenset(Role)
 
 
 def allow(*roles: Role) -> Callable[[F], F]:
-    """Declare which roles may call a view; others get 403, anonymous users the login page."""
+    """Old way (use ``policy.requires(action, ...)``): declare which roles may call a view;
+    others get 403, anonymous users the login page."""
     allowed = frozenset(roles)
 
     def decorate(view: F) -> F:
@@ -184,46 +186,49 @@ def check_every_route_declares_access(app: Flask) -> None:
         raise RuntimeError("routes without an access declaration: " + ", ".join(sorted(missing)))
 
 
-def route_access(app: Flask, endpoint: str) -> frozenset[Role] | str:
-    return app.view_functions[endpoint]._access  # type: ignore[attr-defined,no-any-return]
+def route_access(app: Flask, endpoint: str, method: str = "GET") -> frozenset[Role] | str:
+    """The roles a route lets in for ``method`` ("public" for anyone)."""
+    view = app.view_functions[endpoint]
+    if method == "POST" and hasattr(view, "_write_access"):
+        return view._write_access  # type: ignore[no-any-return]
+    return view._access  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------ scoping
+# The old way, kept as thin wrappers over core.policy so that code written against them still
+# runs; new code uses policy.scope_of(user).where/check, policy.may and policy.requires.
 
 
 def county_ids_in_scope(user: User) -> frozenset[int] | None:
-    """None means every county (city leaders and admins).
+    """Old way (use ``policy.scope_of(user).counties``). None means every county.
 
     Enterprise clerks carry their enterprise's county in ``county_id`` as well.
     """
-    if user.sees_all_counties:
-        return None
-    return frozenset({user.county_id}) if user.county_id else frozenset()
+    return policy.scope_of(user).counties
 
 
 def ensure_county(user: User, county_id: int | None) -> None:
-    """404 unless the county is in the user's scope (enterprise users have no county pages)."""
-    if user.role == Role.ENTERPRISE:
-        abort(404)
-    ids = county_ids_in_scope(user)
-    if ids is not None and county_id not in ids:
+    """Old way (use ``policy.scope_of(user).sees_county``): 404 unless the county is in the
+    user's scope (enterprise users have no county pages)."""
+    if not policy.scope_of(user).sees_county(county_id):
         abort(404)
 
 
 def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) -> None:
-    """404 unless the object (of that county, for that enterprise) is in the user's scope."""
-    if user.role == Role.ENTERPRISE:
-        if enterprise_id is None or enterprise_id != user.enterprise_id:
+    """Old way (use ``policy.scope_of(user).check(obj)``): 404 unless the object (of that
+    county, for that enterprise) is in the user's scope."""
+    scope = policy.scope_of(user)
+    if scope.clerk:
+        if enterprise_id is None or enterprise_id != scope.enterprise_id:
             abort(404)
         return
-    ids = county_ids_in_scope(user)
-    if ids is not None and county_id not in ids:
+    if not scope.sees_county(county_id):
         abort(404)
 
 
 def get_in_county(user: User, model: type[T], ident: Any) -> T:
-    """The ``model`` object, or 404 when it does not exist or its county is outside the user's
-    scope (staff objects: enterprise users always get 404)."""
+    """Old way (use ``policy.requires(action, Model)``): the staff object, or 404 when it does
+    not exist or its county is outside the user's scope (enterprise users always get 404)."""
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
@@ -232,8 +237,8 @@ def get_in_county(user: User, model: type[T], ident: Any) -> T:
 
 
 def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "enterprise_id") -> T:
-    """The ``model`` object, or 404 when it does not exist or is outside the user's scope
-    (its county; for enterprise users its ``enterprise`` attribute)."""
+    """Old way (use ``policy.requires(action, Model)``): the object, or 404 when it does not
+    exist or is outside the user's scope (its county; for clerks its ``enterprise`` attribute)."""
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
@@ -284,7 +289,8 @@ def user_for_token(header: str | None) -> User | None:
 
 
 def api_allow(*roles: Role) -> Callable[[F], F]:
-    """Declare who may call an API view: a bearer token of one of ``roles`` (401/403 as JSON)."""
+    """Old way (use :func:`api_requires`): declare who may call an API view: a bearer token of
+    one of ``roles`` (401/403 as JSON)."""
     allowed = frozenset(roles)
 
     def decorate(view: F) -> F:
@@ -304,3 +310,8 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def api_requires(action: str) -> Callable[[F], F]:
+    """An API view's action (``policy.ACTIONS``): a bearer token whose user may do it."""
+    return api_allow(*policy.ACTIONS[action])

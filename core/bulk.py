@@ -10,12 +10,28 @@ Core insert stores.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, DateTime, Table, TypeDecorator, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Select,
+    String,
+    Table,
+    TypeDecorator,
+    any_,
+    bindparam,
+    text,
+)
 from sqlalchemy.orm import Session
+
+from core.db import db
 
 Converters = list[tuple[int, Callable[[Any], Any]]]
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
@@ -233,3 +249,24 @@ def _naive_utc(value: Any) -> Any:
 
 def _json(value: Any) -> Any:
     return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------- chunked reads
+
+CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def select_in(
+    query: Select[Any], column: ColumnElement[str], values: Sequence[str]
+) -> list[Select[Any]]:
+    """``query`` for the rows whose ``column`` is one of ``values``: on PostgreSQL one query
+    with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks."""
+    if db.session.connection().dialect.name == "postgresql":
+        wanted = bindparam("wanted", list(values), type_=ARRAY(String))
+        return [query.where(column == any_(wanted))]
+    return [query.where(column.in_(part)) for part in chunks(values)]

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from core.i18n import _, _l
+from core.db import db
+from core.i18n import _, _l, tr
 
 MAX_ID = 2**31 - 1
+
+
+class UserError(ValueError):
+    """The one user-error type: a message for the user (a msgid or ``Msg``, translated when
+    shown) and its 4xx status. The domain errors (ActionRefused, RoundProblem, NotAllowed …)
+    are this type; one that no view catches becomes an error page (or JSON) carrying its
+    message, after a rollback — never a 500."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
 
 
 class BoundedInt(IntegerConverter):
@@ -39,9 +51,17 @@ def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError  # the web stack only: commands import UserError
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
         return _render(400, _("表单已过期或缺少安全校验（CSRF），请刷新页面后重试"))
+
+    @app.errorhandler(UserError)
+    def _user_error(exc: UserError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return _render(status, tr(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from core.auth import ALL_ROLES, allow
 from core.db import db, utcnow
 from core.i18n import _, _l
 from core.models import Notification, NotificationChannel, Role, User
+from core.policy import may
 from core.web import listing
 
 bp = Blueprint("notifications", __name__)
@@ -109,7 +110,7 @@ def deliveries():  # type: ignore[no-untyped-def]
 
 def admin_home_section(user: User) -> tuple[str, dict[str, object]] | None:
     """The admin's home: where to administer, and deliveries that keep failing."""
-    if user.role != Role.ADMIN:
+    if not may(user, "admin.view"):
         return None
     failing = (
         db.session.scalar(

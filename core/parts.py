@@ -35,6 +35,12 @@ def load(app: Flask) -> None:
             getattr(importlib.import_module(module), function)(app)
 
 
+def load_pending(app: Flask) -> None:
+    """Run the deferred registrations if some are still pending (a no-op while they run)."""
+    if app.extensions.get(_KEY):
+        load(app)
+
+
 def extension(app: Flask, key: str, default: Any = None) -> Any:
     """``app.extensions[key]`` once every deferred registration has run."""
     if app.extensions.get(_KEY):

@@ -1,7 +1,7 @@
 """The one job process (`flask scheduler`): APScheduler 3.x, Asia/Shanghai.
 
 Web workers never run jobs. Domains register ``(id, trigger kwargs, func)`` in
-``app.extensions["scheduled_jobs"]`` and catch-up work in ``app.extensions["startup_jobs"]``;
+``hooks(app).scheduled_jobs`` and catch-up work in ``hooks(app).startup_jobs`` (core.hooks);
 each job runs in its own app context and commits itself. Jobs are idempotent, so a second
 scheduler process by mistake does no harm.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from core import parts
 from core.clock import LOCAL_TZ
+from core.hooks import hooks
 
 log = logging.getLogger("scheduler")
 
@@ -39,7 +39,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         timezone=LOCAL_TZ,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    for job_id, trigger, func in parts.extension(app, "scheduled_jobs", []):
+    for job_id, trigger, func in hooks(app).scheduled_jobs:
         scheduler.add_job(
             _in_context(app, job_id, func), id=job_id, replace_existing=True, **trigger
         )
@@ -47,7 +47,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 def run_startup_jobs(app: Flask) -> None:
-    for name, func in parts.extension(app, "startup_jobs", []):
+    for name, func in hooks(app).startup_jobs:
         _in_context(app, name, func)()
 
 

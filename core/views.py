@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,11 +20,13 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core import audit_log
-from core.auth import ALL_ROLES, allow, check_credentials, end_sessions, public
+from core.auth import check_credentials, end_sessions, public
 from core.db import db
 from core.forms import EmptyForm, LoginForm
+from core.hooks import hooks
 from core.i18n import SUPPORTED, _
 from core.models import User
+from core.policy import requires
 from core.security import login_attempt, login_succeeded
 
 bp = Blueprint("core", __name__)
@@ -78,7 +79,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-@allow(*ALL_ROLES)
+@requires("session.logout")
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
@@ -99,12 +100,10 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/")
-@allow(*ALL_ROLES)
+@requires("home.view")
 def home():  # type: ignore[no-untyped-def]
     """Each domain adds its section (tasks, deadlines, reminders) with :func:`add_home_section`."""
-    sections = [
-        section(current_user) for section in current_app.extensions.get("home_sections", [])
-    ]
+    sections = [section(current_user) for section in hooks().home_sections]
     return render_template("core/home.html", sections=[s for s in sections if s])
 
 
@@ -112,4 +111,4 @@ def add_home_section(
     app: Flask, section: Callable[[User], tuple[str, dict[str, Any]] | None]
 ) -> None:
     """Register ``section(user) -> (template, context)`` to be shown on the home page."""
-    app.extensions.setdefault("home_sections", []).append(section)
+    hooks(app).home_sections.append(section)

@@ -12,22 +12,20 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 from sqlalchemy import Select, func, select
 
+from audits import rectification_rules as rules
 from audits import rounds as sample_rounds
 from audits.models import Audit, Rectification, SampleRound, Visit
-from audits.queries import scope_by_county
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import Contract, ContractVersion, County, Enterprise
 from bargaining.queries import first_filed_on, flags_as_of, scope_contracts, scope_enterprises
-from core.auth import api_allow, public
+from core.auth import api_requires, public
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, tr
-from core.models import Role
+from core.policy import scope_of
 from reports import queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-EVERYONE = (Role.ENTERPRISE, Role.INSPECTOR, Role.CITY, Role.ADMIN)
-STAFF = (Role.INSPECTOR, Role.CITY, Role.ADMIN)
 MAX_PER_PAGE = 500
 
 
@@ -84,11 +82,11 @@ def openapi():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/counties")
-@api_allow(*EVERYONE)
+@api_requires("api.read")
 def counties():  # type: ignore[no-untyped-def]
-    stmt = select(County).order_by(County.sort_order, County.id)
-    if not g.api_user.sees_all_counties:
-        stmt = stmt.where(County.id == (g.api_user.county_id or -1))
+    stmt = scope_of(g.api_user).where(
+        select(County).order_by(County.sort_order, County.id), County.id
+    )
     return _page(
         stmt,
         lambda r: {
@@ -103,7 +101,7 @@ def counties():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/enterprises")
-@api_allow(*EVERYONE)
+@api_requires("enterprise.view")
 def enterprises():  # type: ignore[no-untyped-def]
     stmt = scope_enterprises(
         select(Enterprise, County.code).join(County, County.id == Enterprise.county_id), g.api_user
@@ -156,13 +154,13 @@ def _contracts_stmt() -> Select[Any]:
 
 
 @bp.route("/contracts")
-@api_allow(*EVERYONE)
+@api_requires("contract.view")
 def contracts():  # type: ignore[no-untyped-def]
     return _page(_contracts_stmt().order_by(Contract.id), _contract)
 
 
 @bp.route("/contracts/<int:contract_id>")
-@api_allow(*EVERYONE)
+@api_requires("contract.view")
 def contract(contract_id: int):  # type: ignore[no-untyped-def]
     row = db.session.execute(_contracts_stmt().where(Contract.id == contract_id)).first()
     if row is None:
@@ -195,13 +193,13 @@ def _round(r: SampleRound) -> dict[str, Any]:
 
 
 @bp.route("/sample-rounds")
-@api_allow(*STAFF)
+@api_requires("sampling.view")
 def rounds():  # type: ignore[no-untyped-def]
     return _page(select(SampleRound).order_by(SampleRound.month.desc()), lambda r: _round(r[0]))
 
 
 @bp.route("/sample-rounds/<month>")
-@api_allow(Role.CITY, Role.ADMIN)
+@api_requires("sampling.population")
 def round_detail(month: str):  # type: ignore[no-untyped-def]
     round_ = sample_rounds.get_round(month)
     if round_ is None:
@@ -210,12 +208,10 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/audits")
-@api_allow(*STAFF)
+@api_requires("audit.view")
 def audits():  # type: ignore[no-untyped-def]
-    stmt = scope_by_county(
-        select(Audit, County.code).join(County, County.id == Audit.county_id),
-        Audit.county_id,
-        g.api_user,
+    stmt = scope_of(g.api_user).where(
+        select(Audit, County.code).join(County, County.id == Audit.county_id), Audit.county_id
     )
     return _page(
         stmt.order_by(Audit.id),
@@ -236,13 +232,13 @@ def audits():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/rectifications")
-@api_allow(*EVERYONE)
+@api_requires("rectification.view")
 def rectifications():  # type: ignore[no-untyped-def]
-    stmt = select(Rectification, County.code).join(County, County.id == Rectification.county_id)
-    if g.api_user.role == Role.ENTERPRISE:
-        stmt = stmt.where(Rectification.enterprise_id == (g.api_user.enterprise_id or -1))
-    else:
-        stmt = scope_by_county(stmt, Rectification.county_id, g.api_user)
+    stmt = scope_of(g.api_user).where(
+        select(Rectification, County.code).join(County, County.id == Rectification.county_id),
+        Rectification.county_id,
+        Rectification.enterprise_id,
+    )
     today = local_today()
     return _page(
         stmt.order_by(Rectification.id),
@@ -253,19 +249,17 @@ def rectifications():  # type: ignore[no-untyped-def]
             "finding_id": r[0].finding_id,
             "deadline": _iso(r[0].deadline),
             "status": r[0].status,
-            "overdue": r[0].status != "resolved" and r[0].deadline < today,
+            "overdue": rules.is_overdue(r[0].status, r[0].deadline, today),
             "resolved_on": _iso(r[0].resolved_on),
         },
     )
 
 
 @bp.route("/visits")
-@api_allow(*STAFF)
+@api_requires("visit.view")
 def visits():  # type: ignore[no-untyped-def]
-    stmt = scope_by_county(
-        select(Visit, County.code).join(County, County.id == Visit.county_id),
-        Visit.county_id,
-        g.api_user,
+    stmt = scope_of(g.api_user).where(
+        select(Visit, County.code).join(County, County.id == Visit.county_id), Visit.county_id
     )
     quarter = request.args.get("quarter")
     if quarter:
@@ -287,12 +281,13 @@ def visits():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/targets")
-@api_allow(*STAFF)
+@api_requires("dashboard.county")
 def targets():  # type: ignore[no-untyped-def]
     rows = [t.as_json() for t in queries.county_targets(_date_arg())]
-    if not g.api_user.sees_all_counties:
-        code = db.session.scalar(select(County.code).where(County.id == g.api_user.county_id))
-        rows = [r for r in rows if r["county"] == code]
+    scope = scope_of(g.api_user)
+    if not scope.all_counties:
+        codes = set(db.session.scalars(scope.where(select(County.code), County.id)))
+        rows = [r for r in rows if r["county"] in codes]
     return jsonify(rows)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from audits.visit_service import open_supervision
 from bargaining.models import County
 from core.db import db
+from core.hooks import hooks
 from core.i18n import Msg
 from core.models import Role, User
 from reports import queries
@@ -24,7 +25,7 @@ from reports.services import (
 
 
 def register_demo(app: Flask) -> None:
-    app.extensions.setdefault("demo_steps", []).append(build_demo_targets)
+    hooks(app).demo_steps.append(build_demo_targets)
 
 
 def build_demo_targets(seed: int, today: date) -> dict[str, Any]:

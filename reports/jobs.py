@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bargaining.models import County
 from core.clock import local_today
 from core.db import db
+from core.hooks import hooks
 from reports import queries
 from reports.services import backfill_snapshots, lagging_counties
 
@@ -47,16 +48,16 @@ def lagging_county_ids(day: date) -> set[int]:
 
 
 def register_jobs(app: Flask) -> None:
-    app.extensions["lagging_counties"] = lagging_county_ids
-    app.extensions.setdefault("scheduled_jobs", []).append(
+    hooks(app).lagging_counties = lagging_county_ids
+    hooks(app).scheduled_jobs.append(
         (
             "monthly_target_snapshot",
             {"trigger": "cron", "day": 1, "hour": 3, "minute": 0},
             snapshot_job,
         )
     )
-    app.extensions["scheduled_jobs"].append(
+    hooks(app).scheduled_jobs.append(
         ("register_figures", {"trigger": "interval", "seconds": FIGURES_EVERY_S}, figures_job)
     )
-    app.extensions.setdefault("startup_jobs", []).append(("target_snapshot_backfill", snapshot_job))
-    app.extensions["startup_jobs"].append(("register_figures", figures_job))
+    hooks(app).startup_jobs.append(("target_snapshot_backfill", snapshot_job))
+    hooks(app).startup_jobs.append(("register_figures", figures_job))

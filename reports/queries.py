@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from audits import rectification_rules as rules
+from audits.audit_rules import Verdict
 from audits.models import Audit, Finding, Interview, Rectification, SamplePick, SampleRound
 from audits.rounds import county_sizes
 from bargaining.models import (
@@ -383,16 +384,6 @@ def county_targets(day: date) -> list[targets.CountyTarget]:
     )
 
 
-def city_total(rows: Sequence[targets.CountyTarget]) -> dict[str, Any]:
-    eligible = sum(r.eligible for r in rows)
-    counted = sum(r.counted for r in rows)
-    return {
-        "eligible": eligible,
-        "counted": counted,
-        "rate": counted / eligible if eligible else None,
-    }
-
-
 # ---------------------------------------------------------------------------- other KPIs
 
 
@@ -453,7 +444,7 @@ def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
         select(
             Audit.county_id,
             func.count(Audit.id),
-            func.sum(case((Audit.verdict == "合格", 1), else_=0)),  # i18n: data
+            func.sum(case((Audit.verdict == Verdict.QUALIFIED, 1), else_=0)),
         )
         .where(Audit.status == "done", Audit.completed_on <= day)
         .group_by(Audit.county_id)
@@ -482,7 +473,7 @@ def rectification_kpis(day: date) -> dict[int, dict[str, int]]:
         if status == rules.RESOLVED:
             row["on_time"] += resolved_on is not None and resolved_on <= deadline
         else:
-            row["overdue"] += deadline < day
+            row["overdue"] += rules.is_overdue(status, deadline, day)
     return result
 
 
@@ -544,8 +535,7 @@ def overdue_rectifications(county_id: int, day: date) -> list[Any]:
         .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
         .where(
             Rectification.county_id == county_id,
-            Rectification.status != rules.RESOLVED,
-            Rectification.deadline < day,
+            rules.overdue_clause(Rectification.status, Rectification.deadline, day),
         )
         .order_by(Rectification.deadline)
     )

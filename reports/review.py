@@ -14,15 +14,14 @@ from audits import rectification_rules as rules
 from audits.models import Interview, Rectification, Supervision
 from bargaining.models import County
 from core.db import db
+from core.errors import UserError
 from core.i18n import _
 from core.xlsx import save, write_sheet
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, city_dashboard
 
 
-class ReviewProblem(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReviewProblem(UserError):
+    """A user error (core.errors.UserError), 400."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def build_review(half: Half) -> Review:
     )
     for cid, status, deadline in db.session.execute(stmt):
         findings[names[cid]][status] += 1
-        findings[names[cid]]["overdue"] += status != rules.RESOLVED and deadline < half.end
+        findings[names[cid]]["overdue"] += rules.is_overdue(status, deadline, half.end)
     interviews = []
     stmt = (
         select(Interview.county_id, Interview.level, Interview.status, func.count(Interview.id))

@@ -14,8 +14,9 @@ from bargaining.models import County
 from core import audit_log
 from core.db import db, utcnow
 from core.i18n import _
-from core.models import Role, User
+from core.models import User
 from core.paper import Notice, Section, chinese_date, notice_docx
+from core.policy import may
 from reports.models import ReviewComment
 from reports.review import Half, build_review
 from reports.services import SupervisionRefused
@@ -32,7 +33,7 @@ def review_comments(half: Half) -> dict[int, str]:
 
 def save_review_comments(user: User, half: Half, texts: Mapping[int, str]) -> int:
     """Store the city's commentary per county (audit-logged); returns how many changed."""
-    if user.role not in (Role.CITY, Role.ADMIN):
+    if not may(user, "review.comment"):
         raise SupervisionRefused(_("只有市总工会可以撰写讲评"), 403)
     existing = {
         c.county_id: c

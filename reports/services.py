@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from audits import supervision_rules
 from audits.models import Supervision
 from audits.rounds import Month
 from audits.services import ActionRefused
@@ -19,7 +20,8 @@ from audits.visit_service import (
 from core import audit_log
 from core.db import db
 from core.i18n import Msg, _
-from core.models import Role, User
+from core.models import User
+from core.policy import may
 from reports import queries, targets
 from reports.models import CountySnapshot
 
@@ -90,7 +92,7 @@ def lagging_counties(
 
 
 def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
-    if user.role != Role.CITY:
+    if not may(user, "supervision.plan"):
         raise SupervisionRefused(_("只有市总工会可以安排现场督导"), 403)
     existing = open_supervision(county_id)
     if existing is not None:
@@ -120,7 +122,7 @@ def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) 
 def record_supervision(
     supervision: Supervision, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
-    if user.role != Role.CITY:
+    if not may(user, "supervision.record", supervision):
         raise SupervisionRefused(_("只有市总工会可以记录现场督导"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
@@ -146,7 +148,7 @@ def record_supervision(
     before, after = audit_log.apply_changes(
         supervision,
         {
-            "status": "held",
+            "status": supervision_rules.LIFECYCLE.next(supervision.status, supervision_rules.HOLD),
             "held_on": held_on,
             "participants": str(fields["participants"]).strip(),
             "problems": str(fields["problems"]).strip(),

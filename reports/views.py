@@ -17,12 +17,11 @@ from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
-from core.auth import allow, ensure_county, get_in_county
 from core.clock import local_today
 from core.db import db
 from core.i18n import Msg, _, tr
-from core.models import Role
 from core.paper import DOCX_MIME
+from core.policy import may, requires, scope_of
 from core.web import download, page_number, xlsx_response
 from core.xlsx import table_workbook
 from reports import fragments, queries, review, review_paper
@@ -31,7 +30,6 @@ from reports.services import SupervisionRefused, plan_supervision, record_superv
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(kpi_text)
-LEADERS = (Role.CITY, Role.ADMIN)
 
 
 def _as_of() -> date:
@@ -43,10 +41,6 @@ def _as_of() -> date:
     except CellProblem:
         flash(_("日期「%(text)s」无法识别，已显示今天的数据", text=text), "warning")
         return local_today()
-
-
-def _kpi_cells(values: dict[str, Any]) -> list[Any]:
-    return [values.get(key) if key != "name" else None for key, _label in KPI_HEADERS]
 
 
 def _export_headers() -> list[str]:
@@ -67,7 +61,7 @@ def _export_rows(rows: list[Any], total: Any) -> list[list[Any]]:
 
 
 @bp.route("/dashboard")
-@allow(*LEADERS)
+@requires("dashboard.city")
 def city():  # type: ignore[no-untyped-def]
     day = _as_of()
     export = request.args.get("export") == "xlsx"
@@ -107,12 +101,11 @@ def _city_body(day: date) -> Markup:
 
 
 @bp.route("/dashboard/<code>")
-@allow(Role.INSPECTOR, Role.CITY, Role.ADMIN)
+@requires("dashboard.county")
 def county(code: str):  # type: ignore[no-untyped-def]
-    county = db.session.scalars(select(County).where(County.code == code.upper())).first()
-    if county is None:
-        abort(404)
-    ensure_county(current_user, county.id)
+    county = scope_of(current_user).check(
+        db.session.scalars(select(County).where(County.code == code.upper())).first()
+    )
     day = _as_of()
     export = request.args.get("export")
     data = city_dashboard(day, with_charts=False)
@@ -222,7 +215,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/supervision", methods=["POST"])
-@allow(Role.CITY)
+@requires("supervision.plan")
 def supervision_plan():  # type: ignore[no-untyped-def]
     code = request.form.get("county", "")
     county = db.session.scalars(select(County).where(County.code == code.upper())).first()
@@ -268,9 +261,8 @@ def _lagging_reason(code: str) -> Msg:
 
 
 @bp.route("/supervision/<int:supervision_id>", methods=["GET", "POST"])
-@allow(Role.INSPECTOR, Role.CITY, Role.ADMIN)
-def supervision_detail(supervision_id: int):  # type: ignore[no-untyped-def]
-    supervision = get_in_county(current_user, Supervision, supervision_id)
+@requires("supervision.view", Supervision, write="supervision.record")
+def supervision_detail(supervision: Supervision):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
             fields = {
@@ -297,7 +289,7 @@ def _render_supervision(supervision: Supervision) -> str:
         "reports/supervision.html",
         s=supervision,
         county=db.session.get(County, supervision.county_id),
-        editable=current_user.role == Role.CITY,
+        editable=may(current_user, "supervision.record", supervision),
         history=audit_log.history("supervision", supervision.id),
         visit=db.session.scalars(
             select(Visit).where(Visit.supervision_id == supervision.id).order_by(Visit.id)
@@ -310,7 +302,7 @@ def _render_supervision(supervision: Supervision) -> str:
 
 @bp.route("/review")
 @bp.route("/review/<half>")
-@allow(*LEADERS)
+@requires("review.view")
 def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
@@ -338,12 +330,12 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
         next_half=following
         if (following.year, following.half) <= (current.year, current.half)
         else None,
-        may_comment=current_user.role in (Role.CITY, Role.ADMIN),
+        may_comment=may(current_user, "review.comment"),
     )
 
 
 @bp.route("/review/<half>/comments", methods=["POST"])
-@allow(Role.CITY, Role.ADMIN)
+@requires("review.comment")
 def review_comments(half: str):  # type: ignore[no-untyped-def]
     try:
         period = review.Half.parse(half)
@@ -363,7 +355,7 @@ def review_comments(half: str):  # type: ignore[no-untyped-def]
 
 
 def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
-    if user.role not in LEADERS:
+    if not may(user, "dashboard.city"):
         return None
     rows = queries.county_targets(local_today())
     from reports.services import lagging_counties

@@ -412,7 +412,7 @@ def test_audit_fail_c5_opens_rectification_that_the_clerk_answers_and_inspector_
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     db.session.expire_all()
     audit = db.session.get(Audit, audit.id)
-    assert audit.status == "done" and audit.verdict == "不合格"
+    assert audit.status == "done" and audit.verdict == "unqualified"
     rect = db.session.scalars(select(Rectification)).one()
     assert rect.deadline == audit.completed_on.fromordinal(audit.completed_on.toordinal() + 30)
     assert rect.enterprise_id == audit.enterprise_id
@@ -476,7 +476,7 @@ def test_completing_needs_every_item_and_notes_for_failures(city_setup):  # type
         audit, insp, {**ALL_PASS, "C9": ("fail", "未公示")}, "", TODAY, complete=True
     )
     assert (
-        audit.verdict == "合格" and len(findings) == 1
+        audit.verdict == "qualified" and len(findings) == 1
     )  # a minor failure still opens a rectification
     with pytest.raises(ActionRefused, match="已完成"):
         save_audit(audit, insp, ALL_PASS, "", TODAY, complete=True)

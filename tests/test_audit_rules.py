@@ -56,7 +56,7 @@ def test_checklist_is_the_spec_table():
 
 
 def test_everything_passing_is_qualified():
-    assert checklist.verdict(all_results(PASS)) == QUALIFIED == "合格"
+    assert checklist.verdict(all_results(PASS)) == QUALIFIED == "qualified"
 
 
 def test_everything_not_applicable_is_qualified():
@@ -83,7 +83,7 @@ def test_all_minor_items_failing_is_still_qualified():
 @pytest.mark.parametrize("others", [PASS, NOT_APPLICABLE])
 def test_a_failed_critical_or_major_item_is_unqualified(code, others):
     results = all_results(others) | {code: FAIL}
-    assert checklist.verdict(results) == UNQUALIFIED == "不合格"
+    assert checklist.verdict(results) == UNQUALIFIED == "unqualified"
 
 
 def test_verdict_over_every_single_and_double_failure():

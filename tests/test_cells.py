@@ -286,3 +286,10 @@ def test_is_blank_true(value):
 @pytest.mark.parametrize("value", [0, 0.0, "0", "x", False, JUNE_17])
 def test_is_blank_false(value):
     assert not is_blank(value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_float_cell_holding_infinity_or_nan_is_a_cell_problem(value):
+    """Found by the workbook fuzzer: an OverflowError (a 500) instead of a row error."""
+    with pytest.raises(CellProblem):
+        parse_int(value)

@@ -224,7 +224,7 @@ def test_an_audit_verdict_once_decided_is_never_overwritten(people):  # type: ig
             audit, people["insp"], {**checks, "C1": ("fail", "票数不足")}, "", TODAY, complete=True
         )
     db.session.rollback()
-    assert db.session.get(Audit, audit.id).verdict == "合格"
+    assert db.session.get(Audit, audit.id).verdict == "qualified"
 
 
 def test_a_completed_audits_opinion_is_amended_with_a_reason_and_the_verdict_stays(people, client):  # type: ignore[no-untyped-def]
@@ -259,7 +259,7 @@ def test_a_completed_audits_opinion_is_amended_with_a_reason_and_the_verdict_sta
     assert amended.status_code == 302
     db.session.expire_all()
     audit = db.session.get(Audit, audit.id)
-    assert audit.verdict == "合格" and audit.notes == "全部符合，C9 已在厂务公开栏公示"
+    assert audit.verdict == "qualified" and audit.notes == "全部符合，C9 已在厂务公开栏公示"
     page = client.get(url).get_data(as_text=True)
     assert "全部符合" in page and "补充说明" in page
     assert log_of("audit", audit.id)[-1].before == {"notes": "全部符合"}

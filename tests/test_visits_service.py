@@ -26,6 +26,7 @@ from audits.visit_service import (
 )
 from bargaining.models import County
 from core.db import db
+from core.hooks import hooks
 from core.models import Role, User
 from tests.factories import county, csrf_token, login, make_enterprise, make_user
 
@@ -575,7 +576,7 @@ def test_plan_page_only_for_the_city(setup, client, monkeypatch) -> None:  # typ
 def test_schedule_visits_cli(setup, runner, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("audits.cli.local_today", lambda: START)
     wy_id = county("WY").id
-    monkeypatch.setitem(app.extensions, "lagging_counties", lambda day: {wy_id})
+    monkeypatch.setattr(hooks(app), "lagging_counties", lambda day: {wy_id})
     result = runner.invoke(args=["schedule-visits", "--quarter", "2026Q4"])
     assert result.exit_code == 0, result.output
     assert "2026Q4" in result.stdout
