@@ -43,6 +43,23 @@ def entries(app):  # type: ignore[no-untyped-def]
     return sorted(db.session.scalars(select(AuditLog.id)))
 
 
+@pytest.fixture(autouse=True)
+def _triggers_come_back(app):  # type: ignore[no-untyped-def]
+    """PostgreSQL keeps one test database for the whole session: a test that dropped the
+    append-only trigger puts it back, so later tests see the schema the migrations made."""
+    yield
+    db.session.rollback()
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
+        db.session.execute(
+            text(
+                "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+            )
+        )
+        db.session.commit()
+
+
 def without_triggers() -> None:
     """What someone who goes around the application does first."""
     if db.session.get_bind().dialect.name == "sqlite":
