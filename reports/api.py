@@ -558,14 +558,27 @@ def openapi_document() -> dict[str, Any]:
             "/sample-rounds/{month}": one(
                 round_record,
                 _("一轮抽查的公开记录（与 flask draw-sample --json 相同）"),
-                [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"}}],
+                [
+                    {
+                        "name": "month",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                    }
+                ],
             ),
             "/audits": listing("Audit", _("抽查任务")),
             "/rectifications": listing("Rectification", _("整改任务")),
             "/visits": listing(
                 "Visit",
                 _("季度走访"),
-                [{"name": "quarter", "in": "query", "schema": {"type": "string"}}],
+                [
+                    {
+                        "name": "quarter",
+                        "in": "query",
+                        "schema": {"type": "string", "pattern": "^[0-9]{4}[Qq][1-4]$"},
+                    }
+                ],
             ),
             "/targets": {
                 "get": {
