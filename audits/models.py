@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -73,7 +81,8 @@ class SamplePick(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("sample_round.id"), index=True)
+    # no index of its own: the unique (round_id, version_id) serves the lookups by round
+    round_id: Mapped[int] = mapped_column(ForeignKey("sample_round.id"))
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
     public_id: Mapped[str] = mapped_column(String(32))

@@ -1,4 +1,5 @@
-"""audit refers to its pick with one composite foreign key instead of four separate ones
+"""audit refers to its pick with one composite foreign key instead of four separate ones;
+sample_pick loses its index on round_id (the unique (round_id, version_id) serves)
 
 The draw writes one audit per pick; each foreign key is a check per row (a trigger per row
 on PostgreSQL). The pick already refers to the round, the version and the county, so
@@ -11,7 +12,6 @@ Create Date: 2026-11-30 03:30:00
 """
 
 from alembic import op
-
 
 revision = '0008_d18'
 down_revision = '0007_i18'
@@ -30,6 +30,7 @@ SINGLE = [
 
 def upgrade() -> None:
     with op.batch_alter_table('sample_pick', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sample_pick_round_id'))
         batch_op.create_unique_constraint(
             batch_op.f('uq_sample_pick_id_round_id_version_id_county_id'), KEY
         )
@@ -50,3 +51,4 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f('uq_sample_pick_id_round_id_version_id_county_id'), type_='unique'
         )
+        batch_op.create_index(batch_op.f('ix_sample_pick_round_id'), ['round_id'], unique=False)
