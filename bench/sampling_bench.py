@@ -266,7 +266,7 @@ class Split:
 
     @contextmanager
     def installed(self) -> Iterator[Split]:
-        def insert_label(session: Any, table: Table, *rows: Any) -> str:
+        def insert_label(session: Any, table: Table, *rows: Any, **options: Any) -> str:
             return f"insert {table.name}"
 
         patches: list[tuple[Any, str, str | Callable[..., str]]] = [
