@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -67,10 +75,15 @@ class SampleRound(Base):
 
 class SamplePick(Base):
     __tablename__ = "sample_pick"
-    __table_args__ = (UniqueConstraint("round_id", "version_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "version_id"),
+        # the key an audit refers to: one foreign key checks its pick, round, version, county
+        UniqueConstraint("id", "round_id", "version_id", "county_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("sample_round.id"), index=True)
+    # no index of its own: the unique (round_id, version_id) serves the lookups by round
+    round_id: Mapped[int] = mapped_column(ForeignKey("sample_round.id"))
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
     public_id: Mapped[str] = mapped_column(String(32))
@@ -83,14 +96,27 @@ class Audit(Base):
     """One sampled contract version audited against the checklist C1–C9."""
 
     __tablename__ = "audit"
-    __table_args__ = (Index("ix_audit_inspector_status", "inspector_id", "status"),)
+    __table_args__ = (
+        Index("ix_audit_inspector_status", "inspector_id", "status"),
+        # One composite foreign key to the pick instead of four: the pick itself refers to the
+        # round, the version and the county, so a draw's audit rows cost one check, not four.
+        ForeignKeyConstraint(
+            ["pick_id", "round_id", "version_id", "county_id"],
+            [
+                "sample_pick.id",
+                "sample_pick.round_id",
+                "sample_pick.version_id",
+                "sample_pick.county_id",
+            ],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pick_id: Mapped[int | None] = mapped_column(ForeignKey("sample_pick.id"), unique=True)
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("sample_round.id"), index=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    pick_id: Mapped[int | None] = mapped_column(unique=True)
+    round_id: Mapped[int | None] = mapped_column(index=True)
+    version_id: Mapped[int]
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
-    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    county_id: Mapped[int] = mapped_column(index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     due_on: Mapped[date]

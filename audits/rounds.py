@@ -26,7 +26,7 @@ from audits.models import Audit, CalendarDay, SamplePick, SampleRound
 from audits.visits import working_days
 from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
-from core.bulk import insert_tuples
+from core.bulk import driver_value, insert_tuples
 from core.clock import to_local
 from core.db import db
 from core.errors import UserError
@@ -478,6 +478,10 @@ def _insert_picks(
     picks: Sequence[tuple[int, str, int]],
     pick_ids: Sequence[int],
 ) -> None:
+    # built as the driver stores them (a flag is one of two values): no pass over the rows
+    late = {
+        flag: driver_value(db.session, SamplePick.__table__, "late", flag) for flag in (False, True)
+    }
     rows = [
         (
             pick_id,
@@ -487,11 +491,11 @@ def _insert_picks(
             pop.public_ids[i],
             ticket,
             rank,
-            pop.late[i],
+            late[pop.late[i]],
         )
         for pick_id, (i, ticket, rank) in zip(pick_ids, picks, strict=True)
     ]
-    insert_tuples(db.session, SamplePick.__table__, PICK_COLUMNS, rows)
+    insert_tuples(db.session, SamplePick.__table__, PICK_COLUMNS, rows, encoded=True)
 
 
 AUDIT_COLUMNS = (
@@ -539,6 +543,8 @@ def _open_audits(
     by_county: dict[int, list[int]] = defaultdict(list)  # county -> positions j in picked
     for j, i in enumerate(picked):
         by_county[pop.county_ids[i]].append(j)
+    # built as the driver stores them (the due date is the round's): no pass over the rows
+    due_on = driver_value(db.session, Audit.__table__, "due_on", round_.due_on)
     rows: list[tuple[Any, ...]] = []
     for county_id, js in by_county.items():
         chosen = sampling.assign(
@@ -558,12 +564,12 @@ def _open_audits(
                     county_id,
                     pop.enterprise_ids[i],
                     chosen[j],
-                    round_.due_on,
+                    due_on,
                     "open",
                     "",
                 )
             )
-    insert_tuples(db.session, Audit.__table__, AUDIT_COLUMNS, rows)
+    insert_tuples(db.session, Audit.__table__, AUDIT_COLUMNS, rows, encoded=True)
 
 
 # ---------------------------------------------------------------------------- verification

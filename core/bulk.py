@@ -45,24 +45,46 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def insert_tuples(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    encoded: bool = False,
 ) -> None:
-    """Insert ``rows`` (Python values in the order of ``columns``) in one go."""
+    """Insert ``rows`` (Python values in the order of ``columns``) in one go.
+
+    ``encoded``: the rows already hold what the driver stores (see :func:`driver_value`),
+    so no column is converted here."""
     if not rows:
         return
     connection = session.connection()
     names = _names(columns)
     if connection.dialect.name == "postgresql":
+        if not encoded:
+            rows = _converted(rows, _pg_converters(connection, table, columns))
         cursor = connection.connection.driver_connection.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in _converted(rows, _pg_converters(connection, table, columns)):
+            for row in rows:
                 copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
-        _converted(rows, _sqlite_converters(connection, table, columns)),
+        rows if encoded else _converted(rows, _sqlite_converters(connection, table, columns)),
     )
+
+
+def driver_value(session: Session, table: Table, column: str, value: Any) -> Any:
+    """``value`` of ``table.column`` as :func:`insert_tuples` would hand it to the driver
+    (for rows built already encoded: convert a repeated value once, not per row)."""
+    if value is None:
+        return None
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        converters = _pg_converters(connection, table, [column])
+    else:
+        converters = _sqlite_converters(connection, table, [column])
+    return converters[0][1](value) if converters else value
 
 
 def insert_returning_ids(
