@@ -214,3 +214,30 @@ def freeze_and_draw(month: str, public_value: str | None = "123456", now=None): 
     freeze_month_once(Month.parse(month), None, now)
     round_, _fresh = draw_month_once(Month.parse(month), public_value, None, now)
     return round_
+
+
+def make_finding(  # type: ignore[no-untyped-def]
+    by,
+    ent: Enterprise,
+    opened_on: date,
+    *,
+    check_code: str = "C5",
+    severity: str = "major",
+    description: str = "报送逾期",
+):
+    """A finding of an audit of ``ent`` opened on ``opened_on``, with its rectification
+    (deadline by severity, SPEC §6)."""
+    from audits.services import open_finding
+
+    return open_finding(
+        by,
+        opened_on,
+        county_id=ent.county_id,
+        enterprise_id=ent.id,
+        contract_id=None,
+        check_code=check_code,
+        severity=severity,
+        description=description,
+        source="audit",
+        source_id=None,
+    )

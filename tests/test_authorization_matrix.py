@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from audits.models import Audit, Evidence, Interview, Rectification, Supervision, Visit
-from audits.services import add_evidence, escalate, open_finding, save_audit
+from audits.services import add_evidence, escalate, save_audit
 from audits.visit_service import schedule_visits
 from audits.visits import Quarter
 from bargaining.models import Contract, ContractText, ContractVersion, Upload
@@ -29,6 +29,7 @@ from tests.factories import (
     freeze_and_draw,
     login,
     make_enterprise,
+    make_finding,
     make_user,
 )
 
@@ -164,18 +165,7 @@ def world(app):  # type: ignore[no-untyped-def]
             select(Rectification).where(Rectification.enterprise_id == ent.id)
         ).one()
         add_evidence("rectification", rect.id, "回执.pdf", b"%PDF", insp)
-        open_finding(
-            insp,
-            date(2026, 9, 1),
-            county_id=ent.county_id,
-            enterprise_id=ent.id,
-            contract_id=None,
-            check_code="C5",
-            severity="major",
-            description="报送逾期",
-            source="audit",
-            source_id=None,
-        )
+        make_finding(insp, ent, date(2026, 9, 1))
     escalate(date(2026, 11, 25))
     schedule_visits(
         Quarter(2026, 4),

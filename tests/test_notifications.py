@@ -27,7 +27,7 @@ from core import audit_log, notify
 from core.db import db
 from core.models import Notification, NotificationChannel, Role, Setting, User
 from core.scheduler import build_scheduler
-from tests.factories import csrf_token, login, make_enterprise, make_user
+from tests.factories import csrf_token, login, make_enterprise, make_finding, make_user
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 in Beijing
@@ -125,18 +125,7 @@ def _overdue_world(email: str = "clerk@example.org"):  # type: ignore[no-untyped
     clerk.email = email
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     insp.email = "insp@example.org"
-    open_finding(
-        insp,
-        date(2026, 9, 1),
-        county_id=ent.county_id,
-        enterprise_id=ent.id,
-        contract_id=None,
-        check_code="C5",
-        severity="major",
-        description="报送逾期",
-        source="audit",
-        source_id=None,
-    )
+    make_finding(insp, ent, date(2026, 9, 1))
     db.session.commit()
     return ent, clerk, insp
 
@@ -246,18 +235,7 @@ def test_smtp_down_is_a_failed_delivery_not_a_crash(app):  # type: ignore[no-unt
 
 def test_a_daily_digest_bundles_the_users_mail(mailbox):  # type: ignore[no-untyped-def]
     ent, clerk, insp = _overdue_world()
-    open_finding(
-        insp,
-        date(2026, 9, 2),
-        county_id=ent.county_id,
-        enterprise_id=ent.id,
-        contract_id=None,
-        check_code="C6",
-        severity="major",
-        description="未录入平台",
-        source="audit",
-        source_id=None,
-    )
+    make_finding(insp, ent, date(2026, 9, 2), check_code="C6", description="未录入平台")
     notify.set_preferences(clerk, {"inapp": False, "email": True})
     db.session.commit()
     send_immediate(TODAY, NOW)

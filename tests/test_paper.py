@@ -14,11 +14,11 @@ from docx import Document
 from sqlalchemy import select
 
 from audits.models import Interview, Rectification
-from audits.services import escalate, open_finding
+from audits.services import escalate
 from core.db import db
 from core.models import AuditLog, Role
 from reports.review import Half
-from tests.factories import county, csrf_token, login, make_enterprise, make_user
+from tests.factories import county, csrf_token, login, make_enterprise, make_finding, make_user
 
 ARTIFACTS = Path(
     os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
@@ -39,18 +39,7 @@ def overdue(app):  # type: ignore[no-untyped-def]
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
     make_user("city", Role.CITY)
-    open_finding(
-        insp,
-        date(2026, 9, 1),
-        county_id=ent.county_id,
-        enterprise_id=ent.id,
-        contract_id=None,
-        check_code="C5",
-        severity="major",
-        description="签订后第15日才报送",
-        source="audit",
-        source_id=None,
-    )
+    make_finding(insp, ent, date(2026, 9, 1), description="签订后第15日才报送")
     escalate(date(2026, 11, 25))
     db.session.commit()
     return ent

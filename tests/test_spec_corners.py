@@ -15,7 +15,6 @@ from audits import rounds
 from audits.ics import CalendarVisit, visits_calendar
 from audits.models import Audit, Visit
 from audits.sampling import audit_due_on
-from audits.services import open_finding
 from audits.visits import Task, plan_quarter
 from bargaining.cells import CellProblem, parse_date
 from bargaining.sheets import CONTRACTS
@@ -29,6 +28,7 @@ from tests.factories import (
     filing_workbook,
     login,
     make_enterprise,
+    make_finding,
     make_user,
 )
 
@@ -246,18 +246,7 @@ def test_plan_places_what_fits_and_lists_the_rest_per_person():
 
 
 def _open_finding(user, ent) -> None:  # type: ignore[no-untyped-def]
-    open_finding(
-        user,
-        date(2026, 9, 15),
-        county_id=ent.county_id,
-        enterprise_id=ent.id,
-        contract_id=None,
-        check_code="C5",
-        severity="major",
-        description="报送逾期",
-        source="audit",
-        source_id=None,
-    )
+    make_finding(user, ent, date(2026, 9, 15))
 
 
 def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(runner, monkeypatch):  # type: ignore[no-untyped-def]

@@ -5,29 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from audits.notices import send_notifications
-from audits.services import open_finding
 from core.db import db
 from core.models import Role
 from tests.browser.conftest import shot
-from tests.factories import PASSWORD, make_enterprise, make_user
+from tests.factories import PASSWORD, make_enterprise, make_finding, make_user
 
 
 def test_a_clerk_sees_the_overdue_rectification_and_the_notice(page, app):  # type: ignore[no-untyped-def]
     ent = make_enterprise("WY", name="武义县浏览器测试五金有限公司")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
-    open_finding(
-        insp,
-        date(2026, 9, 1),
-        county_id=ent.county_id,
-        enterprise_id=ent.id,
-        contract_id=None,
-        check_code="C5",
-        severity="major",
-        description="签订后第15日才报送",
-        source="audit",
-        source_id=None,
-    )
+    make_finding(insp, ent, date(2026, 9, 1), description="签订后第15日才报送")
     send_notifications(date(2026, 11, 25), datetime(2026, 11, 25, tzinfo=UTC))
     db.session.commit()
     page.goto(page.base + "/login")
