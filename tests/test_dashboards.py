@@ -654,6 +654,9 @@ def test_review_page_for_city_only(city, client):  # type: ignore[no-untyped-def
     html = page.get_data(as_text=True)
     assert "武义县" in html and "义乌市" in html
     assert "2026-03-10" in html and "已督导" in html  # the supervision held in the half
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<form" not in title and "2026" in title  # the title is the title, nothing else
+    assert html.count('id="commentary"') == 1
     export = leader.get("/review/2026H1?export=xlsx")
     assert export.status_code == 200
     assert "县(市、区)排名" in load_workbook(BytesIO(export.data)).sheetnames
