@@ -32,8 +32,7 @@ def _round_or_404(month: str) -> SampleRound:
 
 
 def public_record(round_: SampleRound) -> dict[str, Any]:
-    count, head = audit_log.head()
-    return {**rounds.round_json(round_), "audit_log_head": {"entries": count, "hash": head}}
+    return {**rounds.round_json(round_), "audit_log_head": audit_log.head()._asdict()}
 
 
 @bp.route("/sampling/<month>.json")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 
 from audits import rectification_rules as rules
 from audits.audit_rules import AuditStatus
@@ -16,6 +16,7 @@ from bargaining.models import Contract, ContractVersion, County, Enterprise
 from core.db import db
 from core.models import Role, User
 from core.policy import may, scope_of
+from core.rows import named
 
 
 def scope_by_county(stmt: Select[Any], column: Any, user: User) -> Select[Any]:
@@ -28,8 +29,17 @@ def rounds_list() -> list[SampleRound]:
 
 
 def round_picks(round_: SampleRound, user: User) -> Select[Any]:
+    """Rows ``.pick``, ``.county_code``, ``.county_name``, ``.version``, ``.audit`` (or None),
+    ``.inspector`` (a username, or None)."""
     stmt = (
-        select(SamplePick, County.code, County.name, ContractVersion, Audit, User.username)
+        select(
+            named(SamplePick, "pick"),
+            County.code.label("county_code"),
+            County.name.label("county_name"),
+            named(ContractVersion, "version"),
+            named(Audit, "audit"),
+            User.username.label("inspector"),
+        )
         .join(County, County.id == SamplePick.county_id)
         .join(ContractVersion, ContractVersion.id == SamplePick.version_id)
         .outerjoin(Audit, Audit.pick_id == SamplePick.id)
@@ -57,13 +67,13 @@ def counties_without_inspector(round_id: int) -> list[CountyWaiting]:
         .exists()
     )
     stmt = (
-        select(County.code, County.name, func.count(SamplePick.id))
+        select(County.code, County.name, func.count(SamplePick.id).label("picks"))
         .join(SamplePick, SamplePick.county_id == County.id)
         .where(SamplePick.round_id == round_id, ~has_inspector)
         .group_by(County.id, County.code, County.name, County.sort_order)
         .order_by(County.sort_order)
     )
-    return [CountyWaiting(code, name, n) for code, name, n in db.session.execute(stmt)]
+    return [CountyWaiting(r.code, r.name, r.picks) for r in db.session.execute(stmt)]
 
 
 @dataclass
@@ -75,8 +85,17 @@ class AuditFilters:
 
 
 def audits_query(user: User, f: AuditFilters) -> Select[Any]:
+    """Rows ``.audit``, ``.version``, ``.contract``, ``.county_name``, ``.month`` (of the
+    round, or None), ``.inspector`` (a username, or None)."""
     stmt = (
-        select(Audit, ContractVersion, Contract, County.name, SampleRound.month, User.username)
+        select(
+            named(Audit, "audit"),
+            named(ContractVersion, "version"),
+            named(Contract, "contract"),
+            County.name.label("county_name"),
+            SampleRound.month.label("month"),
+            User.username.label("inspector"),
+        )
         .join(ContractVersion, ContractVersion.id == Audit.version_id)
         .join(Contract, Contract.id == Audit.contract_id)
         .join(County, County.id == Audit.county_id)
@@ -111,8 +130,14 @@ class RectificationFilters:
 
 
 def rectifications_query(user: User, f: RectificationFilters, today: date) -> Select[Any]:
+    """Rows ``.rect``, ``.finding``, ``.county_name``, ``.enterprise_name``."""
     stmt = (
-        select(Rectification, Finding, County.name, Enterprise.name)
+        select(
+            named(Rectification, "rect"),
+            named(Finding, "finding"),
+            County.name.label("county_name"),
+            Enterprise.name.label("enterprise_name"),
+        )
         .join(Finding, Finding.id == Rectification.finding_id)
         .join(County, County.id == Rectification.county_id)
         .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
@@ -139,13 +164,21 @@ def rectifications_query(user: User, f: RectificationFilters, today: date) -> Se
     )
 
 
-def interviews_query(user: User) -> Select[Any]:
-    stmt = (
-        select(Interview, County.name, Enterprise.name)
+def _interviews() -> Select[Any]:
+    """Rows ``.interview``, ``.county_name``, ``.enterprise_name``."""
+    return (
+        select(
+            named(Interview, "interview"),
+            County.name.label("county_name"),
+            Enterprise.name.label("enterprise_name"),
+        )
         .join(County, County.id == Interview.county_id)
         .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
     )
-    stmt = scope_of(user).where(stmt, Interview.county_id)
+
+
+def interviews_query(user: User) -> Select[Any]:
+    stmt = scope_of(user).where(_interviews(), Interview.county_id)
     return stmt.order_by(
         Interview.status.desc(), Interview.triggered_on.desc(), Interview.id.desc()
     )
@@ -156,7 +189,7 @@ class Bucket:
     """One group of reminders: its filter on /rectifications, the first rows, the total."""
 
     status: str  # overdue | due_today | due_tomorrow | due_week | due_later
-    rows: list[tuple[Rectification, Finding, str, str | None]]
+    rows: list[Row[Any]]  # as rectifications_query's
     total: int
 
 
@@ -164,7 +197,7 @@ class Bucket:
 class Reminders:
     buckets: list[Bucket]
     audits_due: list[Audit]
-    interviews: list[tuple[Interview, str, str | None]]
+    interviews: list[Row[Any]]  # as interviews_query's
     interview_total: int
 
     @property
@@ -183,8 +216,8 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
     for status in statuses:
         stmt = rectifications_query(user, RectificationFilters(status=status), today)
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = [tuple(r) for r in db.session.execute(stmt.limit(limit))] if total else []
-        buckets.append(Bucket(status, rows, total or 0))  # type: ignore[arg-type]
+        rows = list(db.session.execute(stmt.limit(limit))) if total else []
+        buckets.append(Bucket(status, rows, total or 0))
     audits_due: list[Audit] = []
     if may(user, "audit.record"):
         stmt = (
@@ -196,24 +229,19 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
             .limit(200)
         )
         audits_due = list(db.session.scalars(stmt))
-    interviews: list[tuple[Interview, str, str | None]] = []
+    interviews: list[Row[Any]] = []
     interview_total = 0
     if may(user, "interview.record"):
         level = "county" if user.role == Role.INSPECTOR else "city"
         stmt = (
             scope_of(user)
-            .where(select(Interview, County.name, Enterprise.name), Interview.county_id)
-            .join(County, County.id == Interview.county_id)
-            .outerjoin(Enterprise, Enterprise.id == Interview.enterprise_id)
+            .where(_interviews(), Interview.county_id)
             .where(Interview.status == InterviewStatus.PLANNED, Interview.level == level)
         )
         interview_total = (
             db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         )
-        interviews = [
-            (i, c, e)
-            for i, c, e in db.session.execute(
-                stmt.order_by(Interview.triggered_on, Interview.id).limit(limit)
-            )
-        ]
+        interviews = list(
+            db.session.execute(stmt.order_by(Interview.triggered_on, Interview.id).limit(limit))
+        )
     return Reminders(buckets, audits_due, interviews, interview_total)

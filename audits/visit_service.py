@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from flask import current_app
 from sqlalchemy import select
@@ -538,20 +538,29 @@ def coverage(quarter: str) -> dict[int, dict[str, int]]:
     return result
 
 
-def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
+class VisitorCoverage(NamedTuple):
+    """One person's visits of a quarter (cancelled ones not counted)."""
+
+    visitor: str  # username
+    planned: int
+    done: int
+    missed: int
+
+
+def coverage_by_visitor(quarter: str) -> list[VisitorCoverage]:
     stmt = (
         select(User.username, Visit.status)
         .join(User, User.id == Visit.visitor_id)
         .where(Visit.quarter == quarter)
     )
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    statuses: dict[str, list[str]] = defaultdict(list)
     for username, status in db.session.execute(stmt):
-        if status == VisitStatus.CANCELLED:
-            continue
-        counts[username][0] += 1
-        counts[username][1] += status == "done"
-        counts[username][2] += status == "missed"
-    return [(u, *c) for u, c in sorted(counts.items())]
+        if status != VisitStatus.CANCELLED:
+            statuses[username].append(status)
+    return [
+        VisitorCoverage(u, len(s), s.count(VisitStatus.DONE), s.count(VisitStatus.MISSED))
+        for u, s in sorted(statuses.items())
+    ]
 
 
 def init_app_hooks(app: Any) -> None:

@@ -8,11 +8,12 @@ sequences up front on PostgreSQL) rather than being read back by natural keys.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 
@@ -61,6 +62,8 @@ CONTRACT_COLUMNS = (
     "version_count",
     "created_at",
 )
+
+
 #: a version row's columns; all but created_at make its audit-log "after", in this order
 VERSION_COLUMNS = (
     "public_id",
@@ -88,7 +91,12 @@ VERSION_COLUMNS = (
     "filed_on",
     "created_at",
 )
-LOGGED_VERSION_COLUMNS = VERSION_COLUMNS[:-1]
+#: a version as inserted in bulk: a tuple in the order of VERSION_COLUMNS, read by name
+VersionRow = namedtuple("VersionRow", VERSION_COLUMNS)
+#: what a version takes from its sheet row as it stands
+FROM_SHEET_ROW = tuple(
+    name for name in VERSION_COLUMNS if name in {f.name for f in fields(FilingRow)} - {"filed_on"}
+)
 #: dates and decimals, logged as text
 LOGGED_AS_TEXT = (
     "signed_on",
@@ -102,7 +110,15 @@ LOGGED_AS_TEXT = (
 )
 LOG_COLUMNS = ("at", "user_id", "action", "object_type", "object_id", "summary", "before", "after")
 
-ContractState = tuple[int, int, int | None]  # id, version_count, current_version_id
+
+class ContractState(NamedTuple):
+    """A contract filed before, as an import counts on it."""
+
+    id: int
+    version_count: int
+    current_version_id: int | None
+
+
 Flagger = Callable[[FilingRow, date], list[Flag]]
 
 
@@ -130,7 +146,7 @@ def _contract_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], ContractS
     for query in select_in(select(*cols), Contract.number, numbers):  # the index on number
         for cid, skey, number, count, current in db.session.execute(query):
             if (skey, number) in keys:
-                found[(skey, number)] = (cid, count, current)
+                found[(skey, number)] = ContractState(cid, count, current)
     return found
 
 
@@ -149,7 +165,7 @@ def file_contracts(
         kept = [i for i in range(len(rows)) if i not in dated]
         rows, keys = [rows[i] for i in kept], [keys[i] for i in kept]
     first_filed = first_filings(
-        {state[0] for key, state in contracts.items() if state[2] is not None}
+        {state.id for state in contracts.values() if state.current_version_id is not None}
     )
     platform_dates = record_platform_dates(
         list(dated.values()), first_filed, user, upload.id if upload else None
@@ -169,11 +185,11 @@ def file_contracts(
     log_rows: list[tuple[Any, ...]] = []
     flag_count = 0
     for r, vrow, vid, key in zip(rows, version_rows, version_ids, keys, strict=True):
-        previous = contracts[key][2]  # the contract's current version before this import
+        previous = contracts[key].current_version_id  # before this import
         item_rows.extend((vid, code, summary) for code, summary in r.items)
         coverage_rows.extend((vid, eid) for eid in r.coverage)
-        filed_on = vrow[-2]
-        flags = flagger(r, min(first_filed.get(vrow[1], filed_on), filed_on))
+        filed_on = vrow.filed_on
+        flags = flagger(r, min(first_filed.get(vrow.contract_id, filed_on), filed_on))
         flag_count += len(flags)
         # a flag that holds as of today is computed when read (bargaining.queries)
         flag_rows.extend((vid, f.code, f.message) for f in flags if f.code not in AS_OF_TODAY)
@@ -239,9 +255,11 @@ def _platform_date_only(
     """Row index -> the date to record, for each row that repeats its contract's current
     version in everything but a (new) 平台录入日期."""
     candidates = {
-        i: contracts[key][2]
+        i: contracts[key].current_version_id
         for i, (r, key) in enumerate(zip(rows, keys, strict=True))
-        if r.platform_entered_on is not None and key in contracts and contracts[key][2]
+        if r.platform_entered_on is not None
+        and key in contracts
+        and contracts[key].current_version_id
     }
     if not candidates:
         return {}
@@ -372,12 +390,14 @@ def _file_together(
     new: list[tuple[FilingRow, tuple[str, str]]],
     contracts: dict[tuple[str, str], ContractState],
     filed: Filed,
-) -> tuple[list[tuple[Any, ...]], list[int]]:
+) -> tuple[list[VersionRow], list[int]]:
     """PostgreSQL: ids drawn from the sequences up front, so the new contracts go in already
     pointing at their versions, in one statement with the versions (the foreign keys between
     them are checked at its end); contracts filed before are pointed at theirs afterwards."""
     contract_ids = next_ids(db.session, Contract.__table__, len(new))
-    contracts.update((key, (cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True))
+    contracts.update(
+        (key, ContractState(cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True)
+    )
     version_rows = _version_rows(rows, keys, contracts, filed)
     version_ids = next_ids(db.session, ContractVersion.__table__, len(version_rows))
     latest = _latest_versions(version_rows, version_ids)
@@ -406,7 +426,7 @@ def _file_in_turn(
     new: list[tuple[FilingRow, tuple[str, str]]],
     contracts: dict[tuple[str, str], ContractState],
     filed: Filed,
-) -> tuple[list[tuple[Any, ...]], list[int]]:
+) -> tuple[list[VersionRow], list[int]]:
     """SQLite: the new contracts first (no version yet), the versions, then every filed
     contract pointed at its newest version; ids as the inserts give them."""
     contract_ids = insert_returning_ids(
@@ -418,7 +438,9 @@ def _file_in_turn(
             for r, key in new
         ],
     )
-    contracts.update((key, (cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True))
+    contracts.update(
+        (key, ContractState(cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True)
+    )
     version_rows = _version_rows(rows, keys, contracts, filed)
     version_ids = insert_returning_ids(
         db.session, ContractVersion.__table__, VERSION_COLUMNS, version_rows
@@ -432,7 +454,7 @@ def _version_rows(
     keys: list[tuple[str, str]],
     contracts: dict[tuple[str, str], ContractState],
     filed: Filed,
-) -> list[tuple[Any, ...]]:
+) -> list[VersionRow]:
     """The rows' versions, numbered after their contracts' versions so far."""
     numbered = _number_versions(keys, contracts)
     return [
@@ -447,39 +469,23 @@ def _number_versions(
     """Per row: its contract's id and the new version's number (counted on in ``contracts``)."""
     numbered: list[tuple[int, int]] = []
     for key in keys:
-        cid, count, current = contracts[key]
-        contracts[key] = (cid, count + 1, current)
-        numbered.append((cid, count + 1))
+        state = contracts[key]
+        contracts[key] = state._replace(version_count=state.version_count + 1)
+        numbered.append((state.id, state.version_count + 1))
     return numbered
 
 
-def _version_row(r: FilingRow, contract_id: int, version_no: int, filed: Filed) -> tuple[Any, ...]:
-    """A version as values in the order of VERSION_COLUMNS."""
-    return (
-        public_id(contract_id, version_no),
-        contract_id,
-        version_no,
-        r.county_id,
-        filed.upload_id,
-        filed.user_id,
-        r.row,
-        r.contract_type,
-        r.name,
-        r.industry,
-        r.signed_on,
-        r.delegates_total,
-        r.delegates_present,
-        r.votes_for,
-        r.effective_on,
-        r.expires_on,
-        r.submitted_on,
-        r.workers_covered,
-        r.lowest_wage,
-        r.raise_pct,
-        r.platform_entered_on,
-        r.remarks,
-        r.filed_on or filed.today,
-        filed.now,
+def _version_row(r: FilingRow, contract_id: int, version_no: int, filed: Filed) -> VersionRow:
+    return VersionRow(
+        public_id=public_id(contract_id, version_no),
+        contract_id=contract_id,
+        version_no=version_no,
+        upload_id=filed.upload_id,
+        filed_by_id=filed.user_id,
+        sheet_row=r.row,
+        filed_on=r.filed_on or filed.today,
+        created_at=filed.now,
+        **{name: getattr(r, name) for name in FROM_SHEET_ROW},
     )
 
 
@@ -510,7 +516,7 @@ def _flagger(today: date) -> Flagger:
 
 
 def _log_row(
-    vrow: tuple[Any, ...],
+    vrow: VersionRow,
     version_id: int,
     previous: int | None,
     r: FilingRow,
@@ -520,7 +526,8 @@ def _log_row(
     now: datetime,
 ) -> tuple[Any, ...]:
     """The audit-log entry of one filed version, in the order of LOG_COLUMNS."""
-    after = dict(zip(LOGGED_VERSION_COLUMNS, vrow, strict=False))  # all but created_at
+    after = vrow._asdict()
+    del after["created_at"]
     for name in LOGGED_AS_TEXT:
         value = after[name]
         if value is not None:
@@ -552,10 +559,13 @@ def _log_row(
 
 
 def _latest_versions(
-    version_rows: list[tuple[Any, ...]], version_ids: list[int]
+    version_rows: list[VersionRow], version_ids: list[int]
 ) -> dict[int, tuple[int, int]]:
     """contract id -> (its newest version's id, its version count)."""
-    return {vrow[1]: (vid, vrow[2]) for vrow, vid in zip(version_rows, version_ids, strict=True)}
+    return {
+        vrow.contract_id: (vid, vrow.version_no)
+        for vrow, vid in zip(version_rows, version_ids, strict=True)
+    }
 
 
 def _point_contracts_at(latest: dict[int, tuple[int, int]]) -> None:

@@ -27,6 +27,7 @@ from core.bulk import chunks
 from core.db import db
 from core.models import User
 from core.policy import scope_of
+from core.rows import named
 from core.settings import get_setting
 
 
@@ -169,10 +170,12 @@ def versions_flags(versions: Sequence[ContractVersion], today: date) -> dict[int
 
 
 def filings_query(user: User, f: FilingFilters, today: date) -> Select[Any]:
+    """Rows ``.contract``, ``.version`` (its current one), ``.county_name``, ``.uscc`` (or
+    None), ``.expansion_items`` and ``.flag_count`` (as of ``today``)."""
     stmt = (
         select(
-            Contract,
-            ContractVersion,
+            named(Contract, "contract"),
+            named(ContractVersion, "version"),
             County.name.label("county_name"),
             Enterprise.uscc.label("uscc"),
             _expansion_count().label("expansion_items"),
@@ -233,6 +236,7 @@ class RegistryFilters:
 
 
 def registry_query(user: User, f: RegistryFilters) -> Select[Any]:
+    """Rows ``.enterprise``, ``.county_name``, ``.contracts`` (how many it filed itself)."""
     own_contracts = (
         select(func.count(Contract.id))
         .where(Contract.enterprise_id == Enterprise.id)
@@ -240,7 +244,9 @@ def registry_query(user: User, f: RegistryFilters) -> Select[Any]:
         .scalar_subquery()
     )
     stmt = select(
-        Enterprise, County.name.label("county_name"), own_contracts.label("contracts")
+        named(Enterprise, "enterprise"),
+        County.name.label("county_name"),
+        own_contracts.label("contracts"),
     ).join(County, County.id == Enterprise.county_id)
     stmt = scope_enterprises(stmt, user)
     if f.q:
@@ -314,15 +320,30 @@ def uploads_query(user: User, kind: str | None = None) -> Select[Any]:
     return scope_uploads(stmt, user).order_by(Upload.id.desc())
 
 
-def county_summary(user: User, today: date) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CountySummary:
+    """A county's line on the home page."""
+
+    county: County
+    enterprises: int
+    eligible: int  # with a union and above scale
+    contracts: int
+    in_force: int
+    not_entered: int  # not yet on the national platform
+    flagged: int
+
+
+def county_summary(user: User, today: date) -> list[CountySummary]:
     """Per county in scope: enterprises, eligible, filed contracts, flagged, not yet on the platform."""
     counties = counties_for(user)
     result = []
     for county in counties:
         ents = db.session.execute(
             select(
-                func.count(Enterprise.id),
-                func.count(Enterprise.id).filter(Enterprise.has_union & Enterprise.above_scale),
+                func.count(Enterprise.id).label("enterprises"),
+                func.count(Enterprise.id)
+                .filter(Enterprise.has_union & Enterprise.above_scale)
+                .label("eligible"),
             ).where(Enterprise.county_id == county.id)
         ).one()
         base = (
@@ -344,15 +365,9 @@ def county_summary(user: User, today: date) -> list[dict[str, Any]]:
         )
         flagged = db.session.scalar(base.where(flagged_clause(today))) or 0
         result.append(
-            {
-                "county": county,
-                "enterprises": ents[0],
-                "eligible": ents[1],
-                "contracts": contracts,
-                "in_force": in_force,
-                "not_entered": not_entered,
-                "flagged": flagged,
-            }
+            CountySummary(
+                county, ents.enterprises, ents.eligible, contracts, in_force, not_entered, flagged
+            )
         )
     return result
 

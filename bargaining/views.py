@@ -294,7 +294,7 @@ def filings():  # type: ignore[no-untyped-def]
 
 
 def _filing_export_row(row: Any) -> tuple[Any, ...]:
-    c, v, county_name, uscc, n_items, n_flags = row
+    c, v = row.contract, row.version
     return (
         c.number,
         v.version_no,
@@ -302,8 +302,8 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
         tr(c.level),
         tr(v.contract_type),
         v.name,
-        uscc or "",
-        county_name,
+        row.uscc or "",
+        row.county_name,
         v.industry,
         v.signed_on,
         v.effective_on,
@@ -314,8 +314,8 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
         v.workers_covered,
         v.lowest_wage,
         v.raise_pct,
-        n_items,
-        n_flags,
+        row.expansion_items,
+        row.flag_count,
     )
 
 
@@ -407,14 +407,14 @@ def registry():  # type: ignore[no-untyped-def]
         export_title=_("企业名录"),
         headers=[str(h) for h in REGISTRY_EXPORT_HEADERS],
         export_row=lambda r: (
-            r[0].uscc,
-            r[0].name,
-            r[1],
-            r[0].industry,
-            r[0].has_union,
-            r[0].above_scale,
-            r[0].employees,
-            r[2],
+            r.enterprise.uscc,
+            r.enterprise.name,
+            r.county_name,
+            r.enterprise.industry,
+            r.enterprise.has_union,
+            r.enterprise.above_scale,
+            r.enterprise.employees,
+            r.contracts,
         ),
         filters=filters,
         counties=queries.counties_for(current_user),

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, event, select, text, type_coerce
 from sqlalchemy.orm import Session
@@ -237,12 +237,19 @@ class ChainCheck:
     problem: str | None = None
 
 
-def head() -> tuple[int, str]:
-    """(number of entries, head hash): what the public page and the city's digest show."""
+class Head(NamedTuple):
+    """The log's length and its head hash: what the public page and the city's digest show."""
+
+    entries: int
+    hash: str
+
+
+def head() -> Head:
+    """The log's :class:`Head` now."""
     last = db.session.execute(
         select(AuditLog.seq, AuditLog.entry_hash).order_by(AuditLog.seq.desc()).limit(1)
     ).first()
-    return (0, GENESIS) if last is None else (last.seq, last.entry_hash)
+    return Head(0, GENESIS) if last is None else Head(last.seq, last.entry_hash)
 
 
 def contains_hash(entry_hash: str) -> bool:

@@ -12,18 +12,20 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 from sqlalchemy import Select, func, select
 
-from audits import rectification_rules as rules
 from audits import rounds as sample_rounds
 from audits.models import Audit, Rectification, SampleRound, Visit
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import Contract, ContractVersion, County, Enterprise
-from bargaining.queries import first_filed_on, flags_as_of, scope_contracts, scope_enterprises
+from bargaining.queries import first_filed_on, scope_contracts, scope_enterprises
 from core.auth import api_requires, public
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, tr
 from core.policy import scope_of
+from core.rows import named
+from reports import api_fields as fields
 from reports import queries
+from reports.api_fields import Resource
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
@@ -48,16 +50,13 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _page(stmt: Select[Any], row: Any) -> Any:
+def _page(stmt: Select[Any], resource: Resource) -> Any:
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", 100, 1, MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = [row(r) for r in db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))]
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = [resource.dump(r) for r in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _date_arg() -> date:
@@ -81,72 +80,37 @@ def openapi():  # type: ignore[no-untyped-def]
     return jsonify(openapi_document())
 
 
+def _with_county(entity: Any, name: str) -> Select[Any]:
+    """Rows ``.<name>`` (the entity) and ``.county_code``."""
+    return select(named(entity, name), County.code.label("county_code")).join(
+        County, County.id == entity.county_id
+    )
+
+
 @bp.route("/counties")
 @api_requires("api.read")
 def counties():  # type: ignore[no-untyped-def]
     stmt = scope_of(g.api_user).where(
-        select(County).order_by(County.sort_order, County.id), County.id
+        select(named(County, "county")).order_by(County.sort_order, County.id), County.id
     )
-    return _page(
-        stmt,
-        lambda r: {
-            "code": r[0].code,
-            "name": r[0].name,
-            "pilot": r[0].pilot,
-            "required_items": r[0].required_items,
-            "target_share": float(r[0].target_share),
-            "min_wage_tier": r[0].min_wage_tier,
-        },
-    )
+    return _page(stmt, fields.COUNTY)
 
 
 @bp.route("/enterprises")
 @api_requires("enterprise.view")
 def enterprises():  # type: ignore[no-untyped-def]
-    stmt = scope_enterprises(
-        select(Enterprise, County.code).join(County, County.id == Enterprise.county_id), g.api_user
-    )
-    return _page(
-        stmt.order_by(Enterprise.id),
-        lambda r: {
-            "id": r[0].id,
-            "uscc": r[0].uscc,
-            "name": r[0].name,
-            "county": r[1],
-            "industry": r[0].industry,
-            "has_union": r[0].has_union,
-            "above_scale": r[0].above_scale,
-            "employees": r[0].employees,
-        },
-    )
-
-
-def _contract(r: Any) -> dict[str, Any]:
-    c, v, code, first_filed = r
-    return {
-        "id": c.id,
-        "number": c.number,
-        "level": c.level,
-        "county": code,
-        "enterprise_id": c.enterprise_id,
-        "version": v.version_no,
-        "public_id": v.public_id,
-        "contract_type": v.contract_type,
-        "name": v.name,
-        "signed_on": _iso(v.signed_on),
-        "effective_on": _iso(v.effective_on),
-        "expires_on": _iso(v.expires_on),
-        "filed_on": _iso(v.filed_on),
-        "platform_entered_on": _iso(v.platform_entered_on),
-        "workers_covered": v.workers_covered,
-        "items": [i.item_code for i in v.items],
-        "flags": [f.code for f in flags_as_of(v, first_filed, local_today())],
-    }
+    stmt = scope_enterprises(_with_county(Enterprise, "enterprise"), g.api_user)
+    return _page(stmt.order_by(Enterprise.id), fields.ENTERPRISE)
 
 
 def _contracts_stmt() -> Select[Any]:
     stmt = (
-        select(Contract, ContractVersion, County.code, first_filed_on())
+        select(
+            named(Contract, "contract"),
+            named(ContractVersion, "version"),
+            County.code.label("county_code"),
+            first_filed_on().label("first_filed"),
+        )
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
         .join(County, County.id == Contract.county_id)
     )
@@ -156,7 +120,7 @@ def _contracts_stmt() -> Select[Any]:
 @bp.route("/contracts")
 @api_requires("contract.view")
 def contracts():  # type: ignore[no-untyped-def]
-    return _page(_contracts_stmt().order_by(Contract.id), _contract)
+    return _page(_contracts_stmt().order_by(Contract.id), fields.CONTRACT)
 
 
 @bp.route("/contracts/<int:contract_id>")
@@ -165,37 +129,14 @@ def contract(contract_id: int):  # type: ignore[no-untyped-def]
     row = db.session.execute(_contracts_stmt().where(Contract.id == contract_id)).first()
     if row is None:
         abort(404)
-    return jsonify(_contract(row))
-
-
-def _round(r: SampleRound) -> dict[str, Any]:
-    """A round as listed: before its draw, only what the freeze published."""
-    if not r.drawn:
-        state = "frozen"
-    else:
-        state = "legacy" if r.legacy else "witnessed" if r.witnessed else "unwitnessed"
-    return {
-        "month": r.month,
-        "state": state,
-        "frozen_at": r.frozen_at.isoformat(),
-        "commitment": r.commitment,
-        "public_value": r.public_value if r.drawn else None,
-        "seed": r.seed if r.drawn else None,
-        "seed_source": r.seed_source,
-        "rate": r.rate,
-        "population_sha256": r.population_sha256,
-        "population_size": r.population_size,
-        "picks": r.pick_count,
-        "late": r.late_count,
-        "drawn_at": r.drawn_at.isoformat() if r.drawn_at else None,
-        "due_on": _iso(r.due_on),
-    }
+    return jsonify(fields.CONTRACT.dump(row))
 
 
 @bp.route("/sample-rounds")
 @api_requires("sampling.view")
 def rounds():  # type: ignore[no-untyped-def]
-    return _page(select(SampleRound).order_by(SampleRound.month.desc()), lambda r: _round(r[0]))
+    stmt = select(named(SampleRound, "round")).order_by(SampleRound.month.desc())
+    return _page(stmt, fields.SAMPLE_ROUND)
 
 
 @bp.route("/sample-rounds/<month>")
@@ -204,86 +145,39 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
     round_ = sample_rounds.get_round(month)
     if round_ is None:
         abort(404)
-    return jsonify(sample_rounds.round_json(round_))
+    return jsonify(fields.ROUND_RECORD.dump(sample_rounds.round_json(round_)))
 
 
 @bp.route("/audits")
 @api_requires("audit.view")
 def audits():  # type: ignore[no-untyped-def]
-    stmt = scope_of(g.api_user).where(
-        select(Audit, County.code).join(County, County.id == Audit.county_id), Audit.county_id
-    )
-    return _page(
-        stmt.order_by(Audit.id),
-        lambda r: {
-            "id": r[0].id,
-            "county": r[1],
-            "round_id": r[0].round_id,
-            "contract_id": r[0].contract_id,
-            "version_id": r[0].version_id,
-            "enterprise_id": r[0].enterprise_id,
-            "inspector_id": r[0].inspector_id,
-            "due_on": _iso(r[0].due_on),
-            "status": r[0].status,
-            "verdict": r[0].verdict,
-            "completed_on": _iso(r[0].completed_on),
-        },
-    )
+    stmt = scope_of(g.api_user).where(_with_county(Audit, "audit"), Audit.county_id)
+    return _page(stmt.order_by(Audit.id), fields.AUDIT)
 
 
 @bp.route("/rectifications")
 @api_requires("rectification.view")
 def rectifications():  # type: ignore[no-untyped-def]
     stmt = scope_of(g.api_user).where(
-        select(Rectification, County.code).join(County, County.id == Rectification.county_id),
-        Rectification.county_id,
-        Rectification.enterprise_id,
+        _with_county(Rectification, "rect"), Rectification.county_id, Rectification.enterprise_id
     )
-    today = local_today()
-    return _page(
-        stmt.order_by(Rectification.id),
-        lambda r: {
-            "id": r[0].id,
-            "county": r[1],
-            "enterprise_id": r[0].enterprise_id,
-            "finding_id": r[0].finding_id,
-            "deadline": _iso(r[0].deadline),
-            "status": r[0].status,
-            "overdue": rules.is_overdue(r[0].status, r[0].deadline, today),
-            "resolved_on": _iso(r[0].resolved_on),
-        },
-    )
+    return _page(stmt.order_by(Rectification.id), fields.RECTIFICATION)
 
 
 @bp.route("/visits")
 @api_requires("visit.view")
 def visits():  # type: ignore[no-untyped-def]
-    stmt = scope_of(g.api_user).where(
-        select(Visit, County.code).join(County, County.id == Visit.county_id), Visit.county_id
-    )
+    stmt = scope_of(g.api_user).where(_with_county(Visit, "visit"), Visit.county_id)
     quarter = request.args.get("quarter")
     if quarter:
         stmt = stmt.where(Visit.quarter == quarter.upper())
-    return _page(
-        stmt.order_by(Visit.planned_on, Visit.id),
-        lambda r: {
-            "id": r[0].id,
-            "quarter": r[0].quarter,
-            "kind": r[0].kind,
-            "county": r[1],
-            "enterprise_id": r[0].enterprise_id,
-            "visitor_id": r[0].visitor_id,
-            "planned_on": _iso(r[0].planned_on),
-            "status": r[0].status,
-            "done_on": _iso(r[0].done_on),
-        },
-    )
+    return _page(stmt.order_by(Visit.planned_on, Visit.id), fields.VISIT)
 
 
 @bp.route("/targets")
 @api_requires("dashboard.county")
 def targets():  # type: ignore[no-untyped-def]
-    rows = [t.as_json() for t in queries.county_targets(_date_arg())]
+    rows = [fields.TARGET.dump(t) for t in queries.county_targets(_date_arg())]
     scope = scope_of(g.api_user)
     if not scope.all_counties:
         codes = set(db.session.scalars(scope.where(select(County.code), County.id)))
@@ -305,19 +199,6 @@ def _list_of(schema: str) -> dict[str, Any]:
             "total": {"type": "integer"},
         },
     }
-
-
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": list(props), "properties": props}
-
-
-STR = {"type": "string"}
-STR_OR_NULL = {"type": ["string", "null"]}
-INT = {"type": "integer"}
-INT_OR_NULL = {"type": ["integer", "null"]}
-BOOL = {"type": "boolean"}
-DATE = {"type": "string", "format": "date"}
-DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -386,34 +267,6 @@ def openapi_document() -> dict[str, Any]:
             }
         }
 
-    target = _obj(
-        {
-            "county": STR,
-            "name": STR,
-            "pilot": BOOL,
-            "eligible": INT,
-            "counted": INT,
-            "rate": {"type": ["number", "null"]},
-            "required_items": INT,
-            "target_share": {"type": "number"},
-            "trajectory": {"type": ["number", "null"]},
-            "behind": BOOL,
-            "projected_miss": BOOL,
-        }
-    )
-    round_record = _obj(
-        {
-            "month": STR,
-            "seed": STR,
-            "rate": STR,
-            "population_sha256": STR,
-            "population": {"type": "array", "items": _obj({"county": STR, "contract_id": STR})},
-            "picks": {
-                "type": "array",
-                "items": _obj({"county": STR, "contract_id": STR, "ticket": STR}),
-            },
-        }
-    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -429,113 +282,13 @@ def openapi_document() -> dict[str, Any]:
                 "Error": {
                     "type": "object",
                     "required": ["error"],
-                    "properties": {"error": STR, "status": INT, "detail": STR},
+                    "properties": {
+                        "error": fields.TYPES["string"],
+                        "status": fields.TYPES["integer"],
+                        "detail": fields.TYPES["string"],
+                    },
                 },
-                "County": _obj(
-                    {
-                        "code": STR,
-                        "name": STR,
-                        "pilot": BOOL,
-                        "required_items": INT,
-                        "target_share": {"type": "number"},
-                        "min_wage_tier": INT,
-                    }
-                ),
-                "Enterprise": _obj(
-                    {
-                        "id": INT,
-                        "uscc": STR,
-                        "name": STR,
-                        "county": STR,
-                        "industry": STR,
-                        "has_union": BOOL,
-                        "above_scale": BOOL,
-                        "employees": INT_OR_NULL,
-                    }
-                ),
-                "Contract": _obj(
-                    {
-                        "id": INT,
-                        "number": STR,
-                        "level": STR,
-                        "county": STR,
-                        "enterprise_id": INT_OR_NULL,
-                        "version": INT,
-                        "public_id": STR,
-                        "contract_type": STR,
-                        "name": STR,
-                        "signed_on": DATE,
-                        "effective_on": DATE,
-                        "expires_on": DATE,
-                        "filed_on": DATE,
-                        "platform_entered_on": DATE_OR_NULL,
-                        "workers_covered": INT,
-                        "items": {"type": "array", "items": STR},
-                        "flags": {"type": "array", "items": STR},
-                    }
-                ),
-                "SampleRound": _obj(
-                    {
-                        "month": STR,
-                        "state": {
-                            "type": "string",
-                            "enum": ["frozen", "witnessed", "unwitnessed", "legacy"],
-                        },
-                        "frozen_at": STR,
-                        "commitment": STR_OR_NULL,
-                        "public_value": STR_OR_NULL,
-                        "seed": STR_OR_NULL,
-                        "seed_source": STR,
-                        "rate": STR,
-                        "population_sha256": STR,
-                        "population_size": INT,
-                        "picks": INT,
-                        "late": INT,
-                        "drawn_at": STR_OR_NULL,
-                        "due_on": DATE_OR_NULL,
-                    }
-                ),
-                "Audit": _obj(
-                    {
-                        "id": INT,
-                        "county": STR,
-                        "round_id": INT_OR_NULL,
-                        "contract_id": INT,
-                        "version_id": INT,
-                        "enterprise_id": INT_OR_NULL,
-                        "inspector_id": INT_OR_NULL,
-                        "due_on": DATE,
-                        "status": STR,
-                        "verdict": STR_OR_NULL,
-                        "completed_on": DATE_OR_NULL,
-                    }
-                ),
-                "Rectification": _obj(
-                    {
-                        "id": INT,
-                        "county": STR,
-                        "enterprise_id": INT_OR_NULL,
-                        "finding_id": INT,
-                        "deadline": DATE,
-                        "status": STR,
-                        "overdue": BOOL,
-                        "resolved_on": DATE_OR_NULL,
-                    }
-                ),
-                "Visit": _obj(
-                    {
-                        "id": INT,
-                        "quarter": STR,
-                        "kind": STR,
-                        "county": STR,
-                        "enterprise_id": INT_OR_NULL,
-                        "visitor_id": INT,
-                        "planned_on": DATE,
-                        "status": STR,
-                        "done_on": DATE_OR_NULL,
-                    }
-                ),
-                "Target": target,
+                **{name: r.schema() for name, r in fields.RESOURCES.items()},
             },
         },
         "paths": {
@@ -556,7 +309,7 @@ def openapi_document() -> dict[str, Any]:
             ),
             "/sample-rounds": listing("SampleRound", _("每月抽查轮次")),
             "/sample-rounds/{month}": one(
-                round_record,
+                {"$ref": "#/components/schemas/RoundRecord"},
                 _("一轮抽查的公开记录（与 flask draw-sample --json 相同）"),
                 [
                     {

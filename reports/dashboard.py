@@ -9,10 +9,13 @@ from datetime import date
 from typing import Any
 
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.visit_service import coverage
 from audits.visits import Quarter
+from bargaining.models import County, Enterprise
+from core.db import db
 from core.i18n import _, _l, current_language
 from reports import charts, queries
 from reports.services import lagging_counties
@@ -115,6 +118,37 @@ def _values(
         "interviews": interviews.get("county", 0) + interviews.get("city", 0),
         "visit_coverage": ratio(visits.get("done", 0), visits.get("planned", 0)),
     }
+
+
+@dataclass(frozen=True)
+class EnterpriseProgress:
+    """An eligible enterprise of a county against the county's expansion-item requirement."""
+
+    enterprise: Enterprise
+    items: int  # distinct expansion items of the contracts in force that cover it
+    missing: int  # items still short of the county's requirement
+    covered: bool  # by a contract in force
+    codes: list[str]
+
+
+def enterprise_progress(county: County, day: date) -> list[EnterpriseProgress]:
+    """The county's eligible enterprises by name, each with its expansion items on ``day``."""
+    items = queries.expansion_items(day, county.id)
+    enterprises = db.session.scalars(
+        select(Enterprise)
+        .where(Enterprise.county_id == county.id, Enterprise.has_union, Enterprise.above_scale)
+        .order_by(Enterprise.name)
+    )
+    return [
+        EnterpriseProgress(
+            e,
+            len(items.get(e.id, ())),
+            max(0, county.required_items - len(items.get(e.id, ()))),
+            e.id in items,
+            sorted(items.get(e.id, ())),
+        )
+        for e in enterprises
+    ]
 
 
 _cache: dict[tuple[Any, ...], Dashboard] = {}

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
 
@@ -33,6 +33,7 @@ from bargaining.models import (
 )
 from core.db import db, utcnow
 from core.models import AuditLog
+from core.rows import named
 from reports import targets
 from reports.models import CountySnapshot, RegisterFigure
 
@@ -43,6 +44,15 @@ class Register:
     enterprises: tuple[targets.EnterpriseRow, ...]
     contracts: tuple[targets.ContractRow, ...]
     expansion_codes: frozenset[str]
+
+
+class ItemCount(NamedTuple):
+    """An expansion item and the eligible enterprises covered by an in-force contract
+    holding it."""
+
+    code: str
+    name: str
+    enterprises: int
 
 
 _cache: dict[str, Any] = {}
@@ -205,21 +215,23 @@ def _count_counties(day: date) -> dict[int, targets.CountyCount]:
     stmt = (
         select(
             Enterprise.county_id,
-            func.count(Enterprise.id),
-            func.sum(case((per_enterprise.c.n_items >= County.required_items, 1), else_=0)),
+            func.count(Enterprise.id).label("with_contract"),
+            func.sum(case((per_enterprise.c.n_items >= County.required_items, 1), else_=0)).label(
+                "counted"
+            ),
         )
         .join(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
         .join(County, County.id == Enterprise.county_id)
         .where(_eligible())
         .group_by(Enterprise.county_id)
     )
-    covered_counts = {cid: (n, int(met or 0)) for cid, n, met in db.session.execute(stmt)}
+    covered = {r.county_id: r for r in db.session.execute(stmt)}
     return {
         c.id: targets.CountyCount(
             c.id,
             eligible.get(c.id, 0),
-            covered_counts.get(c.id, (0, 0))[1],
-            covered_counts.get(c.id, (0, 0))[0],
+            int(covered[c.id].counted or 0) if c.id in covered else 0,
+            covered[c.id].with_contract if c.id in covered else 0,
         )
         for c in counties
     }
@@ -240,21 +252,23 @@ def counts_on(day: date) -> dict[int, targets.CountyCount]:
 # rows. A stored figure whose stamp is not the register's current one is never used.
 
 
+# Stored densely, as lists in CountyCount's field order, and read back here only.
 def _encode_counts(counts: dict[int, targets.CountyCount]) -> list[list[int]]:
     return [[c.county_id, c.eligible, c.counted, c.with_contract] for c in counts.values()]
 
 
 def _decode_counts(value: list[list[int]]) -> dict[int, targets.CountyCount]:
-    return {row[0]: targets.CountyCount(*row) for row in value}
+    counts = (targets.CountyCount(*row) for row in value)
+    return {c.county_id: c for c in counts}
 
 
-def _encode_popularity(rows: list[tuple[str, str, int]]) -> list[list[Any]]:
-    return [[code, n] for code, _name, n in rows]
+def _encode_popularity(rows: list[ItemCount]) -> list[list[Any]]:
+    return [[r.code, r.enterprises] for r in rows]
 
 
-def _decode_popularity(value: list[list[Any]]) -> list[tuple[str, str, int]]:
+def _decode_popularity(value: list[list[Any]]) -> list[ItemCount]:
     names = dict(db.session.execute(select(BargainingItem.code, BargainingItem.name)).all())
-    return [(code, names[code], n) for code, n in value]
+    return [ItemCount(code, names[code], n) for code, n in value]
 
 
 def _encode_filing(kpis: dict[int, dict[str, int]]) -> list[list[int]]:
@@ -488,17 +502,21 @@ def interview_counts(day: date) -> dict[int, dict[str, int]]:
     return result
 
 
-def item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
-    """(code, name, enterprises covered by an in-force contract holding it), most common first."""
+def item_popularity(day: date, county_id: int | None = None) -> list[ItemCount]:
+    """Each expansion item held by an in-force contract, most common first."""
     if county_id is None:
         return _figure(day, "popularity")  # type: ignore[no-any-return]
     return _item_popularity(day, county_id)
 
 
-def _item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
+def _item_popularity(day: date, county_id: int | None = None) -> list[ItemCount]:
     covered = _coverage_in_force(day)
     stmt = (
-        select(BargainingItem.code, BargainingItem.name, func.count(func.distinct(Enterprise.id)))
+        select(
+            BargainingItem.code,
+            BargainingItem.name,
+            func.count(func.distinct(Enterprise.id)).label("enterprises"),
+        )
         .select_from(_expansion_items_of(covered))
         .join(Enterprise, Enterprise.id == covered.c.enterprise_id)
         .where(_eligible(), BargainingItem.code.is_not(None))
@@ -506,8 +524,8 @@ def _item_popularity(day: date, county_id: int | None = None) -> list[tuple[str,
     )
     if county_id is not None:
         stmt = stmt.where(Enterprise.county_id == county_id)
-    rows = [(code, name, n) for code, name, n in db.session.execute(stmt)]
-    return sorted(rows, key=lambda r: (-r[2], r[0]))
+    rows = [ItemCount(r.code, r.name, r.enterprises) for r in db.session.execute(stmt)]
+    return sorted(rows, key=lambda r: (-r.enterprises, r.code))
 
 
 def city_series(before: date) -> list[tuple[date, float]]:
@@ -528,9 +546,15 @@ def city_series(before: date) -> list[tuple[date, float]]:
 
 
 def overdue_rectifications(county_id: int, day: date) -> list[Any]:
-    """Unresolved rectifications of a county past their deadline on ``day``, most overdue first."""
+    """Unresolved rectifications of a county past their deadline on ``day``, most overdue
+    first: rows ``.rect``, ``.finding``, ``.enterprise_name`` (None for an industry or
+    regional contract's)."""
     stmt = (
-        select(Rectification, Finding, Enterprise.name)
+        select(
+            named(Rectification, "rect"),
+            named(Finding, "finding"),
+            Enterprise.name.label("enterprise_name"),
+        )
         .join(Finding, Finding.id == Rectification.finding_id)
         .outerjoin(Enterprise, Enterprise.id == Rectification.enterprise_id)
         .where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import NamedTuple
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from core.db import db
 from core.errors import UserError
 from core.i18n import _
 from core.xlsx import save, write_sheet
-from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, city_dashboard
+from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, DashboardRow, city_dashboard
 
 
 class ReviewProblem(UserError):
@@ -69,16 +69,32 @@ class Half:
         return _("%(year)s年下半年", year=self.year)
 
 
+class Ranked(NamedTuple):
+    """A county's place in the review's ranking."""
+
+    rank: int  # 0: no rate to rank by
+    row: DashboardRow
+    old_rank: int | None  # in the half before
+    change: float | None  # of the rate since the half before
+
+
+class InterviewCount(NamedTuple):
+    """A county's 约谈 of the half: triggered at county and city level, and held."""
+
+    county: str  # its name
+    county_level: int
+    city_level: int
+    held: int
+
+
 @dataclass
 class Review:
     half: Half
     now: Dashboard
     before: Dashboard
-    ranking: list[
-        tuple[int, Any, int | None, float | None]
-    ]  # (rank, row, previous rank, rate change)
+    ranking: list[Ranked]
     findings: list[tuple[str, dict[str, int]]]
-    interviews: list[tuple[str, int, int, int]]  # county, county-level, city-level, held
+    interviews: list[InterviewCount]
     supervisions: list[tuple[str, Supervision]]
 
 
@@ -100,7 +116,7 @@ def build_review(half: Half) -> Review:
         change = None
         if old and row.values["rate"] is not None and old.values["rate"] is not None:
             change = row.values["rate"] - old.values["rate"]
-        ranking.append((rank_now.get(row.code, 0), row, rank_before.get(row.code), change))
+        ranking.append(Ranked(rank_now.get(row.code, 0), row, rank_before.get(row.code), change))
     names = {c.id: c.name for c in db.session.scalars(select(County).order_by(County.sort_order))}
     findings: dict[str, dict[str, int]] = {
         name: dict.fromkeys([*rules.STATUS_LABELS, "overdue"], 0) for name in names.values()
@@ -117,11 +133,15 @@ def build_review(half: Half) -> Review:
         .where(Interview.triggered_on.between(half.start, half.end))
         .group_by(Interview.county_id, Interview.level, Interview.status)
     )
-    counts: dict[int, list[int]] = {cid: [0, 0, 0] for cid in names}
+    counts = {cid: InterviewCount(name, 0, 0, 0) for cid, name in names.items()}
     for cid, level, status, n in db.session.execute(stmt):
-        counts[cid][0 if level == "county" else 1] += n
-        counts[cid][2] += n if status == "held" else 0
-    interviews = [(names[cid], *c) for cid, c in counts.items()]
+        c = counts[cid]
+        counts[cid] = c._replace(
+            county_level=c.county_level + (n if level == "county" else 0),
+            city_level=c.city_level + (n if level != "county" else 0),
+            held=c.held + (n if status == "held" else 0),
+        )
+    interviews = list(counts.values())
     supervisions = [
         (names[s.county_id], s)
         for s in db.session.scalars(
@@ -146,12 +166,13 @@ def review_workbook(half: Half) -> bytes:
         *[str(label) for _key, label in KPI_HEADERS],
     ]
     rows = []
-    for rank, row, old_rank, change in r.ranking:
+    for ranked in r.ranking:
+        row = ranked.row
         rows.append(
             [
-                rank,
-                old_rank,
-                None if change is None else round(change * 100, 1),
+                ranked.rank,
+                ranked.old_rank,
+                None if ranked.change is None else round(ranked.change * 100, 1),
                 *[
                     row.name if key == "name" else row.values.get(key)
                     for key, _label in KPI_HEADERS

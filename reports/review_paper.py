@@ -81,14 +81,14 @@ def review_docx(half: Half, today: date) -> bytes:
     with force_locale("zh_CN"):
         ranking = [
             (
-                rank or "",
-                row.name,
-                _pct(row.values.get("rate")),
-                "—" if change is None else f"{change * 100:+.1f}",
-                old_rank or "—",
-                _("滞后") if row.behind else "",
+                ranked.rank or "",
+                ranked.row.name,
+                _pct(ranked.row.values.get("rate")),
+                "—" if ranked.change is None else f"{ranked.change * 100:+.1f}",
+                ranked.old_rank or "—",
+                _("滞后") if ranked.row.behind else "",
             )
-            for rank, row, old_rank, change in r.ranking
+            for ranked in r.ranking
         ]
         findings = [
             (name, *[c[s] for s in rules.STATUS_LABELS], c["overdue"]) for name, c in r.findings

@@ -15,7 +15,7 @@ from audits.models import Supervision, Visit
 from audits.views import form_date
 from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
-from bargaining.models import County, Enterprise
+from bargaining.models import County
 from core import audit_log
 from core.clock import local_today
 from core.db import db
@@ -25,7 +25,13 @@ from core.policy import may, requires, scope_of
 from core.web import download, page_number, xlsx_response
 from core.xlsx import table_workbook
 from reports import fragments, queries, review, review_paper
-from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard, kpi_text
+from reports.dashboard import (
+    KPI_HEADERS,
+    PERCENT_KEYS,
+    city_dashboard,
+    enterprise_progress,
+    kpi_text,
+)
 from reports.services import SupervisionRefused, plan_supervision, record_supervision
 
 bp = Blueprint("reports", __name__)
@@ -110,26 +116,11 @@ def county(code: str):  # type: ignore[no-untyped-def]
     export = request.args.get("export")
     data = city_dashboard(day, with_charts=False)
     row = next(r for r in data.rows if r.code == county.code)
-    items = queries.expansion_items(day, county.id)
-    enterprises = db.session.scalars(
-        select(Enterprise)
-        .where(Enterprise.county_id == county.id, Enterprise.has_union, Enterprise.above_scale)
-        .order_by(Enterprise.name)
-    ).all()
     overdue = queries.overdue_rectifications(county.id, day)
-    ent_rows = [
-        (
-            e,
-            len(items.get(e.id, ())),
-            max(0, county.required_items - len(items.get(e.id, ()))),
-            e.id in items,
-            sorted(items.get(e.id, ())),
-        )
-        for e in enterprises
-    ]
+    ent_rows = enterprise_progress(county, day)
     only_missing = request.args.get("missing") == "1"
     if only_missing:
-        ent_rows = [r for r in ent_rows if r[2] > 0]
+        ent_rows = [r for r in ent_rows if r.missing > 0]
     if export == "enterprises":
         headers = (
             _("统一社会信用代码"),
@@ -141,8 +132,16 @@ def county(code: str):  # type: ignore[no-untyped-def]
             _("拓展事项"),
         )
         rows = [
-            (e.uscc, e.name, e.industry, _("是") if has else _("否"), n, missing, " ".join(codes))
-            for e, n, missing, has, codes in ent_rows
+            (
+                r.enterprise.uscc,
+                r.enterprise.name,
+                r.enterprise.industry,
+                _("是") if r.covered else _("否"),
+                r.items,
+                r.missing,
+                " ".join(r.codes),
+            )
+            for r in ent_rows
         ]
         return xlsx_response(
             table_workbook(_("%(county)s企业", county=county.name), headers, rows),
@@ -152,14 +151,14 @@ def county(code: str):  # type: ignore[no-untyped-def]
         headers = (_("整改编号"), _("企业"), _("问题"), _("期限"), _("逾期天数"), _("状态"))
         rows = [
             (
-                r.id,
-                name or "",
-                tr(f.description),
-                r.deadline,
-                (day - r.deadline).days,
-                str(rules.STATUS_LABELS[r.status]),
+                r.rect.id,
+                r.enterprise_name or "",
+                tr(r.finding.description),
+                r.rect.deadline,
+                (day - r.rect.deadline).days,
+                str(rules.STATUS_LABELS[r.rect.status]),
             )
-            for r, f, name in overdue
+            for r in overdue
         ]
         return xlsx_response(
             table_workbook(_("%(county)s逾期整改", county=county.name), headers, rows),

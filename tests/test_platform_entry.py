@@ -46,7 +46,7 @@ def filed(app):  # type: ignore[no-untyped-def]
 
 
 def _today(monkeypatch, day: date) -> None:  # type: ignore[no-untyped-def]
-    for module in ("bargaining.views", "reports.api", "audits.views"):
+    for module in ("bargaining.views", "reports.api", "reports.api_fields", "audits.views"):
         monkeypatch.setattr(f"{module}.local_today", lambda: day)
 
 
