@@ -35,6 +35,7 @@ from bargaining.recognition import (
 from bargaining.text_extraction import ChildLimits, extract_in_child, sniff
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
 from core.policy import ACTIONS, may
@@ -64,13 +65,8 @@ NOTES: dict[str, Msg] = {
 }
 
 
-class TextRefused(ValueError):
+class TextRefused(UserError):
     """A user error about a contract text (the message is translated when raised)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def may_attach_text(user: User, contract: Contract) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 
 from core import audit_log
 from core.db import db
+from core.errors import UserError
 from core.i18n import Msg, _, tr
 from core.models import Notification, NotificationChannel, NotificationPreference, Role, User
 
@@ -414,10 +415,8 @@ def set_preferences(user: User, digest: Mapping[str, bool]) -> None:
 # ---------------------------------------------------------------------------- work groups
 
 
-class ChannelRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ChannelRefused(UserError):
+    """A work-group robot the rules refuse (the message is translated)."""
 
 
 def add_channel(
