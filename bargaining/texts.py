@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 
 from bargaining.models import (
     BargainingItem,
-    Contract,
     ContractText,
     ContractVersion,
     ItemRecognition,
@@ -38,11 +37,10 @@ from core.db import db, utcnow
 from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
-from core.policy import ACTIONS, may
+from core.policy import may
 from core.settings import get_setting
 
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
-TEXT_ROLES = ACTIONS["contract.attach_text"]
 ACCEPT = ".pdf,.docx,.jpg,.jpeg,.png,.tif,.tiff"
 
 #: child-process error codes (bargaining.text_extraction) -> what the user reads
@@ -69,12 +67,6 @@ class TextRefused(UserError):
     """A user error about a contract text (the message is translated when raised)."""
 
 
-def may_attach_text(user: User, contract: Contract) -> bool:
-    """Clerks for their own enterprise's contracts, inspectors in their county, admins.
-    (The city leader files nothing.) The policy's ``contract.attach_text`` in scope."""
-    return may(user, "contract.attach_text", contract)
-
-
 def max_bytes() -> int:
     return int(get_setting("upload_max_mb")) * 1024 * 1024
 
@@ -85,7 +77,7 @@ def attach_text(
     """Keep the file (SHA-256) and queue its extraction; ``(text, False)`` when this very file
     is already attached to the version (nothing changes then)."""
     contract = version.contract
-    if not may_attach_text(user, contract):
+    if not may(user, "contract.attach_text", contract):  # the city leader files nothing
         raise TextRefused(_("您无权为此合同上传合同文本"), 403)
     if not data:
         raise TextRefused(_("文件为空"))

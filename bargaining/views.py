@@ -49,7 +49,7 @@ from core.auth import public
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import _, _l, current_language, tr
-from core.models import Role, StoredFile
+from core.models import StoredFile
 from core.policy import may, requires, scope_of
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
 
@@ -75,7 +75,7 @@ def _arg_date(name: str) -> date | None:
 def filing_template():  # type: ignore[no-untyped-def]
     """The filing template; an enterprise clerk's comes pre-filled with their enterprise."""
     prefill = None
-    if current_user.is_authenticated and current_user.role == Role.ENTERPRISE:
+    if current_user.is_authenticated and scope_of(current_user).clerk:
         ent = db.session.get(Enterprise, current_user.enterprise_id)
         if ent is not None:
             prefill = (ent.uscc, ent.name, ent.county.name)
