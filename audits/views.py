@@ -71,12 +71,8 @@ def sampling():  # type: ignore[no-untyped-def]
 @requires("sampling.freeze")
 def freeze():  # type: ignore[no-untyped-def]
     """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
-    try:
-        month = rounds.Month.parse(request.form.get("month", ""))
-        round_, fresh = freeze_month_once(month, current_user, utcnow())
-    except rounds.RoundProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("audits.sampling")), 303
+    month = rounds.Month.parse(request.form.get("month", ""))
+    round_, fresh = freeze_month_once(month, current_user, utcnow())
     if not fresh:
         flash(_("%(month)s 此前已冻结，未重新冻结", month=round_.month), "warning")
     return redirect(url_for("audits.round_detail", month=round_.month))
@@ -87,25 +83,21 @@ def freeze():  # type: ignore[no-untyped-def]
 def draw():  # type: ignore[no-untyped-def]
     """A city leader draws a frozen round with the public value typed at the meeting."""
     public_value = request.form.get("public_value", "").strip()
-    try:
-        month = rounds.Month.parse(request.form.get("month", ""))
-        if not public_value:
-            raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
-        existing = rounds.get_round(str(month))
-        if existing is not None and existing.drawn:
-            flash(
-                _(
-                    "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
-                    month=str(month),
-                    day=existing.drawn_at.strftime("%Y-%m-%d"),
-                ),
-                "warning",
-            )
-            return redirect(url_for("audits.round_detail", month=str(month)))
-        round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
-    except rounds.RoundProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("audits.sampling")), 303
+    month = rounds.Month.parse(request.form.get("month", ""))
+    if not public_value:
+        raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
+    existing = rounds.get_round(str(month))
+    if existing is not None and existing.drawn:
+        flash(
+            _(
+                "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
+                month=str(month),
+                day=existing.drawn_at.strftime("%Y-%m-%d"),
+            ),
+            "warning",
+        )
+        return redirect(url_for("audits.round_detail", month=str(month)))
+    round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
     flash(
         _(
             "%(month)s 已抽取：总体 %(population)s 份，抽中 %(picks)s 份",

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import false
+from sqlalchemy import false, select
 
 from core.db import db
 from core.models import Role, User
@@ -96,6 +96,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "supervision.record": frozenset({CITY}),
     "review.view": LEADERS,
     "review.comment": LEADERS,  # the city's commentary on a half-year review
+    "digest.log_head": frozenset({CITY}),  # the audit log's head in the daily digest mail
     # notifications and one's own account
     "notify.inbox": ALL,
     "notify.read": ALL,
@@ -120,8 +121,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
 
 
 def _audit_record(user: User, audit: Any) -> bool:
-    """The assigned inspector; an unassigned audit may be taken by any inspector of its county."""
-    return audit.inspector_id in (None, user.id)
+    """The assigned inspector; an unassigned audit (or a county's audits, asked of the county)
+    may be taken by any inspector of its county."""
+    return getattr(audit, "inspector_id", None) in (None, user.id)
 
 
 def _interview_record(user: User, interview: Any) -> bool:
@@ -265,6 +267,17 @@ def may(user: User | None, action: str, obj: Any = None) -> bool:
         return False
     rule = RULES.get(action)
     return rule is None or rule(user, obj)
+
+
+def holders(action: str, obj: Any = None, among: Iterable[User] | None = None) -> list[User]:
+    """The active users who may do ``action`` (on ``obj``) — role table, scope and object rule —
+    in id order: whom a notice about ``obj`` goes to. ``among``: users already read (a job
+    reads them once); default: the database's active users of the action's roles."""
+    if among is None:
+        among = db.session.scalars(
+            select(User).where(User.active, User.role.in_(sorted(ACTIONS[action])))
+        )
+    return sorted((u for u in among if u.active and may(u, action, obj)), key=lambda u: u.id)
 
 
 def roles_for(*actions: str) -> frozenset[Role]:
