@@ -8,15 +8,13 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from audits.holidays import enter_holiday, remove_calendar_day, year_calendar
-from audits.services import ActionRefused
 from audits.visit_service import mark_year_complete
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from core.admin import AdminSection, add_admin_section
-from core.auth import allow
 from core.clock import local_today
 from core.db import db
-from core.i18n import _, _l, tr
-from core.models import Role
+from core.i18n import _, _l
+from core.policy import requires
 
 bp = Blueprint("admin_audits", __name__)
 
@@ -30,47 +28,29 @@ def _year() -> int:
 
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("calendar.edit")
 def holidays():  # type: ignore[no-untyped-def]
-    year = _year()
-    status = 200
     if request.method == "POST":
-        try:
-            start = parse_date(request.form.get("start", ""))
-            end = parse_date(request.form.get("end", "") or request.form.get("start", ""))
-            workdays = [
-                parse_date(text)
-                for text in re.split(r"[\s,，、;；]+", request.form.get("workdays", ""))
-                if text
-            ]
-            off, worked = enter_holiday(
-                current_user, request.form.get("name", ""), start, end, workdays
-            )
-        except ActionRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            status = 400
-        except CellProblem as exc:
-            db.session.rollback()
-            flash(tr(exc.message), "danger")
-            status = 400
-        else:
-            db.session.commit()
-            flash(
-                _("已录入 %(off)s 天放假、%(worked)s 天调休上班", off=off, worked=worked), "success"
-            )
-            return redirect(url_for("admin_audits.holidays", year=start.year))
-    return render_template("admin/holidays.html", cal=year_calendar(year)), status
+        start = parse_date(request.form.get("start", ""))
+        end = parse_date(request.form.get("end", "") or request.form.get("start", ""))
+        workdays = [
+            parse_date(text)
+            for text in re.split(r"[\s,，、;；]+", request.form.get("workdays", ""))
+            if text
+        ]
+        off, worked = enter_holiday(
+            current_user, request.form.get("name", ""), start, end, workdays
+        )
+        db.session.commit()
+        flash(_("已录入 %(off)s 天放假、%(worked)s 天调休上班", off=off, worked=worked), "success")
+        return redirect(url_for("admin_audits.holidays", year=start.year))
+    return render_template("admin/holidays.html", cal=year_calendar(_year()))
 
 
 @bp.route("/admin/holidays/remove", methods=["POST"])
-@allow(Role.ADMIN)
+@requires("calendar.edit")
 def remove_holiday():  # type: ignore[no-untyped-def]
-    try:
-        day = parse_date(request.form.get("day", ""))
-    except CellProblem as exc:
-        flash(tr(exc.message), "danger")
-        return redirect(url_for("admin_audits.holidays"))
+    day = parse_date(request.form.get("day", ""))
     remove_calendar_day(current_user, day)
     db.session.commit()
     flash(_("已删除 %(day)s", day=day.isoformat()), "success")
@@ -78,7 +58,7 @@ def remove_holiday():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/holidays/complete", methods=["POST"])
-@allow(Role.ADMIN)
+@requires("calendar.edit")
 def complete_year():  # type: ignore[no-untyped-def]
     year = _year()
     mark_year_complete(year, current_user)

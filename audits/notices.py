@@ -10,21 +10,24 @@ Events and their idempotency keys (each reaches each recipient once per channel)
 - a 约谈 to hold (``interview:<id>:open``); a visit tomorrow (``visit:<id>:<day>:tomorrow``);
 - a county without an inspector (``county:<id>:noinspector:<month>``).
 
-Rectifications go to the enterprise's clerks (its county's inspectors when it has none) and
-to the county's work group; county-level work to the county's inspectors, city-level work to
-the city leaders and the city's group.
+Recipients are whoever the access policy says may act on the object (``policy.holders``), so
+a user moved to another county stops hearing of this one: a rectification goes to the
+enterprise's clerks who may answer it (else the inspectors who may verify it) and to the
+county's work group; a submitted one to the inspectors who may verify it; a 约谈 to those who
+may record it (the county's inspectors, or the city leaders for a city-level one); a round to
+those who may draw it; each audit's notice to its inspector while they may record it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.models import (
@@ -40,36 +43,40 @@ from bargaining.models import County, Enterprise
 from core.clock import local_today
 from core.db import db, utcnow
 from core.i18n import Msg, _
-from core.models import Role, User
+from core.models import User
 from core.notify import DeliveryResult, Event, deliver, enqueue
+from core.policy import ACTIONS, holders, scope_of
 
 RECENT = timedelta(days=2)  # how far back "just happened" events are looked for
 
 
 class People:
-    """Active users by enterprise, by county (inspectors) and the city leaders, read once."""
+    """The active users, read once per run; who may act on what is the policy's answer."""
 
     def __init__(self) -> None:
-        self.clerks: dict[int, list[User]] = defaultdict(list)
-        self.inspectors: dict[int, list[User]] = defaultdict(list)
-        self.city: list[User] = []
-        self.admins: list[User] = []
         self.by_id: dict[int, User] = {}
-        for user in db.session.scalars(select(User).where(User.active)):
+        self.by_role: dict[str, list[User]] = defaultdict(list)
+        for user in db.session.scalars(select(User).where(User.active).order_by(User.id)):
             self.by_id[user.id] = user
-            if user.role == Role.ENTERPRISE and user.enterprise_id:
-                self.clerks[user.enterprise_id].append(user)
-            elif user.role == Role.INSPECTOR and user.county_id:
-                self.inspectors[user.county_id].append(user)
-            elif user.role == Role.CITY:
-                self.city.append(user)
-            elif user.role == Role.ADMIN:
-                self.admins.append(user)
+            self.by_role[user.role].append(user)
+
+    def who_may(self, action: str, obj: object = None) -> list[User]:
+        """The active users who may do ``action`` on ``obj`` (:func:`core.policy.holders`)."""
+        return holders(action, obj, self._candidates(ACTIONS[action]))
+
+    def _candidates(self, roles: Iterable[str]) -> list[User]:
+        return [u for role in roles for u in self.by_role.get(role, [])]
+
+    def may(self, user_id: int | None, action: str, obj: object) -> list[User]:
+        """``[user]`` while that user (still active) may do ``action`` on ``obj``, else []."""
+        user = self.by_id.get(user_id or -1)
+        return holders(action, obj, [user]) if user is not None else []
 
     def owners(self, rect: Rectification) -> list[User]:
-        """Who answers a rectification: its enterprise's clerks, else the county's inspectors."""
-        clerks = self.clerks.get(rect.enterprise_id or -1, [])
-        return clerks or self.inspectors.get(rect.county_id, [])
+        """Who answers a rectification: its enterprise's own clerks who may submit it, else the
+        inspectors who may verify it."""
+        clerks = [u for u in self.who_may("rectification.submit", rect) if scope_of(u).clerk]
+        return clerks or self.who_may("rectification.verify", rect)
 
 
 def _rect_rows(where: list[Any]) -> list[tuple[Rectification, County, Enterprise | None]]:
@@ -166,7 +173,7 @@ def rectification_events(today: date, now: datetime, people: People) -> Iterator
         params = _params(rect, county, ent)
         if event.action == rules.SUBMIT:
             subject = Msg("整改待核验：%(county)s %(enterprise)s — %(finding)s", **params)
-            users = people.inspectors.get(rect.county_id, [])
+            users = people.who_may("rectification.verify", rect)
         elif event.action == rules.SEND_BACK:
             subject = Msg("整改被退回重改：%(county)s %(enterprise)s — %(finding)s", **params)
             users = people.owners(rect)
@@ -198,7 +205,7 @@ def round_events(now: datetime, people: People) -> Iterator[Event]:
                 n=rnd.population_size,
             ),
             "/sampling",
-            people.city,
+            people.who_may("sampling.draw"),
         )
     for rnd in db.session.scalars(select(SampleRound).where(SampleRound.drawn_at >= now - RECENT)):
         yield Event(
@@ -206,17 +213,16 @@ def round_events(now: datetime, people: People) -> Iterator[Event]:
             "round_drawn",
             Msg("%(month)s 抽查已抽取：%(n)s 份合同", month=rnd.month, n=rnd.pick_count),
             f"/sampling/{rnd.month}",
-            people.city,
+            people.who_may("sampling.draw"),
         )
-        counts = db.session.execute(
-            select(Audit.inspector_id, func.count())
-            .where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
-            .group_by(Audit.inspector_id)
-        )
-        for inspector_id, n in counts:
-            user = people.by_id.get(inspector_id)
-            if user is None:
-                continue
+        assigned: dict[int, int] = defaultdict(int)  # inspector -> audits they may record
+        for audit in db.session.scalars(
+            select(Audit).where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
+        ):
+            for user in people.may(audit.inspector_id, "audit.record", audit):
+                assigned[user.id] += 1
+        for inspector_id, n in assigned.items():
+            user = people.by_id[inspector_id]
             yield Event(
                 f"round:{rnd.month}:assigned:{inspector_id}",
                 "audit_assigned",
@@ -239,11 +245,12 @@ def interview_events(people: People) -> Iterator[Event]:
         .where(Interview.status == "planned")
     )
     for interview, county, ent in db.session.execute(stmt):
+        users = people.who_may("interview.record", interview)
         if interview.level == "city":
-            users, groups = people.city, [None]
+            groups: list[int | None] = [None]
             subject = Msg("待开展市级约谈：%(county)s", county=county.name)
         else:
-            users, groups = people.inspectors.get(county.id, []), [county.id]
+            groups = [county.id]
             subject = Msg(
                 "待开展约谈：%(county)s %(enterprise)s",
                 county=county.name,
@@ -268,8 +275,8 @@ def visit_events(today: date, people: People) -> Iterator[Event]:
         .where(Visit.planned_on == tomorrow, Visit.status.in_(("planned", "confirmed")))
     )
     for visit, county, ent in db.session.execute(stmt):
-        user = people.by_id.get(visit.visitor_id)
-        if user is None:
+        visitor = people.may(visit.visitor_id, "visit.record", visit)
+        if not visitor:
             continue
         yield Event(
             f"visit:{visit.id}:{tomorrow.isoformat()}:tomorrow",
@@ -281,20 +288,21 @@ def visit_events(today: date, people: People) -> Iterator[Event]:
                 day=tomorrow.isoformat(),
             ),
             f"/visits/{visit.id}",
-            [user],
+            visitor,
         )
 
 
 def county_events(today: date, people: People) -> Iterator[Event]:
+    """A county where nobody may record an audit: those who manage the rounds hear of it."""
     for county in db.session.scalars(select(County).order_by(County.sort_order)):
-        if people.inspectors.get(county.id):
+        if people.who_may("audit.record", county):
             continue
         yield Event(
             f"county:{county.id}:noinspector:{today:%Y-%m}",
             "no_inspector",
             Msg("%(county)s 没有在岗的县级指导员", county=county.name),
             "/admin/users",
-            [*people.admins, *people.city],
+            people.who_may("sampling.manage"),
         )
 
 

@@ -16,7 +16,6 @@ from audits.check_facts import check_facts
 from audits.jobs import draw_month_once, freeze_month_once
 from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
 from audits.services import (
-    ActionRefused,
     act_on_rectification,
     add_evidence,
     amend_audit_notes,
@@ -25,7 +24,7 @@ from audits.services import (
     save_audit,
 )
 from audits.visit_service import KIND_LABELS, upcoming_and_missed
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractVersion, County, Enterprise
 from bargaining.queries import counties_for, version_flags
@@ -43,10 +42,6 @@ from core.web import download, listing, page_number, paginate, xlsx_response
 from core.xlsx import table_workbook
 
 bp = Blueprint("audits", __name__)
-
-
-def _refused(exc: ActionRefused) -> None:
-    flash(exc.message, "danger")
 
 
 # ---------------------------------------------------------------------------- sampling
@@ -76,12 +71,8 @@ def sampling():  # type: ignore[no-untyped-def]
 @requires("sampling.freeze")
 def freeze():  # type: ignore[no-untyped-def]
     """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
-    try:
-        month = rounds.Month.parse(request.form.get("month", ""))
-        round_, fresh = freeze_month_once(month, current_user, utcnow())
-    except rounds.RoundProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("audits.sampling")), 303
+    month = rounds.Month.parse(request.form.get("month", ""))
+    round_, fresh = freeze_month_once(month, current_user, utcnow())
     if not fresh:
         flash(_("%(month)s 此前已冻结，未重新冻结", month=round_.month), "warning")
     return redirect(url_for("audits.round_detail", month=round_.month))
@@ -92,25 +83,21 @@ def freeze():  # type: ignore[no-untyped-def]
 def draw():  # type: ignore[no-untyped-def]
     """A city leader draws a frozen round with the public value typed at the meeting."""
     public_value = request.form.get("public_value", "").strip()
-    try:
-        month = rounds.Month.parse(request.form.get("month", ""))
-        if not public_value:
-            raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
-        existing = rounds.get_round(str(month))
-        if existing is not None and existing.drawn:
-            flash(
-                _(
-                    "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
-                    month=str(month),
-                    day=existing.drawn_at.strftime("%Y-%m-%d"),
-                ),
-                "warning",
-            )
-            return redirect(url_for("audits.round_detail", month=str(month)))
-        round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
-    except rounds.RoundProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("audits.sampling")), 303
+    month = rounds.Month.parse(request.form.get("month", ""))
+    if not public_value:
+        raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
+    existing = rounds.get_round(str(month))
+    if existing is not None and existing.drawn:
+        flash(
+            _(
+                "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
+                month=str(month),
+                day=existing.drawn_at.strftime("%Y-%m-%d"),
+            ),
+            "warning",
+        )
+        return redirect(url_for("audits.round_detail", month=str(month)))
+    round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
     flash(
         _(
             "%(month)s 已抽取：总体 %(population)s 份，抽中 %(picks)s 份",
@@ -270,18 +257,13 @@ def audits():  # type: ignore[no-untyped-def]
 def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         if audit.status == audit_rules.AuditStatus.DONE:
-            try:
-                amend_audit_notes(
-                    audit,
-                    current_user,
-                    request.form.get("notes", ""),
-                    request.form.get("amendment_reason", ""),
-                )
-                db.session.commit()
-            except ActionRefused as exc:
-                db.session.rollback()
-                _refused(exc)
-                return _render_audit(audit, None), exc.status
+            amend_audit_notes(
+                audit,
+                current_user,
+                request.form.get("notes", ""),
+                request.form.get("amendment_reason", ""),
+            )
+            db.session.commit()
             flash(_("更正已保存"), "success")
             return redirect(url_for("audits.audit_detail", audit_id=audit.id))
         results = {
@@ -293,18 +275,13 @@ def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
             if request.form.get(f"result_{c.code}")
         }
         complete = request.form.get("action") == "complete"
-        try:
-            findings = save_audit(
-                audit, current_user, results, request.form.get("notes", ""), local_today(), complete
-            )
-            for upload in request.files.getlist("evidence"):
-                if upload and upload.filename:
-                    add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
-            db.session.commit()
-        except ActionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-            return _render_audit(audit, request.form), exc.status
+        findings = save_audit(
+            audit, current_user, results, request.form.get("notes", ""), local_today(), complete
+        )
+        for upload in request.files.getlist("evidence"):
+            if upload and upload.filename:
+                add_evidence("audit", audit.id, upload.filename, upload.read(), current_user)
+        db.session.commit()
         if complete:
             flash(
                 _(
@@ -317,10 +294,10 @@ def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
         else:
             flash(_("已保存"), "success")
         return redirect(url_for("audits.audit_detail", audit_id=audit.id))
-    return _render_audit(audit, None)
+    return _render_audit(audit)
 
 
-def _render_audit(audit: Audit, form: Any) -> str:
+def _render_audit(audit: Audit) -> str:
     version = db.session.get(ContractVersion, audit.version_id)
     assert version is not None
     flags = {f.code: f for f in version_flags(version, local_today())}  # as of today (§4)
@@ -342,7 +319,6 @@ def _render_audit(audit: Audit, form: Any) -> str:
         contract=version.contract,
         flags=flags,
         checks=checks,
-        form=form,
         checklist=checklist,
         findings=findings,
         flag_titles=FLAG_TITLES,
@@ -406,22 +382,14 @@ def rectifications():  # type: ignore[no-untyped-def]
     "rectification.view", Rectification, "rect_id", write="rectification.act", check_write=False
 )
 def rectification_detail(rect: Rectification):  # type: ignore[no-untyped-def]
-    rect_id = rect.id
     today = local_today()
     if request.method == "POST":
         action = request.form.get("action", "")
-        try:
-            act_on_rectification(rect, current_user, action, request.form.get("note", ""), today)
-            for upload in request.files.getlist("evidence"):
-                if upload and upload.filename:
-                    add_evidence(
-                        "rectification", rect.id, upload.filename, upload.read(), current_user
-                    )
-            db.session.commit()
-        except ActionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-            return _render_rect(db.session.get(Rectification, rect_id), today), exc.status  # type: ignore[arg-type]
+        act_on_rectification(rect, current_user, action, request.form.get("note", ""), today)
+        for upload in request.files.getlist("evidence"):
+            if upload and upload.filename:
+                add_evidence("rectification", rect.id, upload.filename, upload.read(), current_user)
+        db.session.commit()
         flash(_("已%(action)s", action=str(rules.ACTION_LABELS.get(action, action))), "success")
         return redirect(url_for("audits.rectification_detail", rect_id=rect.id))
     return _render_rect(rect, today)
@@ -500,35 +468,25 @@ def interviews():  # type: ignore[no-untyped-def]
 @requires("interview.view", Interview, write="interview.record")
 def interview_detail(interview: Interview):  # type: ignore[no-untyped-def]
     if request.method == "POST":
-        try:
-            fields = {
-                "held_on": form_date("held_on"),
-                "participants": request.form.get("participants", ""),
-                "minutes": request.form.get("minutes", ""),
-                "commitments": request.form.get("commitments", ""),
-                "follow_up_on": form_date("follow_up_on"),
-                "amendment_reason": request.form.get("amendment_reason", ""),
-            }
-            record_interview(interview, current_user, fields, local_today())
-            db.session.commit()
-        except ActionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-            return _render_interview(interview), exc.status
+        fields = {
+            "held_on": form_date("held_on"),
+            "participants": request.form.get("participants", ""),
+            "minutes": request.form.get("minutes", ""),
+            "commitments": request.form.get("commitments", ""),
+            "follow_up_on": form_date("follow_up_on"),
+            "amendment_reason": request.form.get("amendment_reason", ""),
+        }
+        record_interview(interview, current_user, fields, local_today())
+        db.session.commit()
         flash(_("约谈记录已保存"), "success")
         return redirect(url_for("audits.interview_detail", interview_id=interview.id))
     return _render_interview(interview)
 
 
 def form_date(name: str) -> date | None:
-    """A date typed in a form field, or None; a bad one is an ActionRefused (Chinese message)."""
+    """A date typed in a form field, or None; a bad one is a CellProblem (a UserError)."""
     value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except CellProblem as exc:
-        raise ActionRefused(exc.message) from exc
+    return parse_date(value) if value else None
 
 
 def _render_interview(interview: Interview) -> str:

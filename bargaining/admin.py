@@ -13,6 +13,7 @@ from bargaining.models import BargainingItem, County, Enterprise
 from core import audit_log
 from core.accounts import AccountRefused
 from core.db import db
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import Role, User
 
@@ -39,10 +40,8 @@ def resolve_assignment(role: str, county_code: str, uscc: str) -> tuple[int | No
     return None, None
 
 
-class ReferenceRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReferenceRefused(UserError):
+    """A county or catalogue change the rules refuse (the message is translated)."""
 
 
 def update_county(

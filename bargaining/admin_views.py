@@ -3,7 +3,7 @@ counties (pilot, K, minimum-wage tier) and the item catalogue. Views stay thin."
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -11,14 +11,14 @@ from bargaining import admin
 from bargaining.admin import ITEM_KINDS, ReferenceRefused
 from bargaining.models import BargainingItem, County, Enterprise
 from core import accounts, notify
-from core.accounts import AccountRefused
 from core.admin import AdminSection, add_admin_section
-from core.auth import allow
 from core.db import db
+from core.errors import submitted
 from core.i18n import _, _l
 from core.models import NotificationChannel, Role, User
 from core.notify import ChannelRefused
-from core.settings import SettingInvalid, display_value, get_setting, set_setting
+from core.policy import requires
+from core.settings import display_value, get_setting, set_setting
 from core.web import listing
 
 bp = Blueprint("admin_bargaining", __name__)
@@ -34,7 +34,7 @@ def _counties() -> list[County]:
 
 
 @bp.route("/admin/users")
-@allow(Role.ADMIN)
+@requires("admin.users")
 def users():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
@@ -79,129 +79,101 @@ def users():  # type: ignore[no-untyped-def]
     )
 
 
-def _form_user() -> dict[str, str]:
-    return {
-        k: request.form.get(k, "")
-        for k in ("username", "display_name", "role", "county", "uscc", "email")
-    }
+USER_FIELDS = ("username", "display_name", "role", "county", "uscc", "email")
+
+
+def _user_form(stored: dict[str, str]) -> dict[str, str]:
+    """The user form's values: the stored ones, or those a refused POST submitted."""
+    return {k: str(submitted(k, stored.get(k, ""))) for k in USER_FIELDS}
+
+
+def _assignment() -> tuple[int | None, int | None]:
+    """The county and enterprise the submitted role, county code and USCC name."""
+    form = request.form
+    return admin.resolve_assignment(
+        form.get("role", ""), form.get("county", ""), form.get("uscc", "")
+    )
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.users")
 def new_user():  # type: ignore[no-untyped-def]
-    form = _form_user() if request.method == "POST" else {"role": Role.INSPECTOR.value}
     if request.method == "POST":
-        try:
-            county_id, enterprise_id = admin.resolve_assignment(
-                form["role"], form["county"], form["uscc"]
-            )
-            user = accounts.create_user(
-                current_user,
-                form["username"],
-                form["role"],
-                request.form.get("password", ""),
-                county_id=county_id,
-                enterprise_id=enterprise_id,
-                email=form["email"],
-                display_name=form["display_name"],
-            )
-        except AccountRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return render_template(
-                "admin/user_form.html", form=form, counties=_counties(), roles=list(Role), user=None
-            ), 400
+        county_id, enterprise_id = _assignment()
+        user = accounts.create_user(
+            current_user,
+            request.form.get("username", ""),
+            request.form.get("role", ""),
+            request.form.get("password", ""),
+            county_id=county_id,
+            enterprise_id=enterprise_id,
+            email=request.form.get("email", ""),
+            display_name=request.form.get("display_name", ""),
+        )
         db.session.commit()
         flash(_("已创建用户 %(name)s", name=user.username), "success")
         return redirect(url_for("admin_bargaining.edit_user", user_id=user.id))
     return render_template(
-        "admin/user_form.html", form=form, counties=_counties(), roles=list(Role), user=None
+        "admin/user_form.html",
+        form=_user_form({"role": Role.INSPECTOR.value}),
+        counties=_counties(),
+        roles=list(Role),
+        user=None,
     )
 
 
-def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@allow(Role.ADMIN)
-def edit_user(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user(user_id)
+@requires("admin.users", User)
+def edit_user(user: User):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        county_id, enterprise_id = _assignment()
+        accounts.update_user(
+            current_user,
+            user,
+            role=request.form.get("role", ""),
+            county_id=county_id,
+            enterprise_id=enterprise_id,
+            email=request.form.get("email", ""),
+            display_name=request.form.get("display_name", ""),
+        )
+        db.session.commit()
+        flash(_("已保存"), "success")
+        return redirect(url_for("admin_bargaining.edit_user", user_id=user.id))
     county = db.session.get(County, user.county_id) if user.county_id else None
     ent = db.session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
-    form = {
-        "username": user.username,
+    stored = {
         "display_name": user.display_name,
         "role": user.role,
         "county": county.code if county else "",
         "uscc": ent.uscc if ent else "",
         "email": user.email,
     }
-    status = 200
-    if request.method == "POST":
-        form = {**_form_user(), "username": user.username}
-        try:
-            county_id, enterprise_id = admin.resolve_assignment(
-                form["role"], form["county"], form["uscc"]
-            )
-            accounts.update_user(
-                current_user,
-                user,
-                role=form["role"],
-                county_id=county_id,
-                enterprise_id=enterprise_id,
-                email=form["email"],
-                display_name=form["display_name"],
-            )
-        except AccountRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("已保存"), "success")
-            return redirect(url_for("admin_bargaining.edit_user", user_id=user.id))
     return render_template(
         "admin/user_form.html",
-        form=form,
+        form={**_user_form(stored), "username": user.username},
         counties=_counties(),
         roles=list(Role),
         user=user,
         enterprise=ent,
-    ), status
+    )
 
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
-@allow(Role.ADMIN)
-def set_user_active(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user(user_id)
+@requires("admin.users", User)
+def set_user_active(user: User):  # type: ignore[no-untyped-def]
     active = request.form.get("active") == "1"
-    try:
-        accounts.set_active(current_user, user, active)
-    except AccountRefused as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("账号已启用") if active else _("账号已停用，其登录和 API 令牌已失效"), "success")
+    accounts.set_active(current_user, user, active)
+    db.session.commit()
+    flash(_("账号已启用") if active else _("账号已停用，其登录和 API 令牌已失效"), "success")
     return redirect(url_for("admin_bargaining.edit_user", user_id=user.id))
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
-@allow(Role.ADMIN)
-def reset_password(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user(user_id)
-    try:
-        accounts.reset_password(current_user, user, request.form.get("password", ""))
-    except AccountRefused as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("密码已重置，其登录和 API 令牌已失效"), "success")
+@requires("admin.users", User)
+def reset_password(user: User):  # type: ignore[no-untyped-def]
+    accounts.reset_password(current_user, user, request.form.get("password", ""))
+    db.session.commit()
+    flash(_("密码已重置，其登录和 API 令牌已失效"), "success")
     return redirect(url_for("admin_bargaining.edit_user", user_id=user.id))
 
 
@@ -209,48 +181,39 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/counties", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.counties")
 def counties():  # type: ignore[no-untyped-def]
     counties = _counties()
-    tiers_error = ""
     if request.method == "POST":
         changed = 0
-        try:
-            if "tiers" in request.form:
-                changed += set_setting(current_user, "min_wage_tiers", request.form["tiers"])
-            for county in counties:
-                prefix = f"c{county.id}_"
-                if prefix + "k" not in request.form:
-                    continue
-                try:
-                    k = int(request.form[prefix + "k"])
-                    tier = int(request.form[prefix + "tier"])
-                except ValueError:
-                    raise ReferenceRefused(
-                        _("%(county)s：K 和档次须为整数", county=county.name)
-                    ) from None
-                changed += admin.update_county(
-                    current_user,
-                    county,
-                    pilot=request.form.get(prefix + "pilot") == "1",
-                    required_items=k,
-                    min_wage_tier=tier,
-                    target_share=request.form.get(prefix + "share", ""),
-                )
-        except (ReferenceRefused, SettingInvalid) as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            tiers_error = exc.message if isinstance(exc, SettingInvalid) else ""
-            counties = _counties()
-        else:
-            db.session.commit()
-            flash(_("已保存 %(n)s 项修改", n=changed), "success")
-            return redirect(url_for("admin_bargaining.counties"))
+        if "tiers" in request.form:
+            changed += set_setting(current_user, "min_wage_tiers", request.form["tiers"])
+        for county in counties:
+            prefix = f"c{county.id}_"
+            if prefix + "k" not in request.form:
+                continue
+            try:
+                k = int(request.form[prefix + "k"])
+                tier = int(request.form[prefix + "tier"])
+            except ValueError:
+                raise ReferenceRefused(
+                    _("%(county)s：K 和档次须为整数", county=county.name)
+                ) from None
+            changed += admin.update_county(
+                current_user,
+                county,
+                pilot=request.form.get(prefix + "pilot") == "1",
+                required_items=k,
+                min_wage_tier=tier,
+                target_share=request.form.get(prefix + "share", ""),
+            )
+        db.session.commit()
+        flash(_("已保存 %(n)s 项修改", n=changed), "success")
+        return redirect(url_for("admin_bargaining.counties"))
     return render_template(
         "admin/counties.html",
         counties=counties,
-        tiers=display_value("min_wage_tiers", get_setting("min_wage_tiers")),
-        tiers_error=tiers_error,
+        tiers=submitted("tiers", display_value("min_wage_tiers", get_setting("min_wage_tiers"))),
     )
 
 
@@ -258,25 +221,18 @@ def counties():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/items", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.items")
 def items():  # type: ignore[no-untyped-def]
-    status = 200
     if request.method == "POST":
-        try:
-            item = admin.add_item(
-                current_user,
-                request.form.get("code", ""),
-                request.form.get("name", ""),
-                request.form.get("kind", ""),
-            )
-        except ReferenceRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("已新增事项 %(code)s", code=item.code), "success")
-            return redirect(url_for("admin_bargaining.items"))
+        item = admin.add_item(
+            current_user,
+            request.form.get("code", ""),
+            request.form.get("name", ""),
+            request.form.get("kind", ""),
+        )
+        db.session.commit()
+        flash(_("已新增事项 %(code)s", code=item.code), "success")
+        return redirect(url_for("admin_bargaining.items"))
     rows = list(
         db.session.scalars(
             select(BargainingItem).order_by(BargainingItem.kind, BargainingItem.code)
@@ -284,26 +240,21 @@ def items():  # type: ignore[no-untyped-def]
     )
     return render_template(
         "admin/items.html", items=rows, kinds=ITEM_KINDS, kind_labels=KIND_LABELS
-    ), status
+    )
 
 
 @bp.route("/admin/items/<item_code>/active", methods=["POST"])
-@allow(Role.ADMIN)
+@requires("admin.items")
 def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
     active = request.form.get("active") == "1"
-    try:
-        admin.set_item_active(current_user, item_code, active)
-    except ReferenceRefused as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _("已恢复 %(code)s", code=item_code)
-            if active
-            else _("已停用 %(code)s（代码不复用）", code=item_code),
-            "success",
-        )
+    admin.set_item_active(current_user, item_code, active)
+    db.session.commit()
+    flash(
+        _("已恢复 %(code)s", code=item_code)
+        if active
+        else _("已停用 %(code)s（代码不复用）", code=item_code),
+        "success",
+    )
     return redirect(url_for("admin_bargaining.items"))
 
 
@@ -311,31 +262,24 @@ def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/channels", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.channels")
 def channels():  # type: ignore[no-untyped-def]
     counties = _counties()
-    status = 200
     if request.method == "POST":
         code = request.form.get("county", "")
         county = next((c for c in counties if c.code == code), None)
-        try:
-            if code and county is None:
-                raise ChannelRefused(_("未知的县(市、区)代码「%(code)s」", code=code))
-            notify.add_channel(
-                current_user,
-                county.id if county else None,
-                request.form.get("kind", ""),
-                request.form.get("url", ""),
-                request.form.get("secret", ""),
-            )
-        except ChannelRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("工作群已添加"), "success")
-            return redirect(url_for("admin_bargaining.channels"))
+        if code and county is None:
+            raise ChannelRefused(_("未知的县(市、区)代码「%(code)s」", code=code))
+        notify.add_channel(
+            current_user,
+            county.id if county else None,
+            request.form.get("kind", ""),
+            request.form.get("url", ""),
+            request.form.get("secret", ""),
+        )
+        db.session.commit()
+        flash(_("工作群已添加"), "success")
+        return redirect(url_for("admin_bargaining.channels"))
     rows = list(
         db.session.scalars(
             select(NotificationChannel).order_by(
@@ -348,15 +292,12 @@ def channels():  # type: ignore[no-untyped-def]
         channels=rows,
         counties=counties,
         county_by_id={c.id: c for c in counties},
-    ), status
+    )
 
 
 @bp.route("/admin/channels/<int:channel_id>/remove", methods=["POST"])
-@allow(Role.ADMIN)
-def remove_channel(channel_id: int):  # type: ignore[no-untyped-def]
-    channel = db.session.get(NotificationChannel, channel_id)
-    if channel is None:
-        abort(404)
+@requires("admin.channels", NotificationChannel)
+def remove_channel(channel: NotificationChannel):  # type: ignore[no-untyped-def]
     notify.remove_channel(current_user, channel)
     db.session.commit()
     flash(_("工作群已停用"), "success")

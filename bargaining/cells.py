@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.errors import UserError
 from core.i18n import Msg
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -30,12 +31,8 @@ COMPACT_MIN, COMPACT_MAX = MIN_YEAR * 10_000 + 101, MAX_YEAR * 10_000 + 1231
 _WS = re.compile(r"\s+")
 
 
-class CellProblem(ValueError):
+class CellProblem(UserError):
     """A cell that cannot be parsed; ``message`` is a :class:`~core.i18n.Msg` (stored later)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def normalize_text(value: Any) -> str:

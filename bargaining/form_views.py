@@ -16,18 +16,16 @@ from sqlalchemy import select
 from bargaining import queries
 from bargaining.excel_import import FILE
 from bargaining.models import CONTRACT_TYPES, BargainingItem, Enterprise
-from bargaining.services import KIND_FILINGS, NotAllowed, error_from_dict
+from bargaining.services import KIND_FILINGS, error_from_dict
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS
 from bargaining.uploads import run_upload
-from core.auth import allow
 from core.clock import local_today
 from core.db import db
 from core.i18n import _, _l, tr
-from core.models import Role
+from core.policy import requires, scope_of
 from core.xlsx import save
 
 bp = Blueprint("filing_form", __name__)
-FORM_ROLES = (Role.ENTERPRISE, Role.INSPECTOR, Role.ADMIN)
 
 #: (column key, label, input type) in the order of the template's 合同 sheet
 FIELDS: tuple[tuple[str, Any, str], ...] = (
@@ -95,10 +93,9 @@ def _clerk_values() -> dict[str, str]:
 
 
 @bp.route("/filings/form", methods=["GET", "POST"])
-@allow(*FORM_ROLES)
+@requires("filing.upload")
 def filing_form():  # type: ignore[no-untyped-def]
-    clerk = current_user.role == Role.ENTERPRISE
-    fixed = _clerk_values() if clerk else {}
+    fixed = _clerk_values() if scope_of(current_user).clerk else {}
     catalogue = db.session.scalars(
         select(BargainingItem).where(BargainingItem.active).order_by(BargainingItem.code)
     ).all()
@@ -112,12 +109,9 @@ def filing_form():  # type: ignore[no-untyped-def]
         chosen = [c for c in request.form.getlist("items") if c]
         summaries = {c: request.form.get(f"summary_{c}", "") for c in chosen}
         data = form_workbook(values, chosen, summaries)
-        try:
-            outcome = run_upload(
-                current_user, KIND_FILINGS, _("网页表单备案.xlsx"), data, local_today()
-            )
-        except NotAllowed:
-            abort(403)
+        outcome = run_upload(
+            current_user, KIND_FILINGS, _("网页表单备案.xlsx"), data, local_today()
+        )
         if outcome.status == "imported" and outcome.upload is not None:
             flash(tr(outcome.message), "success")
             filed = queries.versions_of_upload(outcome.upload.id)

@@ -148,6 +148,7 @@ class ContractVersion(Base):
     """One filing of a contract: every re-filing under the same 合同编号 is a new version."""
 
     __tablename__ = "contract_version"
+    __scope__ = ScopeOf(via="contract")  # seen by whoever sees its contract
     __table_args__ = (
         UniqueConstraint("contract_id", "version_no"),
         Index("ix_contract_version_filed", "county_id", "filed_on"),
@@ -237,6 +238,7 @@ class ContractText(Base):
     """
 
     __tablename__ = "contract_text"
+    __scope__ = ScopeOf(via="version")  # seen by whoever sees its contract
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"), index=True)
@@ -254,6 +256,8 @@ class ContractText(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    version: Mapped[ContractVersion] = relationship()
 
 
 class ItemRecognition(Base):

@@ -22,7 +22,8 @@ from bargaining.texts import (
 from core.cli import acting_user, fail
 from core.db import db, utcnow
 from core.i18n import _, tr
-from core.models import Role, User
+from core.models import User
+from core.policy import scope_of
 
 
 def register_cli(app: Flask) -> None:
@@ -32,15 +33,11 @@ def register_cli(app: Flask) -> None:
 
 def find_contract(user: User, number: str) -> Contract:
     """The contract numbered ``number`` in the user's scope (exit 1 when none or ambiguous)."""
-    stmt = select(Contract).where(Contract.number == number.strip())
-    if user.role == Role.ENTERPRISE:
-        stmt = stmt.where(Contract.enterprise_id == user.enterprise_id)
-    else:
-        from core.auth import county_ids_in_scope  # noqa: PLC0415 (the web stack, on demand)
-
-        ids = county_ids_in_scope(user)
-        if ids is not None:
-            stmt = stmt.where(Contract.county_id.in_(ids))
+    stmt = scope_of(user).where(
+        select(Contract).where(Contract.number == number.strip()),
+        county=Contract.county_id,
+        enterprise=Contract.enterprise_id,
+    )
     found = list(db.session.scalars(stmt.order_by(Contract.id)))
     if not found:
         fail(_("合同编号「%(number)s」不存在或不在您的管辖范围内", number=number))

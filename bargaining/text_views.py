@@ -17,19 +17,13 @@ from bargaining.models import (
     ItemRecognition,
 )
 from bargaining.recognition import highlight_segments, pattern_problem
-from bargaining.texts import (
-    ACCEPT,
-    TEXT_ROLES,
-    TextRefused,
-    VersionText,
-    attach_text,
-    may_attach_text,
-)
+from bargaining.texts import ACCEPT, TextRefused, VersionText, attach_text
 from core import audit_log
-from core.auth import ALL_ROLES, allow, get_in_scope
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import _
-from core.models import Role, StoredFile
+from core.models import StoredFile
+from core.policy import may, requires
 from core.web import download
 
 bp = Blueprint("texts", __name__)
@@ -42,7 +36,7 @@ def text_context(version: ContractVersion | None, vt: VersionText | None) -> dic
     return {
         "vt": vt,
         "segments": highlight_segments(vt.text, vt.found) if vt.text else [],
-        "may_attach": may_attach_text(current_user, version.contract),
+        "may_attach": may(current_user, "contract.attach_text", version.contract),
         "text_accept": ACCEPT,
         "text_version": version,
         "item_names": dict(
@@ -52,9 +46,8 @@ def text_context(version: ContractVersion | None, vt: VersionText | None) -> dic
 
 
 @bp.route("/contracts/<int:contract_id>/texts", methods=["POST"])
-@allow(*TEXT_ROLES)
-def attach(contract_id: int):  # type: ignore[no-untyped-def]
-    contract = get_in_scope(current_user, Contract, contract_id)
+@requires("contract.attach_text", Contract)
+def attach(contract: Contract):  # type: ignore[no-untyped-def]
     version_no = request.form.get("version", type=int)
     version = db.session.scalars(
         select(ContractVersion).where(
@@ -68,20 +61,12 @@ def attach(contract_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     files = [f for f in request.files.getlist("text") if f and f.filename]
     if not files:
-        flash(_("请选择合同文本文件"), "danger")
-        return redirect(_back(contract, version)), 303
+        raise TextRefused(_("请选择合同文本文件"))
     added = 0
-    try:
-        for file in files:
-            _text, fresh = attach_text(current_user, version, file.filename or "", file.read())
-            added += fresh
-        db.session.commit()
-    except TextRefused as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            abort(403)
-        flash(exc.message, "danger")
-        return redirect(_back(contract, version)), 303
+    for file in files:
+        _text, fresh = attach_text(current_user, version, file.filename or "", file.read())
+        added += fresh
+    db.session.commit()
     if added:
         flash(
             _("已保存 %(n)s 个文件，正在后台读取文字，完成后本页显示识别结果", n=added), "success"
@@ -99,14 +84,8 @@ def _back(contract: Contract, version: ContractVersion) -> str:
 
 
 @bp.route("/contract-texts/<int:text_id>/original")
-@allow(*ALL_ROLES)
-def original(text_id: int):  # type: ignore[no-untyped-def]
-    text = db.session.get(ContractText, text_id)
-    if text is None:
-        abort(404)
-    version = db.session.get(ContractVersion, text.version_id)
-    assert version is not None
-    get_in_scope(current_user, Contract, version.contract_id)
+@requires("contract.view", ContractText)
+def original(text: ContractText):  # type: ignore[no-untyped-def]
     stored = db.session.get(StoredFile, text.sha256)
     if stored is None:
         abort(404)
@@ -121,9 +100,8 @@ def _lines(value: str) -> list[str]:
 
 
 @bp.route("/admin/recognition", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.recognition")
 def recognition_rules():  # type: ignore[no-untyped-def]
-    status = 200
     if request.method == "POST":
         code = request.form.get("code", "")
         item = db.session.get(BargainingItem, code)
@@ -134,35 +112,32 @@ def recognition_rules():  # type: ignore[no-untyped-def]
         problems = [(p, pattern_problem(p)) for p in patterns]
         bad = [(p, why) for p, why in problems if why]
         if bad:
-            flash(
+            raise UserError(
                 _(
                     "%(code)s 的正则表达式有误，未保存：%(pattern)s（%(why)s）",
                     code=code,
                     pattern=bad[0][0],
                     why=bad[0][1],
-                ),
-                "danger",
+                )
             )
-            status = 400
-        else:
-            rule = db.session.get(ItemRecognition, code)
-            before = {"keywords": rule.keywords, "patterns": rule.patterns} if rule else None
-            if rule is None:
-                rule = ItemRecognition(item_code=code)
-                db.session.add(rule)
-            rule.keywords, rule.patterns, rule.updated_at = keywords, patterns, utcnow()
-            db.session.flush()
-            audit_log.record(
-                current_user,
-                "update",
-                "item_recognition",
-                None,
-                before=before,
-                after={"item": code, "keywords": keywords, "patterns": patterns},
-            )
-            db.session.commit()
-            flash(_("%(code)s 的识别规则已保存", code=code), "success")
-            return redirect(url_for("texts.recognition_rules") + f"#{code}"), 303
+        rule = db.session.get(ItemRecognition, code)
+        before = {"keywords": rule.keywords, "patterns": rule.patterns} if rule else None
+        if rule is None:
+            rule = ItemRecognition(item_code=code)
+            db.session.add(rule)
+        rule.keywords, rule.patterns, rule.updated_at = keywords, patterns, utcnow()
+        db.session.flush()
+        audit_log.record(
+            current_user,
+            "update",
+            "item_recognition",
+            None,
+            before=before,
+            after={"item": code, "keywords": keywords, "patterns": patterns},
+        )
+        db.session.commit()
+        flash(_("%(code)s 的识别规则已保存", code=code), "success")
+        return redirect(url_for("texts.recognition_rules") + f"#{code}"), 303
     items = db.session.scalars(select(BargainingItem).order_by(BargainingItem.code)).all()
     rules = {r.item_code: r for r in db.session.scalars(select(ItemRecognition))}
-    return render_template("bargaining/recognition_rules.html", items=items, rules=rules), status
+    return render_template("bargaining/recognition_rules.html", items=items, rules=rules)

@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 
 from bargaining.models import (
     BargainingItem,
-    Contract,
     ContractText,
     ContractVersion,
     ItemRecognition,
@@ -35,13 +34,13 @@ from bargaining.recognition import (
 from bargaining.text_extraction import ChildLimits, extract_in_child, sniff
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
-from core.policy import ACTIONS, may
+from core.policy import may
 from core.settings import get_setting
 
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
-TEXT_ROLES = ACTIONS["contract.attach_text"]
 ACCEPT = ".pdf,.docx,.jpg,.jpeg,.png,.tif,.tiff"
 
 #: child-process error codes (bargaining.text_extraction) -> what the user reads
@@ -64,19 +63,8 @@ NOTES: dict[str, Msg] = {
 }
 
 
-class TextRefused(ValueError):
+class TextRefused(UserError):
     """A user error about a contract text (the message is translated when raised)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def may_attach_text(user: User, contract: Contract) -> bool:
-    """Clerks for their own enterprise's contracts, inspectors in their county, admins.
-    (The city leader files nothing.) The policy's ``contract.attach_text`` in scope."""
-    return may(user, "contract.attach_text", contract)
 
 
 def max_bytes() -> int:
@@ -89,7 +77,7 @@ def attach_text(
     """Keep the file (SHA-256) and queue its extraction; ``(text, False)`` when this very file
     is already attached to the version (nothing changes then)."""
     contract = version.contract
-    if not may_attach_text(user, contract):
+    if not may(user, "contract.attach_text", contract):  # the city leader files nothing
         raise TextRefused(_("您无权为此合同上传合同文本"), 403)
     if not data:
         raise TextRefused(_("文件为空"))

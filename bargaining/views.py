@@ -35,7 +35,6 @@ from bargaining.models import (
 from bargaining.services import (
     KIND_FILINGS,
     KIND_REGISTRY,
-    NotAllowed,
     error_from_dict,
     marked_copy,
     upload_limits,
@@ -48,8 +47,9 @@ from core import audit_log
 from core.auth import public
 from core.clock import local_today
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import _, _l, current_language, tr
-from core.models import Role, StoredFile
+from core.models import StoredFile
 from core.policy import may, requires, scope_of
 from core.web import PAGE_SIZE, download, listing, page_number, paginate, xlsx_response
 
@@ -75,7 +75,7 @@ def _arg_date(name: str) -> date | None:
 def filing_template():  # type: ignore[no-untyped-def]
     """The filing template; an enterprise clerk's comes pre-filled with their enterprise."""
     prefill = None
-    if current_user.is_authenticated and current_user.role == Role.ENTERPRISE:
+    if current_user.is_authenticated and scope_of(current_user).clerk:
         ent = db.session.get(Enterprise, current_user.enterprise_id)
         if ent is not None:
             prefill = (ent.uscc, ent.name, ent.county.name)
@@ -114,12 +114,7 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
             flash(message, "danger")
             return render_template(template, form=form, limits=limits), 429
         file = form.file.data
-        try:
-            outcome = run_upload(
-                current_user, kind, file.filename or "", file.read(), local_today()
-            )
-        except NotAllowed:
-            abort(403)
+        outcome = run_upload(current_user, kind, file.filename or "", file.read(), local_today())
         target = None
         if outcome.upload is not None:
             target = url_for("bargaining.upload_detail", upload_id=outcome.upload.id)
@@ -351,23 +346,18 @@ def contract_detail(contract: Contract):  # type: ignore[no-untyped-def]
 @requires("contract.platform_date", Contract)
 def record_platform_date(contract: Contract):  # type: ignore[no-untyped-def]
     """备案一家、录入一家: the small form on the contract page (SPEC §4)."""
-    target = url_for("bargaining.contract_detail", contract_id=contract.id)
     try:
         day = parse_date(request.form.get("platform_entered_on", ""))
-        changed = services.record_platform_date(contract, day, current_user, local_today())
-    except CellProblem as exc:
-        flash(_("平台录入日期：%(problem)s", problem=tr(exc.message)), "danger")
-        return redirect(target)
-    except services.PlatformDateProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(target)
+    except CellProblem as exc:  # say which field
+        raise UserError(_("平台录入日期：%(problem)s", problem=tr(exc.message))) from None
+    changed = services.record_platform_date(contract, day, current_user, local_today())
     db.session.commit()
     if changed:
         flash(
             _("已登记平台录入日期 %(day)s（更新原版本，未新建版本）", day=day.isoformat()),
             "success",
         )
-    return redirect(target)
+    return redirect(url_for("bargaining.contract_detail", contract_id=contract.id))
 
 
 # ---------------------------------------------------------------------------- registry

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core import audit_log
 from core.auth import end_sessions, hash_password, verify_password
 from core.db import db
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import ApiToken, Role, User
 
@@ -24,12 +25,8 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountRefused(ValueError):
+class AccountRefused(UserError):
     """A user error while keeping accounts: the (translated) message is shown as is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def check_password(password: str) -> None:

@@ -8,27 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from core import accounts
-from core.accounts import AccountRefused
-from core.auth import ALL_ROLES, allow
 from core.clock import LOCAL_TZ
 from core.db import db
+from core.errors import UserError, refused_field, submitted
 from core.i18n import _, _l
-from core.models import ApiToken, Role, Setting
+from core.models import ApiToken, Setting
+from core.policy import requires
 from core.settings import DEFAULTS, SettingInvalid, display_value, get_setting, set_setting
 
 bp = Blueprint("admin", __name__)
@@ -52,7 +42,7 @@ def admin_sections() -> list[AdminSection]:
 
 
 @bp.route("/admin")
-@allow(Role.ADMIN)
+@requires("admin.view")
 def index():  # type: ignore[no-untyped-def]
     return render_template("admin/index.html", sections=admin_sections())
 
@@ -61,76 +51,63 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@requires("admin.settings")
 def settings():  # type: ignore[no-untyped-def]
-    errors: dict[str, str] = {}
-    typed: dict[str, str] = {}
     if request.method == "POST":
         changed = 0
+        errors: dict[str, str] = {}
         for key in DEFAULTS:
             if key not in request.form:
                 continue
-            typed[key] = request.form[key]
             try:
                 changed += set_setting(current_user, key, request.form[key])
             except SettingInvalid as exc:
                 errors[key] = exc.message
         if errors:
-            db.session.rollback()
-            flash(_("有 %(n)s 项设置未通过校验，均未保存", n=len(errors)), "danger")
-        else:
-            db.session.commit()
-            flash(_("已保存 %(n)s 项设置", n=changed), "success")
-            return redirect(url_for("admin.settings"))
+            raise UserError(_("有 %(n)s 项设置未通过校验，均未保存", n=len(errors)), fields=errors)
+        db.session.commit()
+        flash(_("已保存 %(n)s 项设置", n=changed), "success")
+        return redirect(url_for("admin.settings"))
     stored = {s.key: s for s in db.session.scalars(select(Setting))}
     rows = [
         {
             "key": key,
             "label": label,
-            "value": typed.get(key, display_value(key, get_setting(key))),
+            "value": submitted(key, display_value(key, get_setting(key))),
             "default": display_value(key, default),
-            "error": errors.get(key, ""),
+            "error": refused_field(key),
             "stored": key in stored,
         }
         for key, (default, label) in DEFAULTS.items()
     ]
-    return render_template("admin/settings.html", rows=rows), (400 if errors else 200)
+    return render_template("admin/settings.html", rows=rows)
 
 
 # ---------------------------------------------------------------------------- API tokens
 
 
 @bp.route("/admin/tokens")
-@allow(Role.ADMIN)
+@requires("admin.tokens")
 def tokens():  # type: ignore[no-untyped-def]
     return render_template("admin/tokens.html", tokens=accounts.tokens())
 
 
-def _token(token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        abort(404)
-    return token
-
-
 @bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
-@allow(Role.ADMIN)
-def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
-    accounts.revoke_token(current_user, _token(token_id))
+@requires("admin.tokens", ApiToken)
+def revoke_token(token: ApiToken):  # type: ignore[no-untyped-def]
+    accounts.revoke_token(current_user, token)
     db.session.commit()
     flash(_("令牌已吊销"), "success")
     return redirect(url_for("admin.tokens"))
 
 
 @bp.route("/admin/tokens/<int:token_id>/expire", methods=["POST"])
-@allow(Role.ADMIN)
-def expire_token(token_id: int):  # type: ignore[no-untyped-def]
-    token = _token(token_id)
+@requires("admin.tokens", ApiToken)
+def expire_token(token: ApiToken):  # type: ignore[no-untyped-def]
     try:
         day = datetime.strptime(request.form.get("expires_on", "").strip(), "%Y-%m-%d").date()
     except ValueError:
-        flash(_("请输入 YYYY-MM-DD 格式的日期"), "danger")
-        return redirect(url_for("admin.tokens"))
+        raise UserError(_("请输入 YYYY-MM-DD 格式的日期")) from None
     # the end of that day in Beijing time
     accounts.expire_token(current_user, token, datetime.combine(day, time.max, LOCAL_TZ))
     db.session.commit()
@@ -142,21 +119,16 @@ def expire_token(token_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@allow(*ALL_ROLES)
+@requires("account.password")
 def change_password():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         user = current_user._get_current_object()
-        try:
-            accounts.change_own_password(
-                user,
-                request.form.get("current", ""),
-                request.form.get("new", ""),
-                request.form.get("repeat", ""),
-            )
-        except AccountRefused as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return render_template("admin/password.html"), 400
+        accounts.change_own_password(
+            user,
+            request.form.get("current", ""),
+            request.form.get("new", ""),
+            request.form.get("repeat", ""),
+        )
         db.session.commit()
         login_user(user)  # this session goes on under the new epoch; every other one ended
         flash(_("密码已修改；其他设备上的登录和 API 令牌已失效"), "success")

@@ -1,8 +1,9 @@
-"""Login, roles and scoping (SPEC §3).
+"""Login, sessions and API tokens (SPEC §3).
 
-Every view declares who may use it with :func:`allow` (or :func:`public`); the app refuses
-to start when a route forgets to (:func:`check_every_route_declares_access`). Objects outside
-a user's scope answer 404, never their data.
+Every view declares its action with :func:`core.policy.requires` (an API view with
+:func:`api_requires`, the login page with :func:`public`); the app refuses to start when a
+route forgets to (:func:`check_every_route_declares_access`). Who may do what, and the scope
+(objects outside it answer 404, never their data), is :mod:`core.policy`'s alone.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, current_app, g, jsonify, request
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
@@ -29,7 +30,6 @@ from core.models import ApiToken, Role, User
 from core.settings import get_setting
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -146,28 +146,6 @@ def check_credentials(user: User | None, password: str) -> bool:
 
 # ------------------------------------------------------------------------ route access
 
-ALL_ROLES = frozenset(Role)
-
-
-def allow(*roles: Role) -> Callable[[F], F]:
-    """Old way (use ``policy.requires(action, ...)``): declare which roles may call a view;
-    others get 403, anonymous users the login page."""
-    allowed = frozenset(roles)
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return redirect(url_for("core.login", next=request.full_path))
-            if current_user.role not in allowed:
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapper._access = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
 
 def public(view: F) -> F:
     """A view anyone may call (the login page)."""
@@ -192,58 +170,6 @@ def route_access(app: Flask, endpoint: str, method: str = "GET") -> frozenset[Ro
     if method == "POST" and hasattr(view, "_write_access"):
         return view._write_access  # type: ignore[no-any-return]
     return view._access  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------------------ scoping
-# The old way, kept as thin wrappers over core.policy so that code written against them still
-# runs; new code uses policy.scope_of(user).where/check, policy.may and policy.requires.
-
-
-def county_ids_in_scope(user: User) -> frozenset[int] | None:
-    """Old way (use ``policy.scope_of(user).counties``). None means every county.
-
-    Enterprise clerks carry their enterprise's county in ``county_id`` as well.
-    """
-    return policy.scope_of(user).counties
-
-
-def ensure_county(user: User, county_id: int | None) -> None:
-    """Old way (use ``policy.scope_of(user).sees_county``): 404 unless the county is in the
-    user's scope (enterprise users have no county pages)."""
-    if not policy.scope_of(user).sees_county(county_id):
-        abort(404)
-
-
-def ensure_object(user: User, county_id: int | None, enterprise_id: int | None) -> None:
-    """Old way (use ``policy.scope_of(user).check(obj)``): 404 unless the object (of that
-    county, for that enterprise) is in the user's scope."""
-    scope = policy.scope_of(user)
-    if scope.clerk:
-        if enterprise_id is None or enterprise_id != scope.enterprise_id:
-            abort(404)
-        return
-    if not scope.sees_county(county_id):
-        abort(404)
-
-
-def get_in_county(user: User, model: type[T], ident: Any) -> T:
-    """Old way (use ``policy.requires(action, Model)``): the staff object, or 404 when it does
-    not exist or its county is outside the user's scope (enterprise users always get 404)."""
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    ensure_county(user, obj.county_id)  # type: ignore[attr-defined]
-    return obj
-
-
-def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "enterprise_id") -> T:
-    """Old way (use ``policy.requires(action, Model)``): the object, or 404 when it does not
-    exist or is outside the user's scope (its county; for clerks its ``enterprise`` attribute)."""
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    ensure_object(user, obj.county_id, getattr(obj, enterprise))  # type: ignore[attr-defined]
-    return obj
 
 
 # ------------------------------------------------------------------------ API tokens
@@ -288,10 +214,10 @@ def user_for_token(header: str | None) -> User | None:
     return user if user is not None and user.active else None
 
 
-def api_allow(*roles: Role) -> Callable[[F], F]:
-    """Old way (use :func:`api_requires`): declare who may call an API view: a bearer token of
-    one of ``roles`` (401/403 as JSON)."""
-    allowed = frozenset(roles)
+def api_requires(action: str) -> Callable[[F], F]:
+    """Declare an API view's action (``policy.ACTIONS``): a bearer token whose user may do it
+    (401/403 as JSON)."""
+    allowed = policy.ACTIONS[action]
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -301,7 +227,7 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
                 return jsonify(
                     {"error": _("需要有效的 API 令牌（Authorization: Bearer …）"), "status": 401}
                 ), 401
-            if user.role not in allowed:
+            if not policy.may(user, action):
                 return jsonify({"error": _("您的角色无权调用此接口"), "status": 403}), 403
             g.api_user = user
             return view(*args, **kwargs)
@@ -310,8 +236,3 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
-
-
-def api_requires(action: str) -> Callable[[F], F]:
-    """An API view's action (``policy.ACTIONS``): a bearer token whose user may do it."""
-    return api_allow(*policy.ACTIONS[action])

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -15,13 +28,21 @@ MAX_ID = 2**31 - 1
 class UserError(ValueError):
     """The one user-error type: a message for the user (a msgid or ``Msg``, translated when
     shown) and its 4xx status. The domain errors (ActionRefused, RoundProblem, NotAllowed …)
-    are this type; one that no view catches becomes an error page (or JSON) carrying its
-    message, after a rollback — never a 500."""
+    are this type. Views do not catch it: the handler rolls back and, for a form's POST,
+    shows the form again with the message and the submitted values (:func:`refused_form`);
+    otherwise an error page (or JSON) carrying the message — never a 500."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(
+        self, message: str, status: int = 400, fields: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.fields = dict(fields or {})  # a message per form field, shown beside it
+
+    @property
+    def http_status(self) -> int:
+        return self.status if 400 <= self.status < 500 else 400
 
 
 class BoundedInt(IntegerConverter):
@@ -50,7 +71,52 @@ def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
     return render_template("core/error.html", status=status, message=message, detail=detail), status
 
 
+def submitted(name: str, default: object = "") -> object:
+    """The value the user submitted for the form field ``name`` (after a refused POST, the form
+    shows it again), else ``default`` — the stored value a GET shows."""
+    return request.form.get(name, default)
+
+
+def refused_field(name: str) -> str:
+    """The refusal's message for the form field ``name`` (``UserError.fields``), else ""."""
+    refused: UserError | None = g.get("refused")
+    return tr(refused.fields[name]) if refused and name in refused.fields else ""
+
+
+def refused_form(exc: UserError):  # type: ignore[no-untyped-def]
+    """After a refused POST (rolled back): the message flashed, and the form again — the same
+    URL's GET page with the submitted values (:func:`submitted`) and the fields' messages
+    (:func:`refused_field`), or, for a POST-only action (a button), a 303 back to the page
+    the button was on."""
+    flash(tr(exc.message), "danger")
+    g.refused = exc
+    rule = request.url_rule
+    if rule is None or "GET" not in (rule.methods or ()):
+        return redirect(_back()), 303
+    request.method = "GET"  # the page as its GET shows it; submitted() keeps the values
+    try:
+        response = current_app.make_response(
+            current_app.view_functions[rule.endpoint](**dict(request.view_args or {}))
+        )
+    except UserError as again:  # the page itself refuses: its error page
+        db.session.rollback()
+        return _render(again.http_status, tr(again.message))
+    finally:
+        request.method = "POST"
+    response.status_code = exc.http_status
+    return response
+
+
+def _back() -> str:
+    """The same site's page the request came from (a button's page), else the home page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("core.home")
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(submitted=submitted, refused_field=refused_field)
     from flask_wtf.csrf import CSRFError  # the web stack only: commands import UserError
 
     @app.errorhandler(CSRFError)
@@ -60,8 +126,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UserError)
     def _user_error(exc: UserError):  # type: ignore[no-untyped-def]
         db.session.rollback()
-        status = exc.status if 400 <= exc.status < 500 else 400
-        return _render(status, tr(exc.message))
+        form_post = request.method == "POST" and not request.path.startswith("/api/")
+        if form_post and exc.http_status != 403:  # a 403 is no form to correct
+            return refused_form(exc)
+        return _render(exc.http_status, tr(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

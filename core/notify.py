@@ -31,8 +31,10 @@ from sqlalchemy import func, select, update
 
 from core import audit_log
 from core.db import db
+from core.errors import UserError
 from core.i18n import Msg, _, tr
-from core.models import Notification, NotificationChannel, NotificationPreference, Role, User
+from core.models import Notification, NotificationChannel, NotificationPreference, User
+from core.policy import may
 
 INAPP, EMAIL, WECOM, DINGTALK = "inapp", "email", "wecom", "dingtalk"
 USER_CHANNELS = (INAPP, EMAIL)
@@ -327,7 +329,7 @@ def deliver(now: datetime, *, digests: bool) -> DeliveryResult:
         user = users[user_id]
         subject = _("每日提醒：%(n)s 条待办", n=len(items))
         body = "\n\n".join(_text(r.subject, r.link) for r in items)
-        if user.role == Role.CITY:
+        if may(user, "digest.log_head"):
             body += "\n\n" + log_head_line()
         try:
             send_email(user.email, subject, body)
@@ -414,10 +416,8 @@ def set_preferences(user: User, digest: Mapping[str, bool]) -> None:
 # ---------------------------------------------------------------------------- work groups
 
 
-class ChannelRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ChannelRefused(UserError):
+    """A work-group robot the rules refuse (the message is translated)."""
 
 
 def add_channel(

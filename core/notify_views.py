@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 
 from core import notify
 from core.admin import AdminSection, add_admin_section
-from core.auth import ALL_ROLES, allow
 from core.db import db, utcnow
 from core.i18n import _, _l
-from core.models import Notification, NotificationChannel, Role, User
-from core.policy import may
+from core.models import Notification, NotificationChannel, User
+from core.policy import may, requires
 from core.web import listing
 
 bp = Blueprint("notifications", __name__)
@@ -34,7 +33,7 @@ CHANNEL_LABELS = {
 
 
 @bp.route("/notifications")
-@allow(*ALL_ROLES)
+@requires("notify.inbox")
 def inbox():  # type: ignore[no-untyped-def]
     return listing(
         notify.inbox_query(current_user),
@@ -52,7 +51,7 @@ def inbox():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@allow(*ALL_ROLES)
+@requires("notify.read")
 def mark_read():  # type: ignore[no-untyped-def]
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
     notify.mark_read(current_user, utcnow(), ids or None)
@@ -64,7 +63,7 @@ def mark_read():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/notifications/preferences", methods=["POST"])
-@allow(*ALL_ROLES)
+@requires("notify.settings")
 def preferences():  # type: ignore[no-untyped-def]
     notify.set_preferences(
         current_user,
@@ -76,7 +75,7 @@ def preferences():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/admin/deliveries")
-@allow(Role.ADMIN)
+@requires("admin.deliveries")
 def deliveries():  # type: ignore[no-untyped-def]
     status = request.args.get("status", "")
     stmt = (

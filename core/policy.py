@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import false
+from sqlalchemy import false, select
 
 from core.db import db
 from core.models import Role, User
@@ -55,10 +55,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "upload.view": ALL,
     "contract.view": ALL,
     "contract.platform_date": frozenset({CLERK, INSP, ADMIN}),
-    "contract.set_filed_on": STAFF,
-    "contract.attach_text": frozenset(
-        {CLERK, INSP, ADMIN}
-    ),  # the contract's text (in scope)  # an explicit 备案日期 column in a filing workbook
+    "contract.set_filed_on": STAFF,  # an explicit 备案日期 column in a filing workbook
+    "contract.attach_text": frozenset({CLERK, INSP, ADMIN}),  # the contract's text (in scope)
     "enterprise.view": ALL,
     "enterprise.history": STAFF,  # the change history and links to contract pages
     # sampling and audits
@@ -98,9 +96,23 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "supervision.record": frozenset({CITY}),
     "review.view": LEADERS,
     "review.comment": LEADERS,  # the city's commentary on a half-year review
+    "digest.log_head": frozenset({CITY}),  # the audit log's head in the daily digest mail
+    # notifications and one's own account
+    "notify.inbox": ALL,
+    "notify.read": ALL,
+    "notify.settings": ALL,  # immediate or digest, per channel
+    "account.password": ALL,
     # administration
-    "calendar.edit": frozenset({ADMIN}),
-    "admin.view": frozenset({ADMIN}),  # /admin: accounts, settings, deliveries, registers
+    "calendar.edit": frozenset({ADMIN}),  # holidays per year
+    "admin.view": frozenset({ADMIN}),  # /admin: the index of the screens below
+    "admin.settings": frozenset({ADMIN}),
+    "admin.tokens": frozenset({ADMIN}),  # API tokens: expire, revoke
+    "admin.users": frozenset({ADMIN}),
+    "admin.counties": frozenset({ADMIN}),  # pilot, K, minimum-wage tier
+    "admin.items": frozenset({ADMIN}),  # the item catalogue
+    "admin.recognition": frozenset({ADMIN}),  # the catalogue's recognition rules
+    "admin.channels": frozenset({ADMIN}),  # the work groups' webhooks
+    "admin.deliveries": frozenset({ADMIN}),  # the delivery log of mail and work groups
     # API (bearer tokens act with their user's scope)
     "api.read": ALL,
     "api.staff": STAFF,
@@ -109,8 +121,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
 
 
 def _audit_record(user: User, audit: Any) -> bool:
-    """The assigned inspector; an unassigned audit may be taken by any inspector of its county."""
-    return audit.inspector_id in (None, user.id)
+    """The assigned inspector; an unassigned audit (or a county's audits, asked of the county)
+    may be taken by any inspector of its county."""
+    return getattr(audit, "inspector_id", None) in (None, user.id)
 
 
 def _interview_record(user: User, interview: Any) -> bool:
@@ -142,11 +155,13 @@ RULES: dict[str, Callable[[User, Any], bool]] = {
 @dataclass(frozen=True)
 class ScopeOf:
     """How a model is scoped: its county attribute and, when enterprise clerks may see it, its
-    enterprise attribute (and the uploader, when a clerk sees only what they uploaded)."""
+    enterprise attribute (and the uploader, when a clerk sees only what they uploaded); or,
+    with ``via``, the attribute holding the object whose scope it shares (a contract's text)."""
 
     county: str = "county_id"
     enterprise: str | None = None
     owner: str | None = None
+    via: str | None = None
 
 
 STAFF_OBJECT = ScopeOf()
@@ -204,6 +219,8 @@ class Scope:
 
     def contains(self, obj: Any) -> bool:
         how: ScopeOf = getattr(type(obj), "__scope__", STAFF_OBJECT)
+        if how.via is not None:
+            return self.contains(getattr(obj, how.via))
         if self.clerk:
             if how.enterprise is None or self.enterprise_id is None:
                 return False
@@ -250,6 +267,17 @@ def may(user: User | None, action: str, obj: Any = None) -> bool:
         return False
     rule = RULES.get(action)
     return rule is None or rule(user, obj)
+
+
+def holders(action: str, obj: Any = None, among: Iterable[User] | None = None) -> list[User]:
+    """The active users who may do ``action`` (on ``obj``) — role table, scope and object rule —
+    in id order: whom a notice about ``obj`` goes to. ``among``: users already read (a job
+    reads them once); default: the database's active users of the action's roles."""
+    if among is None:
+        among = db.session.scalars(
+            select(User).where(User.active, User.role.in_(sorted(ACTIONS[action])))
+        )
+    return sorted((u for u in among if u.active and may(u, action, obj)), key=lambda u: u.id)
 
 
 def roles_for(*actions: str) -> frozenset[Role]:

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import force_locale
 
 from core.db import db
+from core.errors import UserError
 from core.i18n import _, _l
 from core.models import Setting
 
@@ -69,12 +70,8 @@ def seed_settings() -> int:
     return added
 
 
-class SettingInvalid(ValueError):
+class SettingInvalid(UserError):
     """An admin typed a value a setting cannot take; the message says why (translated)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _int_between(low: int, high: int) -> Any:
@@ -161,7 +158,10 @@ def parse_setting(key: str, text: str) -> Any:
     if key not in DEFAULTS:
         raise SettingInvalid(_("未知的设置项：%(key)s", key=key))
     parser = PARSERS.get(key)
-    return parser(text) if parser else str(text)
+    try:
+        return parser(text) if parser else str(text)
+    except SettingInvalid as exc:  # the message belongs beside the setting's field
+        raise SettingInvalid(exc.message, fields={key: exc.message}) from None
 
 
 def set_setting(actor: Any, key: str, text: str) -> bool:

@@ -32,7 +32,7 @@ from reports.dashboard import (
     enterprise_progress,
     kpi_text,
 )
-from reports.services import SupervisionRefused, plan_supervision, record_supervision
+from reports.services import plan_supervision, record_supervision
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(kpi_text)
@@ -231,19 +231,10 @@ def supervision_plan():  # type: ignore[no-untyped-def]
             "warning",
         )
         return redirect(url_for("reports.supervision_detail", supervision_id=existing.id))
-    try:
-        planned_on = (
-            parse_date(request.form.get("planned_on", ""))
-            if request.form.get("planned_on")
-            else local_today()
-        )
-        reason = request.form.get("reason", "").strip() or _lagging_reason(county.code)
-        supervision = plan_supervision(county.id, planned_on, reason, current_user)
-        db.session.commit()
-    except (SupervisionRefused, CellProblem) as exc:
-        db.session.rollback()
-        flash(tr(exc.message), "danger")
-        return redirect(url_for("reports.city"))
+    planned_on = form_date("planned_on") or local_today()
+    reason = request.form.get("reason", "").strip() or _lagging_reason(county.code)
+    supervision = plan_supervision(county.id, planned_on, reason, current_user)
+    db.session.commit()
     flash(_("已安排对%(county)s的现场督导", county=county.name), "success")
     return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
 
@@ -263,21 +254,16 @@ def _lagging_reason(code: str) -> Msg:
 @requires("supervision.view", Supervision, write="supervision.record")
 def supervision_detail(supervision: Supervision):  # type: ignore[no-untyped-def]
     if request.method == "POST":
-        try:
-            fields = {
-                "held_on": form_date("held_on"),
-                "participants": request.form.get("participants", ""),
-                "problems": request.form.get("problems", ""),
-                "measures": request.form.get("measures", ""),
-                "follow_up_on": form_date("follow_up_on"),
-                "amendment_reason": request.form.get("amendment_reason", ""),
-            }
-            record_supervision(supervision, current_user, fields, local_today())
-            db.session.commit()
-        except SupervisionRefused as exc:
-            db.session.rollback()
-            flash(tr(exc.message), "danger")
-            return _render_supervision(supervision), exc.status
+        fields = {
+            "held_on": form_date("held_on"),
+            "participants": request.form.get("participants", ""),
+            "problems": request.form.get("problems", ""),
+            "measures": request.form.get("measures", ""),
+            "follow_up_on": form_date("follow_up_on"),
+            "amendment_reason": request.form.get("amendment_reason", ""),
+        }
+        record_supervision(supervision, current_user, fields, local_today())
+        db.session.commit()
         flash(_("督导记录已保存"), "success")
         return redirect(url_for("reports.supervision_detail", supervision_id=supervision.id))
     return _render_supervision(supervision)
@@ -336,19 +322,14 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
 @bp.route("/review/<half>/comments", methods=["POST"])
 @requires("review.comment")
 def review_comments(half: str):  # type: ignore[no-untyped-def]
-    try:
-        period = review.Half.parse(half)
-        texts = {
-            int(key[len("comment_") :]): value
-            for key, value in request.form.items()
-            if key.startswith("comment_") and key[len("comment_") :].isdigit()
-        }
-        changed = review_paper.save_review_comments(current_user, period, texts)
-        db.session.commit()
-    except (review.ReviewProblem, SupervisionRefused) as exc:
-        db.session.rollback()
-        flash(tr(exc.message), "danger")
-        return redirect(url_for("reports.review_page"))
+    period = review.Half.parse(half)
+    texts = {
+        int(key[len("comment_") :]): value
+        for key, value in request.form.items()
+        if key.startswith("comment_") and key[len("comment_") :].isdigit()
+    }
+    changed = review_paper.save_review_comments(current_user, period, texts)
+    db.session.commit()
     flash(_("已保存 %(n)s 条讲评", n=changed), "success")
     return redirect(url_for("reports.review_page", half=str(period)) + "#commentary")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from bargaining.models import County, Enterprise
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from bargaining.uscc import ALPHABET, make_uscc
 from core.auth import hash_password
-from core.db import db
+from core.db import Base, db
 from core.models import Role, User
 
 PASSWORD = "correct-horse-9"
@@ -241,3 +242,14 @@ def make_finding(  # type: ignore[no-untyped-def]
         source="audit",
         source_id=None,
     )
+
+
+def database_state() -> dict[str, str]:
+    """A checksum of every table's rows (read through a connection of its own): compare it
+    before and after a request that must change nothing."""
+    state = {}
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+            state[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return state

@@ -6,9 +6,10 @@ import pytest
 from flask import Flask
 
 from bargaining.uploads import run_upload
-from core.auth import allow, check_every_route_declares_access
+from core.auth import check_every_route_declares_access
 from core.db import db
 from core.models import Role
+from core.policy import requires
 from tests.conftest import TODAY
 from tests.factories import (
     PASSWORD,
@@ -100,7 +101,7 @@ def test_every_route_declares_who_may_use_it(app):  # type: ignore[no-untyped-de
         return "x"
 
     @bare.route("/declared")
-    @allow(Role.CITY)
+    @requires("dashboard.city")
     def declared():  # type: ignore[no-untyped-def]
         return "y"
 

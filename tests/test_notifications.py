@@ -394,3 +394,52 @@ def test_a_frozen_round_asks_the_city_for_the_public_value(mailbox):  # type: ig
     send_immediate(TODAY, NOW)
     kinds = sorted(n.kind for n in _rows("inapp") if n.user_id == city.id)
     assert kinds.count("round_frozen") == 1 and kinds.count("round_drawn") == 1, kinds
+
+
+def test_an_inspector_moved_to_another_county_stops_hearing_of_the_old_one(mailbox):  # type: ignore[no-untyped-def]
+    """Recipients are whoever the policy says may act on the object: after a move, the
+    county's notices go to its inspectors of the day, not to the one who left."""
+    ent = make_enterprise("WY")  # no clerk: its rectification is the county inspectors' to answer
+    moved = make_user("insp-moved", Role.INSPECTOR, "WY")
+    make_finding(None, ent, TODAY, severity="critical", description="立行立改")  # due in 7 days
+    db.session.commit()
+    send_notifications(TODAY, NOW)
+    assert {(n.user_id, n.kind) for n in _rows("inapp")} == {
+        (moved.id, "opened"),
+        (moved.id, "due7"),
+    }
+
+    moved.county_id = db.session.scalars(select(County.id).where(County.code == "YW")).one()
+    successor = make_user("insp-new", Role.INSPECTOR, "WY")
+    db.session.commit()
+    send_notifications(TODAY + timedelta(days=6), NOW + timedelta(days=6))
+    due1 = {n.user_id for n in _rows("inapp") if n.kind == "due1"}
+    assert due1 == {successor.id}
+    assert not [n for n in _rows("inapp") if n.user_id == moved.id and n.kind == "due1"]
+
+
+def test_a_visit_in_the_old_county_is_not_announced_to_an_inspector_who_moved(mailbox):  # type: ignore[no-untyped-def]
+    """The visit names its visitor, but only one who may still record it hears of it."""
+    from audits.models import Visit
+
+    ent = make_enterprise("WY")
+    insp = make_user("insp-WY", Role.INSPECTOR, "WY")
+    stayed = make_user("insp-stays", Role.INSPECTOR, "WY")
+    tomorrow = TODAY + timedelta(days=1)
+    for key, visitor in (("moved", insp), ("stayed", stayed)):
+        db.session.add(
+            Visit(
+                quarter="2026Q4",
+                kind="enterprise",
+                task_key=key,
+                county_id=ent.county_id,
+                enterprise_id=ent.id,
+                visitor_id=visitor.id,
+                planned_on=tomorrow,
+            )
+        )
+    insp.county_id = db.session.scalars(select(County.id).where(County.code == "YW")).one()
+    db.session.commit()
+    send_notifications(TODAY, NOW)
+    told = {n.user_id for n in _rows("inapp") if n.kind == "visit_tomorrow"}
+    assert told == {stayed.id}

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select
 
 from core.models import Role
-from core.policy import ACTIONS, Scope, ScopeOf, may
+from core.policy import ACTIONS, Scope, ScopeOf, holders, may
 
 ROOT = Path(__file__).resolve().parent.parent
 WY, YW = 7, 8
@@ -118,3 +118,21 @@ def test_templates_ask_the_policy_instead_of_naming_roles() -> None:
         if pattern.search(line)
     ]
     assert not offenders, offenders
+
+
+def test_holders_are_the_active_users_who_may_act_on_the_object() -> None:
+    """Whom a notice about an object goes to: role table, scope and object rule."""
+    people = [
+        SimpleNamespace(**vars(user(Role.INSPECTOR, WY, uid=3)), active=True),
+        SimpleNamespace(**vars(user(Role.INSPECTOR, YW, uid=2)), active=True),
+        SimpleNamespace(**vars(user(Role.INSPECTOR, WY, uid=4)), active=False),
+        SimpleNamespace(**vars(user(Role.CITY, None, uid=1)), active=True),
+    ]
+
+    def ids(action: str, obj: object) -> list[int]:
+        return [u.id for u in holders(action, obj, people)]
+
+    assert ids("rectification.verify", Staff(WY)) == [3]
+    assert ids("audit.record", Staff(WY, inspector_id=None)) == [3]
+    assert ids("interview.record", Staff(WY, level="city")) == [1]
+    assert ids("interview.record", Staff(YW, level="county")) == [2]

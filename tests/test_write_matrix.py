@@ -10,20 +10,18 @@ every failing role and scope at once.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import g
-from sqlalchemy import select
 
 from app import create_app
 from core.auth import route_access
-from core.db import Base, db
+from core.db import db
 from core.models import NotificationChannel
 from tests import test_authorization_matrix as matrix
-from tests.factories import csrf_token, login
+from tests.factories import csrf_token, database_state, login
 from tests.test_authorization_matrix import ROLES, SCOPED, SHARED, _url
 
 world = matrix.world  # the same two counties, users, objects and tokens
@@ -126,16 +124,6 @@ def _post_rules() -> list[Any]:
 
 
 POST_ENDPOINTS = [r.endpoint for r in _post_rules()]
-
-
-def database_state() -> dict[str, str]:
-    """A checksum of every table's rows (read through a connection of its own)."""
-    state = {}
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            state[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-    return state
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
