@@ -12,8 +12,13 @@ from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.models import Supervision, Visit
+from audits.supervisions import (
+    SupervisionRefused,
+    open_supervision,
+    plan_supervision,
+    record_supervision,
+)
 from audits.views import form_date
-from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County, Enterprise
 from core import audit_log
@@ -26,7 +31,6 @@ from core.web import download, page_number, xlsx_response
 from core.xlsx import table_workbook
 from reports import fragments, queries, review, review_paper
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, city_dashboard, kpi_text
-from reports.services import SupervisionRefused, plan_supervision, record_supervision
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(kpi_text)

@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from audits.models import Finding, Rectification
+from audits.models import Finding, Rectification, Supervision
+from audits.supervisions import plan_supervision, record_supervision
 from bargaining.models import Contract, ContractVersion
 from bargaining.services import KIND_FILINGS, KIND_REGISTRY
 from bargaining.uploads import run_upload
@@ -23,12 +24,7 @@ from core.db import db
 from core.models import Role, User
 from reports import queries
 from reports.models import CountySnapshot, RegisterFigure
-from reports.services import (
-    Supervision,  # the model, wherever it lives
-    backfill_snapshots,
-    plan_supervision,
-    record_supervision,
-)
+from reports.services import backfill_snapshots
 from reports.targets import count_counties, expansion_items_by_enterprise
 from tests.factories import (
     contract_row,
