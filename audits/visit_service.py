@@ -20,7 +20,8 @@ from audits import rectification_rules as rules
 from audits.models import CalendarDay, CalendarYear, Rectification, Visit
 from audits.services import ActionRefused, add_evidence, open_finding
 from audits.visit_rules import VisitStatus
-from bargaining.models import County, Enterprise
+from bargaining.models import County
+from bargaining.queries import enterprise_names
 from core import audit_log
 from core.db import db, utcnow
 from core.hooks import hooks
@@ -243,15 +244,7 @@ def _unplaced_by_person(
         return {}
     names = {u.id: u.username for u in db.session.scalars(select(User))}
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
-    ent_ids = [tasks[u.key].enterprise_id for u in unplaced if tasks[u.key].enterprise_id]
-    enterprises = (
-        {
-            e.id: e.name
-            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(tasks[u.key].enterprise_id for u in unplaced)
     result: dict[str | None, list[str]] = defaultdict(list)
     for u in unplaced:
         task = tasks[u.key]
@@ -404,15 +397,7 @@ def record_visit(
 def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
     rows = list(rows)
-    ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
-    enterprises = (
-        {
-            e.id: e.name
-            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(v.enterprise_id for v in rows)
     items = []
     for v in rows:
         place = enterprises.get(v.enterprise_id, "") if v.enterprise_id else counties[v.county_id]

@@ -107,7 +107,7 @@ from bargaining.reference import (  # noqa: E402
 )
 from bargaining.uscc import ALPHABET, make_uscc  # noqa: E402
 from core.auth import hash_password  # noqa: E402
-from core.bulk import bulk_insert  # noqa: E402
+from core.bulk import bulk_insert, chunks  # noqa: E402
 from core.clock import LOCAL_TZ, local_today  # noqa: E402
 from core.db import db  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
@@ -204,8 +204,8 @@ class ItemCodes:
 
 
 def insert_rows(table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        bulk_insert(db.session, table, rows[start : start + CHUNK])
+    for part in chunks(rows, CHUNK):
+        bulk_insert(db.session, table, list(part))
 
 
 def build_city(n_ent: int, n_con: int, n_items: int, n_rounds: int, day: date) -> Built:

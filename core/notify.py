@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from core import audit_log
+from core.bulk import chunks
 from core.db import db
 from core.i18n import Msg, _, tr
 from core.models import Notification, NotificationChannel, NotificationPreference, Role, User
@@ -172,8 +173,8 @@ def enqueue(events: Iterable[Event], now: datetime) -> int:
                 )
     # bound parameters stay a reasonable size
     added = 0
-    for start in range(0, len(rows), 500):
-        added += _insert_ignoring_duplicates(rows[start : start + 500])
+    for part in chunks(rows, 500):
+        added += _insert_ignoring_duplicates(list(part))
     return added
 
 
