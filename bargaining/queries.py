@@ -292,13 +292,8 @@ def enterprise_names(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i})
     names: dict[int, str] = {}
     for part in chunks(wanted):
-        names.update(
-            db.session.execute(
-                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(part))
-            )
-            .tuples()
-            .all()
-        )
+        stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(part))
+        names.update((ent_id, name) for ent_id, name in db.session.execute(stmt))
     return names
 
 
