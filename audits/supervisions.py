@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from audits import supervision_rules, visits
 from audits.models import Supervision, Visit
-from audits.services import ActionRefused
+from audits.services import ActionRefused, write_held_record
 from audits.supervision_rules import SupervisionStatus
 from audits.visit_rules import KEPT, OPEN_STATES, VisitStatus
 from bargaining.models import County
@@ -111,14 +111,11 @@ def record_supervision(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise SupervisionRefused(_("跟进日期不能早于督导日期"))
-    held = supervision.status == SupervisionStatus.HELD
-    reason = audit_log.amendment_reason(fields)
-    if held and not reason:
-        raise SupervisionRefused(
-            _("此督导已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
-        )
-    before, after = audit_log.apply_changes(
+    changed = write_held_record(
         supervision,
+        "supervision",
+        user,
+        fields,
         {
             "status": supervision_rules.LIFECYCLE.next(supervision.status, supervision_rules.HOLD),
             "held_on": held_on,
@@ -127,20 +124,10 @@ def record_supervision(
             "measures": str(fields["measures"]).strip(),
             "follow_up_on": follow_up,
         },
+        _("此督导已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）"),
     )
-    if held and not after:
-        return
-    sync_visit_from_supervision(supervision)
-    db.session.flush()
-    audit_log.record(
-        user,
-        "amend_supervision" if held else "record_supervision",
-        "supervision",
-        supervision.id,
-        before=before,
-        after={**after, "amendment_reason": reason} if held else after,
-        summary=Msg("更正：%(reason)s", reason=reason) if held else "",
-    )
+    if changed:
+        sync_visit_from_supervision(supervision)
 
 
 def sync_supervision_from_visit(visit: Visit) -> None:
@@ -171,15 +158,13 @@ def sync_visit_from_supervision(supervision: Supervision) -> None:
             visit.status, visit.done_on = VisitStatus.DONE, supervision.held_on
             visit.people_met = visit.people_met or supervision.participants
             visit.notes = visit.notes or supervision.problems
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
         elif (
             supervision.status == SupervisionStatus.PLANNED
             and visit.planned_on != supervision.planned_on
         ):
             visit.planned_on = supervision.planned_on
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
 
 
 def attach_supervision_visit(supervision: Supervision, user: User) -> Visit | None:
@@ -209,7 +194,6 @@ def attach_supervision_visit(supervision: Supervision, user: User) -> Visit | No
         visit.supervision_id = supervision.id
         if visit.planned_on != supervision.planned_on or visit.status == VisitStatus.CANCELLED:
             visit.planned_on, visit.status = supervision.planned_on, VisitStatus.PLANNED
-            visit.sequence += 1
-            visit.updated_at = utcnow()
+            visit.revised()
     db.session.flush()
     return visit

@@ -203,8 +203,7 @@ def schedule_visits(
                 plan.visitor_id,
                 VisitStatus.PLANNED,
             )
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
             moved += 1
         if task.kind == "supervision" and visit.supervision_id is None:
             db.session.flush()
@@ -216,8 +215,7 @@ def schedule_visits(
     for key, visit in existing.items():
         if key not in task_keys and visit_rules.LIFECYCLE.can(visit.status, visit_rules.CANCEL):
             visit.status, visit.reason = VisitStatus.CANCELLED, Msg("问题已整改，无需走访")
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
             cancelled += 1
     db.session.flush()
     result = PlanResult(
@@ -369,8 +367,7 @@ def record_visit(
         before, after = audit_log.apply_changes(visit, {"status": VisitStatus.CONFIRMED})
     else:
         raise ActionRefused(_("未知的走访状态"))
-    visit.sequence += 1
-    visit.updated_at = utcnow()
+    visit.revised()
     supervisions.sync_supervision_from_visit(visit)
     for filename, data in files:
         add_evidence("visit", visit.id, filename, data, user)
