@@ -57,7 +57,7 @@ def seed_calendar(source: HolidaySource | None = None) -> int:
     if source is None:
         source = current_app.config.get("HOLIDAY_SOURCE")
     if source is None:
-        import chinese_calendar as source  # noqa: PLC0415 (only needed when seeding)
+        import chinese_calendar as source  # only needed when seeding
 
     known = set(db.session.scalars(select(CalendarYear.year)))
     years = {d.year for d in source.holidays} | {d.year for d in source.workdays}

@@ -36,7 +36,7 @@ def find_contract(user: User, number: str) -> Contract:
     if user.role == Role.ENTERPRISE:
         stmt = stmt.where(Contract.enterprise_id == user.enterprise_id)
     else:
-        from core.auth import county_ids_in_scope  # noqa: PLC0415 (the web stack, on demand)
+        from core.auth import county_ids_in_scope  # the web stack, on demand
 
         ids = county_ids_in_scope(user)
         if ids is not None:
