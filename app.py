@@ -12,6 +12,7 @@ from core.config import load_config
 # Steps for init-db and demo, jobs for the job process, the visit plan's lagging counties:
 # imported when a command first asks for them (core.parts), at once for the web app.
 DEFERRED = (
+    "bargaining.reference:init_app_hooks",  # first: counties and items, the later steps need them
     "bargaining.texts:init_app_hooks",
     "bargaining.jobs:register_jobs",
     "audits.jobs:register_jobs",

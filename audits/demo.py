@@ -153,8 +153,8 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
 def _clerk_rectifications(today: date, inspectors: dict[int, User]) -> int:
     """Every demo clerk (ent-<CODE>-1, -2) has something to answer, so the clerk's side of the
     loop can be seen: the first a rectification due within the week, the second one overdue."""
-    from audits.services import open_finding  # noqa: PLC0415
-    from bargaining.models import Contract  # noqa: PLC0415
+    from audits.services import open_finding
+    from bargaining.models import Contract
 
     added = 0
     clerks = db.session.scalars(
@@ -199,7 +199,7 @@ def _clerk_rectifications(today: date, inspectors: dict[int, User]) -> int:
 def _date_interviews_when_due(today: date) -> None:
     """The demo escalates once, today; date each 约谈 on the day the daily job would have
     opened it: the day after the deadline (county), 30 days later (city)."""
-    from audits.models import InterviewLink  # noqa: PLC0415
+    from audits.models import InterviewLink
 
     first_deadline = dict(
         db.session.execute(
@@ -238,8 +238,8 @@ def _advance(
 def _demo_visits(rng: random.Random, today: date, inspectors: dict[int, User]) -> dict[str, int]:
     """This quarter's plan, made on its first day; visits before today mostly done."""
 
-    from audits.visit_service import record_visit, schedule_visits  # noqa: PLC0415
-    from audits.visits import Quarter  # noqa: PLC0415
+    from audits.visit_service import record_visit, schedule_visits
+    from audits.visits import Quarter
 
     quarter = Quarter.of(today)
     lagging = hooks().lagging_county_ids(today)

@@ -298,6 +298,11 @@ class Visit(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    def revised(self, now: datetime | None = None) -> None:
+        """Say the visit changed: calendars that hold it take the new SEQUENCE (RFC 5545)."""
+        self.sequence += 1
+        self.updated_at = now or utcnow()
+
 
 class CalendarDay(Base):
     """An exception to Monday–Friday: a statutory holiday on a weekday, or an adjusted working

@@ -348,7 +348,7 @@ def _job(func):  # type: ignore[no-untyped-def]
 @click.option("--date", "date_text", help="The day (YYYY-MM-DD) as seen by the job; default today.")
 def send_notifications_command(date_text: str | None) -> None:
     """Send the day's notifications once (what the scheduler does at 08:00)."""
-    from core.cli import fail  # noqa: PLC0415
+    from core.cli import fail
 
     try:
         today = date.fromisoformat(date_text) if date_text else local_today()

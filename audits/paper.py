@@ -12,6 +12,7 @@ from audits import checklist
 from audits import rectification_rules as rules
 from audits.models import Finding, Interview, InterviewLink, Rectification
 from bargaining.models import County, Enterprise
+from bargaining.queries import enterprise_names
 from core.db import db
 from core.i18n import _, tr
 from core.paper import Notice, Section, chinese_date, notice_docx
@@ -96,14 +97,7 @@ def interview_notice(interview: Interview, today: date) -> bytes:
             .order_by(Rectification.deadline)
         )
     )
-    names = {
-        e.id: e.name
-        for e in db.session.scalars(
-            select(Enterprise).where(
-                Enterprise.id.in_({r.enterprise_id for r in rects if r.enterprise_id})
-            )
-        )
-    }
+    names = enterprise_names(r.enterprise_id for r in rects)
     city = interview.level == "city"
     with force_locale("zh_CN"):
         addressee = (

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from audits import sampling
@@ -26,7 +26,7 @@ from audits.models import Audit, CalendarDay, SamplePick, SampleRound
 from audits.visits import working_days
 from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
-from core.bulk import driver_value, insert_tuples
+from core.bulk import driver_value, insert_tuples, next_ids, select_in
 from core.clock import to_local
 from core.db import db
 from core.errors import UserError
@@ -377,7 +377,7 @@ def draw_frozen(
     drawn = sampling.draw_indices(seed, counties, public_ids, rate)
     pop = _picked_members(round_, [(counties[i], public_ids[i]) for i, _t, _r in drawn])
     picks = [(j, ticket, rank) for j, (_i, ticket, rank) in enumerate(drawn)]
-    pick_ids = _new_ids(SamplePick.__table__, len(picks))
+    pick_ids = next_ids(db.session, SamplePick.__table__, len(picks))  # the round holds the lock
     _insert_picks(round_, pop, picks, pick_ids)
     round_.pick_count = len(picks)
     _open_audits(round_, pop, list(range(len(picks))), pick_ids)
@@ -423,13 +423,8 @@ def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> 
         Contract.enterprise_id,
         ContractVersion.filed_on,
     )
-    chunk = 10_000
-    for start in range(0, len(ids), chunk):
-        stmt = (
-            select(*columns)
-            .join(Contract, Contract.id == ContractVersion.contract_id)
-            .where(ContractVersion.public_id.in_(ids[start : start + chunk]))
-        )
+    query = select(*columns).join(Contract, Contract.id == ContractVersion.contract_id)
+    for stmt in select_in(query, ContractVersion.public_id, ids, size=10_000):
         found.update((row[0], row) for row in connection.execute(stmt))
     code_of: dict[int, str] = dict(connection.execute(select(County.id, County.code)).all())
     filed_in_month = round_.population_rule == "filed_in_month"
@@ -449,24 +444,6 @@ def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> 
         pop.enterprise_ids.append(enterprise_id)
         pop.late.append(filed_in_month and not (month.first <= filed_on <= month.last))
     return pop
-
-
-def _new_ids(table: Table, count: int) -> list[int]:
-    """``count`` ids for new rows of ``table``, ascending, taken before inserting them.
-
-    PostgreSQL: from the table's sequence. SQLite: after the largest id, which is safe since
-    the transaction already holds the database's write lock (the round was flushed)."""
-    if count == 0:
-        return []
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.scalars(
-            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
-                func.generate_series(1, count)
-            )
-        ).all()
-        return sorted(ids)
-    start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
-    return list(range(start, start + count))
 
 
 PICK_COLUMNS = ("id", "round_id", "county_id", "version_id", "public_id", "ticket", "rank", "late")

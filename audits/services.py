@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -408,14 +408,11 @@ def record_interview(
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
         raise ActionRefused(_("跟进日期不能早于约谈日期"))
-    held = interview.status == interview_rules.InterviewStatus.HELD
-    reason = audit_log.amendment_reason(fields)
-    if held and not reason:
-        raise ActionRefused(
-            _("此约谈已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
-        )
-    before, after = audit_log.apply_changes(
+    write_held_record(
         interview,
+        "interview",
+        user,
+        fields,
         {
             "status": interview_rules.LIFECYCLE.next(interview.status, interview_rules.HOLD),
             "held_on": held_on,
@@ -424,19 +421,45 @@ def record_interview(
             "commitments": str(fields.get("commitments", "")).strip(),
             "follow_up_on": follow_up,
         },
+        _("此约谈已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）"),
     )
+
+
+class HeldRecord(Protocol):
+    id: int
+    status: str
+
+
+def write_held_record(
+    row: HeldRecord,
+    kind: str,
+    user: User,
+    fields: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    reason_required: str,
+) -> bool:
+    """Write the record of a meeting held (an interview, a supervision): the first time as
+    ``record_<kind>``; once held, only as a correction with a reason (``amend_<kind>``; the
+    old values stay in the audit log), refused with ``reason_required`` without one.
+    False when a correction changed nothing (nothing is logged)."""
+    held = row.status == "held"
+    reason = audit_log.amendment_reason(fields)
+    if held and not reason:
+        raise ActionRefused(reason_required)
+    before, after = audit_log.apply_changes(row, changes)
     if held and not after:
-        return
+        return False
     db.session.flush()
     audit_log.record(
         user,
-        "amend_interview" if held else "record_interview",
-        "interview",
-        interview.id,
+        f"amend_{kind}" if held else f"record_{kind}",
+        kind,
+        row.id,
         before=before,
         after={**after, "amendment_reason": reason} if held else after,
         summary=Msg("更正：%(reason)s", reason=reason) if held else "",
     )
+    return True
 
 
 # ---------------------------------------------------------------------------- helpers for pages

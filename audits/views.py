@@ -27,7 +27,7 @@ from audits.visit_service import KIND_LABELS, upcoming_and_missed
 from bargaining.cells import parse_date
 from bargaining.legal_checks import FLAG_TITLES
 from bargaining.models import ContractVersion, County, Enterprise
-from bargaining.queries import counties_for, version_flags
+from bargaining.queries import counties_for, enterprise_names, version_flags
 from bargaining.text_views import text_context
 from bargaining.texts import version_text
 from core import audit_log
@@ -559,17 +559,7 @@ def home_section(user: Any) -> tuple[str, dict[str, Any]] | None:
     )
     visits = [*upcoming, *missed]
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
-    ent_ids = {v.enterprise_id for v in visits if v.enterprise_id}
-    enterprises = (
-        {
-            ent_id: name
-            for ent_id, name in db.session.execute(
-                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ent_ids))
-            )
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(v.enterprise_id for v in visits)
     return "audits/home_section.html", {
         "r": queries.reminders(user, today),
         "today": today,

@@ -15,12 +15,13 @@ from typing import Any, NamedTuple, Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from audits import checklist, ics, visit_rules, visits
+from audits import checklist, ics, supervisions, visit_rules, visits
 from audits import rectification_rules as rules
-from audits.models import CalendarDay, CalendarYear, Rectification, Supervision, Visit
+from audits.models import CalendarDay, CalendarYear, Rectification, Visit
 from audits.services import ActionRefused, add_evidence, open_finding
 from audits.visit_rules import VisitStatus
-from bargaining.models import County, Enterprise
+from bargaining.models import County
+from bargaining.queries import enterprise_names
 from core import audit_log
 from core.db import db, utcnow
 from core.hooks import hooks
@@ -56,7 +57,7 @@ def seed_calendar(source: HolidaySource | None = None) -> int:
     if source is None:
         source = current_app.config.get("HOLIDAY_SOURCE")
     if source is None:
-        import chinese_calendar as source  # noqa: PLC0415 (only needed when seeding)
+        import chinese_calendar as source  # only needed when seeding
 
     known = set(db.session.scalars(select(CalendarYear.year)))
     years = {d.year for d in source.holidays} | {d.year for d in source.workdays}
@@ -202,31 +203,19 @@ def schedule_visits(
                 plan.visitor_id,
                 VisitStatus.PLANNED,
             )
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
             moved += 1
         if task.kind == "supervision" and visit.supervision_id is None:
             db.session.flush()
-            supervision = open_supervision(task.county_id)
-            if supervision is None:
-                supervision = Supervision(
-                    county_id=task.county_id,
-                    planned_on=plan.day,
-                    reason=Msg("季度走访计划：推进滞后县(市、区)现场督导"),
-                    created_by_id=user.id if user else None,
-                )
-                db.session.add(supervision)
-                db.session.flush()
-            visit.supervision_id = supervision.id
+            visit.supervision_id = supervisions.supervision_for_visit(visit, user).id
         if task.kind == "supervision":
-            sync_supervision_from_visit(visit)
+            supervisions.sync_supervision_from_visit(visit)
     cancelled = 0
     task_keys = {t.key for t in tasks}
     for key, visit in existing.items():
         if key not in task_keys and visit_rules.LIFECYCLE.can(visit.status, visit_rules.CANCEL):
             visit.status, visit.reason = VisitStatus.CANCELLED, Msg("问题已整改，无需走访")
-            visit.sequence += 1
-            visit.updated_at = now
+            visit.revised(now)
             cancelled += 1
     db.session.flush()
     result = PlanResult(
@@ -253,15 +242,7 @@ def _unplaced_by_person(
         return {}
     names = {u.id: u.username for u in db.session.scalars(select(User))}
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
-    ent_ids = [tasks[u.key].enterprise_id for u in unplaced if tasks[u.key].enterprise_id]
-    enterprises = (
-        {
-            e.id: e.name
-            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(tasks[u.key].enterprise_id for u in unplaced)
     result: dict[str | None, list[str]] = defaultdict(list)
     for u in unplaced:
         task = tasks[u.key]
@@ -386,9 +367,8 @@ def record_visit(
         before, after = audit_log.apply_changes(visit, {"status": VisitStatus.CONFIRMED})
     else:
         raise ActionRefused(_("未知的走访状态"))
-    visit.sequence += 1
-    visit.updated_at = utcnow()
-    sync_supervision_from_visit(visit)
+    visit.revised()
+    supervisions.sync_supervision_from_visit(visit)
     for filename, data in files:
         add_evidence("visit", visit.id, filename, data, user)
     db.session.flush()
@@ -408,98 +388,13 @@ def record_visit(
     return new_findings
 
 
-# ---------------------------------------------------------------------------- supervision = its visit
-
-
-def open_supervision(county_id: int) -> Supervision | None:
-    """The county's on-site supervision still to be held (待督导), if any."""
-    return db.session.scalars(
-        select(Supervision)
-        .where(Supervision.county_id == county_id, Supervision.status == "planned")
-        .order_by(Supervision.planned_on, Supervision.id)
-    ).first()
-
-
-def sync_supervision_from_visit(visit: Visit) -> None:
-    """A supervision and its visit are one event: the visit's date is the supervision's, and
-    a visit marked done holds the supervision (a supervision already held stays as recorded)."""
-    if visit.supervision_id is None:
-        return
-    supervision = db.session.get(Supervision, visit.supervision_id)
-    if supervision is None or supervision.status == "held":
-        return
-    if visit.status in ("planned", "confirmed", "rescheduled"):
-        supervision.planned_on = visit.planned_on
-    elif visit.status == "done" and visit.done_on is not None:
-        supervision.status, supervision.held_on = "held", visit.done_on
-        supervision.participants = supervision.participants or visit.people_met
-        supervision.problems = supervision.problems or visit.notes
-
-
-def sync_visit_from_supervision(supervision: Supervision, today: date) -> None:
-    """Recording a supervision held marks its visit done the same day (one status, one date)."""
-    now = utcnow()
-    for visit in db.session.scalars(select(Visit).where(Visit.supervision_id == supervision.id)):
-        if supervision.status == "held" and visit.status != "done":
-            visit.status, visit.done_on = "done", supervision.held_on
-            visit.people_met = visit.people_met or supervision.participants
-            visit.notes = visit.notes or supervision.problems
-            visit.sequence += 1
-            visit.updated_at = now
-        elif supervision.status == "planned" and visit.planned_on != supervision.planned_on:
-            visit.planned_on = supervision.planned_on
-            visit.sequence += 1
-            visit.updated_at = now
-
-
-def attach_supervision_visit(supervision: Supervision, user: User) -> Visit | None:
-    """Put a supervision planned by hand on its quarter's plan (and so in the .ics): the
-    quarter's supervision visit of that county is linked and moved to its date, or made."""
-    quarter = visits.Quarter.of(supervision.planned_on)
-    county = db.session.get(County, supervision.county_id)
-    key = f"supervision-{county.code}"  # type: ignore[union-attr]
-    visit = db.session.scalars(
-        select(Visit).where(Visit.quarter == str(quarter), Visit.task_key == key)
-    ).first()
-    if visit is None:
-        visit = Visit(
-            quarter=str(quarter),
-            kind="supervision",
-            task_key=key,
-            county_id=supervision.county_id,
-            visitor_id=user.id,
-            planned_on=supervision.planned_on,
-            status="planned",
-            supervision_id=supervision.id,
-        )
-        db.session.add(visit)
-    elif visit.status in KEPT and visit.supervision_id not in (None, supervision.id):
-        return None  # that quarter's supervision already happened: this one stands alone
-    else:
-        visit.supervision_id = supervision.id
-        if visit.planned_on != supervision.planned_on or visit.status == "cancelled":
-            visit.planned_on, visit.status = supervision.planned_on, "planned"
-            visit.sequence += 1
-            visit.updated_at = utcnow()
-    db.session.flush()
-    return visit
-
-
 # ---------------------------------------------------------------------------- calendars, coverage
 
 
 def calendar_bytes(name: str, rows: Iterable[Visit], now: datetime) -> bytes:
     counties = {c.id: c.name for c in db.session.scalars(select(County))}
     rows = list(rows)
-    ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
-    enterprises = (
-        {
-            e.id: e.name
-            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(v.enterprise_id for v in rows)
     items = []
     for v in rows:
         place = enterprises.get(v.enterprise_id, "") if v.enterprise_id else counties[v.county_id]

@@ -33,6 +33,7 @@ from audits.visit_service import (
     unplaced_lines,
 )
 from bargaining.models import County, Enterprise
+from bargaining.queries import enterprise_names
 from core import audit_log
 from core.clock import local_today
 from core.db import db, utcnow
@@ -63,15 +64,7 @@ def plan():  # type: ignore[no-untyped-def]
     stmt = scope.where(stmt, Visit.county_id)
     rows = list(db.session.scalars(stmt))
     counties = {c.id: c for c in db.session.scalars(select(County).order_by(County.sort_order))}
-    ent_ids = {v.enterprise_id for v in rows if v.enterprise_id}
-    enterprises = (
-        {
-            e.id: e.name
-            for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))
-        }
-        if ent_ids
-        else {}
-    )
+    enterprises = enterprise_names(v.enterprise_id for v in rows)
     users = {
         u.id: u.username
         for u in db.session.scalars(

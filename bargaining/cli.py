@@ -1,4 +1,5 @@
-"""flask init-db | demo | create-user | template | import-enterprises | import-filings."""
+"""flask demo | template | import-enterprises | import-filings (init-db, create-user and
+create-token are core's: core/cli.py; the reference data is an init step, bargaining.reference)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from core.clock import local_today
 from core.db import db
 from core.hooks import hooks
 from core.i18n import _, tr
-from core.models import Role, User
 
 if TYPE_CHECKING:
     from bargaining.excel_import import RowError
@@ -25,42 +25,13 @@ if TYPE_CHECKING:
 
 
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(init_db)
     app.cli.add_command(demo)
-    app.cli.add_command(create_user)
-    app.cli.add_command(create_token)
+    # core's `flask create-user` places inspectors and clerks through this hook; registered
+    # here, not deferred, so that the command loads no higher layer
+    hooks(app, load_deferred=False).user_assignment = _assign_user
     app.cli.add_command(template)
     app.cli.add_command(import_enterprises)
     app.cli.add_command(import_filings)
-
-
-def init_database() -> dict[str, int]:
-    from bargaining.reference import seed_reference_data
-    from core.migrate import upgrade
-    from core.settings import seed_settings
-
-    assert db.engine is not None
-    upgrade(db.engine)
-    added = seed_reference_data()
-    added["settings"] = seed_settings()
-    for step in hooks().init_steps:  # e.g. the working-day calendar
-        step()
-    db.session.commit()
-    return added
-
-
-@click.command("init-db")
-def init_db() -> None:
-    """Create or upgrade the schema and load the reference data (no demo data)."""
-    added = init_database()
-    click.echo(
-        _(
-            "数据库已就绪：新增县(市、区) %(counties)s 个、协商事项 %(items)s 项、设置 %(settings)s 项",
-            counties=added["counties"],
-            items=added["items"],
-            settings=added["settings"],
-        )
-    )
 
 
 @click.command("demo")
@@ -74,6 +45,7 @@ def demo(if_empty: bool, seed: int) -> None:
     """Build the Jinhua demo city (about 4,450 enterprises) and print the demo logins."""
     from bargaining.demo import DEMO_PASSWORD, build_demo_city, demo_logins
     from bargaining.models import Enterprise
+    from core.cli import init_database
 
     init_database()
     has_data = db.session.scalars(select(Enterprise.id).limit(1)).first() is not None
@@ -96,84 +68,10 @@ def demo(if_empty: bool, seed: int) -> None:
         click.echo(f"  {username:<28} {label}")
 
 
-@click.command("create-user")
-@click.argument("name")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--county", "county_code", help="County code (inspectors).")
-@click.option("--enterprise", "uscc", help="Enterprise USCC (enterprise clerks).")
-@click.option("--password", required=True)
-@click.option("--display-name", default="")
-@click.option("--email", default="", help="E-mail address for notifications.")
-def create_user(
-    name: str,
-    role: str,
-    county_code: str | None,
-    uscc: str | None,
-    password: str,
-    display_name: str,
-    email: str,
-) -> None:
-    """Create a user: enterprise|inspector|city|admin."""
-    from bargaining.models import County, Enterprise
-    from core.auth import hash_password
+def _assign_user(role: str, county_code: str, uscc: str) -> tuple[int | None, int | None]:
+    from bargaining.admin import resolve_assignment
 
-    if db.session.scalars(select(User).where(User.username == name)).first():
-        fail(_("用户名「%(name)s」已存在", name=name))
-    if len(password) < 8:
-        fail(_("密码至少 8 位"))
-    county_id = enterprise_id = None
-    if role == Role.INSPECTOR:
-        if not county_code:
-            fail(_("县级指导员须指定 --county（如 WY）"))
-        county = db.session.scalars(
-            select(County).where(County.code == county_code.upper())
-        ).first()
-        if county is None:
-            fail(_("未知的县(市、区)代码「%(code)s」", code=county_code))
-        county_id = county.id
-    elif role == Role.ENTERPRISE:
-        if not uscc:
-            fail(_("企业经办人须指定 --enterprise（统一社会信用代码）"))
-        ent = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc.upper())).first()
-        if ent is None:
-            fail(_("企业名录中没有统一社会信用代码「%(uscc)s」", uscc=uscc))
-        enterprise_id, county_id = ent.id, ent.county_id
-    elif county_code or uscc:
-        fail(_("市总工会和管理员账号不指定县或企业"))
-    from core.accounts import AccountRefused, check_email
-
-    try:
-        email = check_email(email)
-    except AccountRefused as exc:
-        fail(exc.message)
-    user = User(
-        username=name,
-        display_name=display_name or name,
-        password_hash=hash_password(password),
-        role=role,
-        county_id=county_id,
-        enterprise_id=enterprise_id,
-        email=email,
-    )
-    db.session.add(user)
-    db.session.flush()
-    from core import audit_log
-
-    audit_log.record(
-        None,
-        "create",
-        "user",
-        user.id,
-        after={
-            "username": name,
-            "role": role,
-            "county_id": county_id,
-            "enterprise_id": enterprise_id,
-            "email": email,
-        },
-    )
-    db.session.commit()
-    click.echo(_("已创建用户 %(name)s（%(role)s）", name=name, role=Role(role).label))
+    return resolve_assignment(role, county_code, uscc)
 
 
 def template_bytes(registry: bool, prefill: tuple[str, str, str] | None = None) -> bytes:
@@ -255,24 +153,3 @@ def import_enterprises(file: str, username: str) -> None:
     from bargaining.services import KIND_REGISTRY
 
     _import(KIND_REGISTRY, file, username)
-
-
-@click.command("create-token")
-@click.argument("username")
-@click.option("--name", default="", help="What the token is for (shown in the audit log).")
-@click.option(
-    "--days",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Days the token is valid (default: setting api_token_days; 0: no expiry).",
-)
-def create_token(username: str, name: str, days: int | None) -> None:
-    """Create an API token for USER (printed once; only its SHA-256 is stored)."""
-    from core import audit_log
-    from core.auth import new_api_token
-
-    user = acting_user(username)
-    token = new_api_token(user, name, days)
-    audit_log.record(None, "create_token", "user", user.id, after={"name": name, "days": days})
-    db.session.commit()
-    click.echo(token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -291,6 +291,16 @@ def own_contracts(enterprise_id: int) -> list[tuple[Contract, ContractVersion]]:
         .order_by(ContractVersion.filed_on.desc())
     )
     return [(c, v) for c, v in db.session.execute(stmt)]
+
+
+def enterprise_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """Enterprise id -> name for ``ids`` (None and repeats ignored), in chunked queries."""
+    wanted = sorted({i for i in ids if i})
+    names: dict[int, str] = {}
+    for part in chunks(wanted):
+        stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(part))
+        names.update((ent_id, name) for ent_id, name in db.session.execute(stmt))
+    return names
 
 
 def versions_of(contract_id: int) -> list[ContractVersion]:

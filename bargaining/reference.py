@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import select
 
 from bargaining.models import BargainingItem, County
 from core.db import db
+from core.hooks import hooks
 from core.i18n import N_
 
 #: code, name, pilot, min-wage tier, administrative division code, demo enterprise count
@@ -86,3 +88,8 @@ def seed_reference_data() -> dict[str, int]:
                 added["items"] += 1
     db.session.flush()
     return added
+
+
+def init_app_hooks(app: Flask) -> None:
+    """``flask init-db`` seeds the counties and the catalogue first (the other steps need them)."""
+    hooks(app).init_steps.append(seed_reference_data)

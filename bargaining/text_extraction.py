@@ -176,7 +176,7 @@ def _read_pdf(data: bytes, ocr_reason: str | None) -> Extracted:
     for index, page in enumerate(reader.pages):
         try:
             text = tidy(page.extract_text() or "")
-        except Exception:  # noqa: BLE001 - pypdf raises many types on a broken page
+        except Exception:  # pypdf raises many types on a broken page
             text = ""
         if len(text) < MIN_TEXT_CHARS:
             if ocr_reason is None:
@@ -226,7 +226,7 @@ def _render_pdf_page(data: bytes, number: int) -> bytes | None:
 def _pdf_page_image(page: Any) -> bytes | None:
     try:
         images = list(page.images)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if not images:
         return None
@@ -257,7 +257,7 @@ def _read_docx(data: bytes) -> Extracted:
 
     try:
         doc = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - lxml/zip/KeyError on a broken package
+    except Exception as exc:  # lxml/zip/KeyError on a broken package
         raise TextRejected("corrupt") from exc
     lines: list[str] = []
     for block in doc.element.body.iterchildren():
@@ -332,7 +332,7 @@ def extract_in_child(data: bytes, limits: ChildLimits | None = None) -> ChildRes
         stderr=subprocess.PIPE,
         cwd=root,
         env=env,
-        preexec_fn=_set_limits(limits),  # noqa: PLW1509 - the limits must be set in the child
+        preexec_fn=_set_limits(limits),  # the limits must be set in the child
     )
     try:
         out, err = proc.communicate(data, timeout=limits.wall_seconds)

@@ -107,7 +107,7 @@ from bargaining.reference import (  # noqa: E402
 )
 from bargaining.uscc import ALPHABET, make_uscc  # noqa: E402
 from core.auth import hash_password  # noqa: E402
-from core.bulk import bulk_insert  # noqa: E402
+from core.bulk import bulk_insert, chunks  # noqa: E402
 from core.clock import LOCAL_TZ, local_today  # noqa: E402
 from core.db import db  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
@@ -204,8 +204,8 @@ class ItemCodes:
 
 
 def insert_rows(table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        bulk_insert(db.session, table, rows[start : start + CHUNK])
+    for part in chunks(rows, CHUNK):
+        bulk_insert(db.session, table, list(part))
 
 
 def build_city(n_ent: int, n_con: int, n_items: int, n_rounds: int, day: date) -> Built:
@@ -464,11 +464,13 @@ def in_process(app: Any, url: str, day: date, repeats: int) -> InProcess:
     start = time.perf_counter()
     expected = [r.as_json() for r in queries.county_targets(day)]
     result.cold_targets_s = time.perf_counter() - start
-    register = queries.load_register()
+    contracts = db.session.scalar(
+        select(func.count(Contract.id)).where(Contract.current_version_id.is_not(None))
+    )
     result.stats = {
         "eligible": sum(r["eligible"] for r in expected),
         "counted": sum(r["counted"] for r in expected),
-        "register contracts": len(register.contracts),
+        "register contracts": contracts,
     }
 
     def dashboard_parts() -> dict[str, Callable[[], Any]]:

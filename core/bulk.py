@@ -10,9 +10,9 @@ Core insert stores.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 
+T = TypeVar("T")
 Converters = list[tuple[int, Callable[[Any], Any]]]
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
@@ -112,10 +113,19 @@ def insert_returning_ids(
 
 
 def next_ids(session: Session, table: Table, n: int) -> list[int]:
-    """``n`` new ids for ``table`` drawn from its sequence (PostgreSQL), ascending."""
+    """``n`` ids for new rows of ``table``, ascending, taken before inserting them.
+
+    PostgreSQL: drawn from the table's sequence. SQLite: after the largest id, which is safe
+    only once the transaction holds the database's write lock (it has written something)."""
     if n == 0:
         return []
-    return _next_ids(session.connection(), table, _integer_key(table), n)
+    connection = session.connection()
+    key = _integer_key(table)
+    if connection.dialect.name == "postgresql":
+        return _next_ids(connection, table, key, n)
+    last = connection.execute(text(f'SELECT max("{key.name}") FROM "{table.name}"')).scalar()
+    start = (last or 0) + 1
+    return list(range(start, start + n))
 
 
 def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
@@ -278,17 +288,19 @@ def _json(value: Any) -> Any:
 CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size`` (bound parameters, batches)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
 def select_in(
-    query: Select[Any], column: ColumnElement[str], values: Sequence[str]
+    query: Select[Any], column: ColumnElement[str], values: Sequence[str], size: int = CHUNK
 ) -> list[Select[Any]]:
     """``query`` for the rows whose ``column`` is one of ``values``: on PostgreSQL one query
-    with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks."""
+    with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks of
+    ``size``."""
     if db.session.connection().dialect.name == "postgresql":
         wanted = bindparam("wanted", list(values), type_=ARRAY(String))
         return [query.where(column == any_(wanted))]
-    return [query.where(column.in_(part)) for part in chunks(values)]
+    return [query.where(column.in_(part)) for part in chunks(values, size)]

@@ -1,6 +1,8 @@
-"""CLI plumbing shared by the domain commands: exit codes and acting users.
+"""CLI plumbing shared by the domain commands (exit codes, acting users) and the commands
+that belong to no domain: init-db, create-user, create-token, backup, restore, end-sessions.
 
-Exit status 0 on success, 1 on a user error with the reason on stderr (SPEC §9).
+Exit status 0 on success, 1 on a user error with the reason on stderr (SPEC §9). Each command
+imports what it uses: only ``init-db`` loads Alembic and the higher layers' init steps.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from flask.cli import FlaskGroup
 from sqlalchemy import select
 
 from core.db import db
+from core.hooks import hooks
 from core.i18n import _
-from core.models import User
+from core.models import Role, User
 
 
 class UserError(click.ClickException):
@@ -67,11 +70,14 @@ def serving_a_command() -> bool:
 
 
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(create_token_command)
     app.cli.add_command(end_sessions_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    from core.log_cli import verify_log_command  # noqa: PLC0415 - it imports this module
+    from core.log_cli import verify_log_command  # here: core.log_cli imports this module
 
     app.cli.add_command(verify_log_command)
 
@@ -162,3 +168,103 @@ def end_sessions_command(username: str, keep_tokens: bool) -> None:
     click.echo(
         _("已结束「%(username)s」的所有会话，撤销 API 令牌 %(n)s 个", username=username, n=revoked)
     )
+
+
+def init_database() -> dict[str, int]:
+    """Upgrade the schema to head, seed the settings, then run every init step the parts
+    registered (reference data first, the working-day calendar, …); commits. A step may return
+    counts (``{"counties": 10}``); the counts of all steps are returned, with ``settings``."""
+    from core.migrate import upgrade
+    from core.settings import seed_settings
+
+    assert db.engine is not None
+    upgrade(db.engine)
+    added = {"settings": seed_settings()}
+    for step in hooks().init_steps:
+        counted = step()
+        if isinstance(counted, dict):
+            added.update(counted)
+    db.session.commit()
+    return added
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the schema and load the reference data (no demo data)."""
+    added = init_database()
+    click.echo(
+        _(
+            "数据库已就绪：新增县(市、区) %(counties)s 个、协商事项 %(items)s 项、设置 %(settings)s 项",
+            counties=added.get("counties", 0),
+            items=added.get("items", 0),
+            settings=added["settings"],
+        )
+    )
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--county", "county_code", help="County code (inspectors).")
+@click.option("--enterprise", "uscc", help="Enterprise USCC (enterprise clerks).")
+@click.option("--password", required=True)
+@click.option("--display-name", default="")
+@click.option("--email", default="", help="E-mail address for notifications.")
+def create_user_command(
+    name: str,
+    role: str,
+    county_code: str | None,
+    uscc: str | None,
+    password: str,
+    display_name: str,
+    email: str,
+) -> None:
+    """Create a user: enterprise|inspector|city|admin."""
+    from core.accounts import AccountRefused, create_user  # the login stack, for this command
+
+    if role == Role.INSPECTOR and not county_code:
+        fail(_("县级指导员须指定 --county（如 WY）"))
+    if role == Role.ENTERPRISE and not uscc:
+        fail(_("企业经办人须指定 --enterprise（统一社会信用代码）"))
+    if role in (Role.CITY, Role.ADMIN) and (county_code or uscc):
+        fail(_("市总工会和管理员账号不指定县或企业"))
+    try:
+        # registered by bargaining when the app is made: no deferred part is loaded for it
+        county_id, enterprise_id = hooks(load_deferred=False).assign_user(
+            role, county_code or "", uscc or ""
+        )
+        create_user(
+            None,
+            name,
+            role,
+            password,
+            county_id=county_id,
+            enterprise_id=enterprise_id,
+            email=email,
+            display_name=display_name,
+        )
+    except AccountRefused as exc:
+        fail(exc.message)
+    db.session.commit()
+    click.echo(_("已创建用户 %(name)s（%(role)s）", name=name, role=Role(role).label))
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for (shown in the audit log).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days the token is valid (default: setting api_token_days; 0: no expiry).",
+)
+def create_token_command(username: str, name: str, days: int | None) -> None:
+    """Create an API token for USER (printed once; only its SHA-256 is stored)."""
+    from core import audit_log
+    from core.auth import new_api_token
+
+    user = acting_user(username)
+    token = new_api_token(user, name, days)
+    audit_log.record(None, "create_token", "user", user.id, after={"name": name, "days": days})
+    db.session.commit()
+    click.echo(token)

@@ -48,7 +48,7 @@ class UserError(ValueError):
 class BoundedInt(IntegerConverter):
     """``<int:…>`` that never matches numbers beyond a database integer (a 404, not a 500)."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -25,6 +25,8 @@ HomeSection = Callable[[Any], "tuple[str, dict[str, Any]] | None"]
 Job = Callable[[], Any]
 #: (id, APScheduler trigger kwargs, function)
 ScheduledJob = tuple[str, dict[str, Any], Job]
+#: (role, county code, USCC) -> (county_id, enterprise_id); refuses with AccountRefused
+AssignUser = Callable[[str, str, str], "tuple[int | None, int | None]"]
 
 
 class MissingHook(RuntimeError):
@@ -34,11 +36,14 @@ class MissingHook(RuntimeError):
 @dataclass
 class Hooks:
     home_sections: list[HomeSection] = field(default_factory=list)
+    #: ``flask init-db`` runs them in order; a step may return counts it reports (a dict)
     init_steps: list[Callable[[], Any]] = field(default_factory=list)
     demo_steps: list[Callable[[str, date], Any]] = field(default_factory=list)
     scheduled_jobs: list[ScheduledJob] = field(default_factory=list)
     startup_jobs: list[tuple[str, Job]] = field(default_factory=list)
     lagging_counties: Callable[[date], set[int]] | None = None
+    #: registered when the app is made (not deferred): ``flask create-user`` needs only it
+    user_assignment: AssignUser | None = None
 
     def lagging_county_ids(self, day: date) -> set[int]:
         """Counties behind their trajectory (reports); visits plan a supervision for each."""
@@ -46,15 +51,23 @@ class Hooks:
             raise MissingHook("no lagging_counties hook: reports.jobs.register_jobs registers it")
         return self.lagging_counties(day)
 
+    def assign_user(self, role: str, county_code: str, uscc: str) -> tuple[int | None, int | None]:
+        """A user's (county_id, enterprise_id) from a county code or a USCC (bargaining)."""
+        if self.user_assignment is None:
+            raise MissingHook("no user_assignment hook: bargaining.cli.register_cli registers it")
+        return self.user_assignment(role, county_code, uscc)
+
 
 _LISTS = ("home_sections", "init_steps", "demo_steps", "scheduled_jobs", "startup_jobs")
 
 
-def hooks(app: Flask | None = None) -> Hooks:
+def hooks(app: Flask | None = None, *, load_deferred: bool = True) -> Hooks:
     """The app's hooks (the current app's by default), made on first use. Registrations a
-    command line deferred (core.parts) run on the first read, so the hooks are complete."""
+    command line deferred (core.parts) run on the first read, so the hooks are complete;
+    ``load_deferred=False`` reads only what ``create_app`` registered itself (a light command)."""
     app = app or current_app
-    parts.load_pending(app)
+    if load_deferred:
+        parts.load_pending(app)
     found = app.extensions.get("hooks")
     if found is None:
         found = Hooks(**{name: app.extensions.setdefault(name, []) for name in _LISTS})

@@ -62,7 +62,7 @@ def _translate(msgid: str, params: dict[str, Any]) -> str:
     )
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
+def N_(msgid: str) -> str:  # the gettext convention
     """Mark ``msgid`` for extraction; translate it later with ``_(value)`` or :func:`tr`."""
     return msgid
 

@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from core import audit_log
+from core.bulk import chunks
 from core.db import db
 from core.errors import UserError
 from core.i18n import Msg, _, tr
@@ -104,9 +105,9 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = db.session.connection().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # noqa: PLC0415
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # noqa: PLC0415
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stmt = dialect_insert(Notification).on_conflict_do_nothing(
         index_elements=["event_key", "channel", "recipient"]
     )
@@ -174,8 +175,8 @@ def enqueue(events: Iterable[Event], now: datetime) -> int:
                 )
     # bound parameters stay a reasonable size
     added = 0
-    for start in range(0, len(rows), 500):
-        added += _insert_ignoring_duplicates(rows[start : start + 500])
+    for part in chunks(rows, 500):
+        added += _insert_ignoring_duplicates(list(part))
     return added
 
 
@@ -232,7 +233,7 @@ def post_robot(channel: NotificationChannel, text: str, now: datetime) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
             answer = json.loads(response.read() or b"{}")
     except (OSError, ValueError) as exc:
         raise DeliveryFailed(f"{channel.kind}: {exc}") from exc
@@ -395,7 +396,7 @@ def preferences(user: User) -> dict[str, bool]:
 
 
 def set_preferences(user: User, digest: Mapping[str, bool]) -> None:
-    from core import audit_log  # noqa: PLC0415
+    from core import audit_log
 
     before = preferences(user)
     for channel in USER_CHANNELS:
@@ -424,7 +425,7 @@ def add_channel(
     actor: User, county_id: int | None, kind: str, url: str, secret: str = ""
 ) -> NotificationChannel:
     """A county's (or, with ``county_id`` None, the city's) work-group robot."""
-    from core import audit_log  # noqa: PLC0415
+    from core import audit_log
 
     url, secret = (url or "").strip(), (secret or "").strip()
     if kind not in GROUP_KINDS:
@@ -448,7 +449,7 @@ def add_channel(
 
 
 def remove_channel(actor: User, channel: NotificationChannel) -> None:
-    from core import audit_log  # noqa: PLC0415
+    from core import audit_log
 
     if not channel.active:
         return

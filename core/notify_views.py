@@ -129,7 +129,7 @@ def _unread() -> int:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["unread_notifications"] = _unread
-    from core.views import add_home_section  # noqa: PLC0415
+    from core.views import add_home_section
 
     add_home_section(app, admin_home_section)
     add_admin_section(

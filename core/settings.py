@@ -166,7 +166,7 @@ def parse_setting(key: str, text: str) -> Any:
 
 def set_setting(actor: Any, key: str, text: str) -> bool:
     """Validate and store one setting (audit-logged); False when the value did not change."""
-    from core import audit_log  # noqa: PLC0415 (audit_log imports models too)
+    from core import audit_log  # here: audit_log imports models too
 
     value = parse_setting(key, text)
     before = get_setting(key)

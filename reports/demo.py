@@ -9,19 +9,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from audits.visit_service import open_supervision
+from audits.supervisions import open_supervision, plan_supervision, record_supervision
 from bargaining.models import County
 from core.db import db
 from core.hooks import hooks
 from core.i18n import Msg
 from core.models import Role, User
 from reports import queries
-from reports.services import (
-    backfill_snapshots,
-    lagging_counties,
-    plan_supervision,
-    record_supervision,
-)
+from reports.services import backfill_snapshots, lagging_counties
 
 
 def register_demo(app: Flask) -> None:

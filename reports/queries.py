@@ -3,8 +3,7 @@
 Each county's eligible/counted/covered enterprises on a day are one GROUP BY query, cached per
 change of the register (a cheap stamp: row counts and newest ids), so a dashboard served a
 thousand times a morning counts once and no worker holds the register in memory.
-:func:`load_register` still loads the plain rows of the pure computation (reports.targets),
-for checking the aggregates against it.
+The tests check the aggregates against a pure count over plain rows (tests/target_oracle.py).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -36,14 +34,6 @@ from core.models import AuditLog
 from core.rows import named
 from reports import targets
 from reports.models import CountySnapshot, RegisterFigure
-
-
-@dataclass(frozen=True)
-class Register:
-    counties: tuple[targets.CountyRow, ...]
-    enterprises: tuple[targets.EnterpriseRow, ...]
-    contracts: tuple[targets.ContractRow, ...]
-    expansion_codes: frozenset[str]
 
 
 class ItemCount(NamedTuple):
@@ -92,61 +82,9 @@ def change_stamp() -> tuple[Any, ...]:
     return (_database(), *db.session.execute(_CHANGE_STAMP_QUERY).one())
 
 
-def load_register() -> Register:
-    """Counties, enterprises and the latest version of every contract, as plain rows."""
-    stamp = _stamp()
-    with _lock:
-        if _cache.get("stamp") == stamp:
-            return _cache["register"]  # type: ignore[no-any-return]
-    counties = load_counties()
-    enterprises = tuple(
-        targets.EnterpriseRow(eid, cid, bool(u), bool(s))
-        for eid, cid, u, s in db.session.execute(
-            select(
-                Enterprise.id, Enterprise.county_id, Enterprise.has_union, Enterprise.above_scale
-            )
-        )
-    )
-    items: dict[int, set[str]] = defaultdict(set)
-    current = select(Contract.current_version_id).where(Contract.current_version_id.is_not(None))
-    for vid, code in db.session.execute(
-        select(ContractItem.version_id, ContractItem.item_code).where(
-            ContractItem.version_id.in_(current)
-        )
-    ):
-        items[vid].add(code)
-    covers: dict[int, list[int]] = defaultdict(list)
-    for vid, eid in db.session.execute(
-        select(ContractCoverage.version_id, ContractCoverage.enterprise_id).where(
-            ContractCoverage.version_id.in_(current)
-        )
-    ):
-        covers[vid].append(eid)
-    contracts = []
-    stmt = select(
-        ContractVersion.id,
-        ContractVersion.effective_on,
-        ContractVersion.expires_on,
-        Contract.enterprise_id,
-    ).join(Contract, Contract.current_version_id == ContractVersion.id)
-    for vid, effective_on, expires_on, eid in db.session.execute(stmt):
-        covered = (eid,) if eid is not None else tuple(covers.get(vid, ()))
-        contracts.append(
-            targets.ContractRow(effective_on, expires_on, covered, frozenset(items.get(vid, ())))
-        )
-    codes = frozenset(
-        db.session.scalars(select(BargainingItem.code).where(BargainingItem.kind == "expansion"))
-    )
-    register = Register(counties, enterprises, tuple(contracts), codes)
-    with _lock:
-        _cache["stamp"] = stamp
-        _cache["register"] = register
-    return register
-
-
 # ------------------------------------------------------------------ targets, aggregated in SQL
 #
-# The same numbers as reports.targets.count_counties over load_register()'s rows (a test holds
+# The same numbers as tests/target_oracle.count_counties over the register's rows (a test holds
 # them equal), computed by the database: a worker keeps a few dozen numbers per day instead of
 # the whole register.
 
@@ -341,7 +279,7 @@ def refresh_figures(day: date) -> list[str]:
 
 def expansion_items(day: date, county_id: int) -> dict[int, set[str]]:
     """Enterprise id -> the distinct expansion items of the contracts in force on ``day`` that
-    cover it, for the enterprises of one county covered by any (targets.
+    cover it, for the enterprises of one county covered by any (the test oracle's
     expansion_items_by_enterprise, narrowed to the county)."""
     covered = _coverage_in_force(day)
     stmt = (

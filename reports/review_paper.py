@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
+from audits.supervisions import SupervisionRefused
 from bargaining.models import County
 from core import audit_log
 from core.db import db, utcnow
@@ -19,7 +20,6 @@ from core.paper import Notice, Section, chinese_date, notice_docx
 from core.policy import may
 from reports.models import ReviewComment
 from reports.review import Half, build_review
-from reports.services import SupervisionRefused
 
 MAX_COMMENT = 4000
 

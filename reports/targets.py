@@ -1,4 +1,4 @@
-"""2027 targets (SPEC §8), pure over plain rows — tested without a database.
+"""2027 targets (SPEC §8): trajectory, projection and each county's target row, pure.
 
 到2027年，试点地区75%的已建会规模以上企业拓展协商内容不少于3项，其余县(市、区)不少于2项。
 
@@ -7,12 +7,14 @@ enterprise *counts* when the distinct expansion items across every contract in f
 day and covering it (its own, plus industry/regional contracts listing it) number at least K
 (3 for pilots, 2 otherwise). Only the latest version of each contract counts; a version is
 in force from 生效日期 to 期满日期 inclusive. Baseline items (W01–W03) and N01 never count.
+
+The database counts them (reports.queries.counts_on); tests/target_oracle.py counts the same
+rule over plain rows, and the tests hold the two equal.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,31 +34,6 @@ class CountyRow:
 
 
 @dataclass(frozen=True)
-class EnterpriseRow:
-    id: int
-    county_id: int
-    has_union: bool
-    above_scale: bool
-
-    @property
-    def eligible(self) -> bool:
-        return self.has_union and self.above_scale
-
-
-@dataclass(frozen=True)
-class ContractRow:
-    """The latest version of one contract: its term, the enterprises it covers, its items."""
-
-    effective_on: date
-    expires_on: date
-    covers: tuple[int, ...]  # enterprise ids (its own enterprise, or the coverage list)
-    items: frozenset[str]
-
-    def in_force(self, day: date) -> bool:
-        return self.effective_on <= day <= self.expires_on
-
-
-@dataclass(frozen=True)
 class CountyCount:
     county_id: int
     eligible: int
@@ -66,44 +43,6 @@ class CountyCount:
     @property
     def rate(self) -> float | None:
         return None if self.eligible == 0 else self.counted / self.eligible
-
-
-def expansion_items_by_enterprise(
-    contracts: Iterable[ContractRow], expansion_codes: frozenset[str], day: date
-) -> dict[int, set[str]]:
-    """Enterprise id -> the distinct expansion items of the contracts in force on ``day``."""
-    items: dict[int, set[str]] = defaultdict(set)
-    for contract in contracts:
-        if not contract.in_force(day):
-            continue
-        codes = contract.items & expansion_codes
-        for enterprise_id in contract.covers:
-            items[enterprise_id] |= codes
-    return items
-
-
-def count_counties(
-    counties: Sequence[CountyRow],
-    enterprises: Iterable[EnterpriseRow],
-    contracts: Iterable[ContractRow],
-    expansion_codes: frozenset[str],
-    day: date,
-) -> dict[int, CountyCount]:
-    items = expansion_items_by_enterprise(contracts, expansion_codes, day)
-    required = {c.id: c.required_items for c in counties}
-    eligible: dict[int, int] = defaultdict(int)
-    counted: dict[int, int] = defaultdict(int)
-    covered: dict[int, int] = defaultdict(int)
-    for ent in enterprises:
-        if not ent.eligible or ent.county_id not in required:
-            continue
-        eligible[ent.county_id] += 1
-        own = items.get(ent.id)
-        if own is not None:
-            covered[ent.county_id] += 1
-            if len(own) >= required[ent.county_id]:
-                counted[ent.county_id] += 1
-    return {c.id: CountyCount(c.id, eligible[c.id], counted[c.id], covered[c.id]) for c in counties}
 
 
 def trajectory(

@@ -12,8 +12,12 @@ from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.models import Supervision, Visit
+from audits.supervisions import (
+    open_supervision,
+    plan_supervision,
+    record_supervision,
+)
 from audits.views import form_date
-from audits.visit_service import open_supervision
 from bargaining.cells import CellProblem, parse_date
 from bargaining.models import County
 from core import audit_log
@@ -32,7 +36,6 @@ from reports.dashboard import (
     enterprise_progress,
     kpi_text,
 )
-from reports.services import plan_supervision, record_supervision
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(kpi_text)

@@ -22,13 +22,12 @@ TODAY = date(2026, 11, 25)
 
 
 def _seed(app) -> None:  # type: ignore[no-untyped-def]
-    from bargaining.reference import seed_reference_data
+    from core.hooks import hooks
     from core.settings import seed_settings
 
     with app.app_context():
-        seed_reference_data()
         seed_settings()
-        for step in app.extensions.get("init_steps", []):
+        for step in hooks(app).init_steps:  # the reference data first, then the calendar, …
             step()
         db.session.commit()
 

@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from audits.models import Finding, Rectification
+from audits.models import Finding, Rectification, Supervision
+from audits.supervisions import plan_supervision, record_supervision
 from bargaining.models import Contract, ContractVersion
 from bargaining.services import KIND_FILINGS, KIND_REGISTRY
 from bargaining.uploads import run_upload
@@ -23,13 +24,8 @@ from core.db import db
 from core.models import Role, User
 from reports import queries
 from reports.models import CountySnapshot, RegisterFigure
-from reports.services import (
-    Supervision,  # the model, wherever it lives
-    backfill_snapshots,
-    plan_supervision,
-    record_supervision,
-)
-from reports.targets import count_counties, expansion_items_by_enterprise
+from reports.services import backfill_snapshots
+from tests import target_oracle
 from tests.factories import (
     contract_row,
     county,
@@ -216,12 +212,14 @@ def test_latest_version_replaces_the_first(city):  # type: ignore[no-untyped-def
     ).all()
     assert len(versions) == 2
     assert contract.current_version_id == max(v.id for v in versions)
-    register = queries.load_register()
-    items = expansion_items_by_enterprise(register.contracts, register.expansion_codes, DAY)
+    register = target_oracle.load_register()
+    items = target_oracle.expansion_items_by_enterprise(
+        register.contracts, register.expansion_codes, DAY
+    )
     assert items[city["wy"]["1"].id] == {"S01", "A01"}  # not T01 of the first version
 
 
-def _pure_item_popularity(register: queries.Register, day: date) -> dict[str, int]:
+def _pure_item_popularity(register: target_oracle.Register, day: date) -> dict[str, int]:
     eligible = {e.id for e in register.enterprises if e.eligible}
     per_item: dict[str, set[int]] = {}
     for contract in register.contracts:
@@ -233,14 +231,16 @@ def _pure_item_popularity(register: queries.Register, day: date) -> dict[str, in
 
 @pytest.mark.parametrize("day", [DAY, date(2025, 2, 1), date(2024, 6, 30), date(2027, 12, 31)])
 def test_sql_aggregates_equal_the_pure_computation(city, day):  # type: ignore[no-untyped-def]
-    register = queries.load_register()
-    pure = count_counties(
+    register = target_oracle.load_register()
+    pure = target_oracle.count_counties(
         register.counties, register.enterprises, register.contracts, register.expansion_codes, day
     )
     assert queries.counts_on(day) == pure
     popularity = {code: n for code, _name, n in queries.item_popularity(day)}
     assert popularity == _pure_item_popularity(register, day)
-    items = expansion_items_by_enterprise(register.contracts, register.expansion_codes, day)
+    items = target_oracle.expansion_items_by_enterprise(
+        register.contracts, register.expansion_codes, day
+    )
     for c in register.counties:
         ids = {e.id for e in register.enterprises if e.county_id == c.id}
         assert queries.expansion_items(day, c.id) == {e: v for e, v in items.items() if e in ids}
@@ -702,8 +702,8 @@ def test_a_change_of_the_register_makes_the_stored_figures_stale(city):  # type:
     )
     db.session.commit()
     _forget_figures()
-    register = queries.load_register()
-    pure = count_counties(
+    register = target_oracle.load_register()
+    pure = target_oracle.count_counties(
         register.counties, register.enterprises, register.contracts, register.expansion_codes, DAY
     )
     assert queries.counts_on(DAY) == pure

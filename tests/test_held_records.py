@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from audits.models import Interview, Supervision, Visit
 from audits.services import ActionRefused, record_interview
+from audits.supervisions import SupervisionRefused, plan_supervision, record_supervision
 from audits.visit_service import record_visit
 from core.db import db
 from core.models import AuditLog, Role
-from reports.services import SupervisionRefused, plan_supervision, record_supervision
 from tests.factories import county, csrf_token, login, make_enterprise, make_user
 
 TODAY = date(2026, 11, 16)

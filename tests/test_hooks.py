@@ -16,9 +16,14 @@ def test_planning_without_the_lagging_counties_hook_fails_loudly() -> None:
         Hooks().lagging_county_ids(date(2026, 11, 25))
 
 
+def test_placing_a_user_without_the_assignment_hook_fails_loudly() -> None:
+    with pytest.raises(MissingHook):
+        Hooks().assign_user("inspector", "WY", "")
+
+
 def test_the_app_registers_every_hook(app) -> None:  # type: ignore[no-untyped-def]
     wired = hooks(app)
-    assert wired.lagging_counties is not None
+    assert wired.lagging_counties is not None and wired.user_assignment is not None
     assert len(wired.home_sections) == 4  # the admin's, the leaders', reminders, the register's
     assert {name for name, _trigger, _f in wired.scheduled_jobs} >= {
         "monthly_sample_freeze",

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from audits import visits
 from audits.models import Supervision, Visit
 from audits.services import ActionRefused
+from audits.supervisions import plan_supervision, record_supervision
 from audits.visit_service import record_visit, schedule_visits
 from core.db import db
 from core.models import Role
-from reports.services import plan_supervision, record_supervision
 from tests.factories import county, csrf_token, login, make_user
 
 Q4 = visits.Quarter(2026, 4)
@@ -108,3 +108,20 @@ def test_the_supervision_page_links_its_visit(city, client):  # type: ignore[no-
     login(client, "city")
     html = client.get(f"/supervision/{s.id}").get_data(as_text=True)
     assert f'href="/visits/{_visit_of(s).id}"' in html
+
+
+def test_supervisions_have_one_owner() -> None:
+    """Only audits/supervisions.py makes a Supervision row (issue 12): the visit plan and the
+    reports pages ask it instead of making their own."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    makers = sorted(
+        str(path.relative_to(root))
+        for package in ("core", "bargaining", "audits", "reports")
+        for path in (root / package).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Supervision"
+    )
+    assert set(makers) == {"audits/supervisions.py"}, makers

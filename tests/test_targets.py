@@ -1,4 +1,5 @@
-"""The 2027 target computation (SPEC §8), pure: crafted rows whose rates are known by hand."""
+"""The 2027 target computation (SPEC §8), pure: crafted rows whose rates are known by hand.
+The counter (tests/target_oracle.py) is the oracle the SQL counts are checked against."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from reports.targets import (
     DEADLINE,
     PLAN_START,
     TARGET_SHARE,
-    ContractRow,
     CountyCount,
     CountyRow,
-    EnterpriseRow,
-    count_counties,
     county_targets,
-    expansion_items_by_enterprise,
     projected_rate,
     trajectory,
+)
+from tests.target_oracle import (
+    ContractRow,
+    EnterpriseRow,
+    count_counties,
+    expansion_items_by_enterprise,
 )
 
 # The catalogue of SPEC §2: baseline W01–W03 and 其他 N01 are not expansion items.
