@@ -29,15 +29,14 @@ from sqlalchemy import (
     bindparam,
     text,
 )
-from sqlalchemy.orm import Session
 
-from core.db import db
+from core.db import AnySession, db
 
 Converters = list[tuple[int, Callable[[Any], Any]]]
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(session: AnySession, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
@@ -45,7 +44,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def insert_tuples(
-    session: Session,
+    session: AnySession,
     table: Table,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
@@ -74,7 +73,7 @@ def insert_tuples(
     )
 
 
-def driver_value(session: Session, table: Table, column: str, value: Any) -> Any:
+def driver_value(session: AnySession, table: Table, column: str, value: Any) -> Any:
     """``value`` of ``table.column`` as :func:`insert_tuples` would hand it to the driver
     (for rows built already encoded: convert a repeated value once, not per row)."""
     if value is None:
@@ -88,7 +87,7 @@ def driver_value(session: Session, table: Table, column: str, value: Any) -> Any
 
 
 def insert_returning_ids(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: AnySession, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[int]:
     """:func:`insert_tuples`, returning the new rows' ids (an integer primary key) in order.
 
@@ -111,14 +110,14 @@ def insert_returning_ids(
     return list(range(last - len(rows) + 1, last + 1))
 
 
-def next_ids(session: Session, table: Table, n: int) -> list[int]:
+def next_ids(session: AnySession, table: Table, n: int) -> list[int]:
     """``n`` new ids for ``table`` drawn from its sequence (PostgreSQL), ascending."""
     if n == 0:
         return []
     return _next_ids(session.connection(), table, _integer_key(table), n)
 
 
-def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
+def insert_together(session: AnySession, parts: Sequence[TableRows]) -> None:
     """Insert into several tables in one PostgreSQL statement (data-modifying CTEs), so that
     foreign keys between the new rows — a cycle included — are checked once all of them are
     in. Values as for :func:`insert_tuples`.
@@ -153,7 +152,7 @@ def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
 
 
 def update_tuples(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: AnySession, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Set ``columns[1:]`` of the row whose ``columns[0]`` equals each row's first value.
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask
 from flask.globals import app_ctx
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -28,6 +28,12 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # Every model maps one Table (SQLAlchemy types it as any FromClause).
+    __table__: ClassVar[Table]
+
+
+# What the helpers that take a session accept: a Session, or db.session, which proxies one.
+AnySession = Session | scoped_session[Session]
 
 
 class UTCDateTime(TypeDecorator):
