@@ -28,7 +28,7 @@ from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
 from core.bulk import driver_value, insert_tuples
 from core.clock import to_local
-from core.db import db
+from core.db import db, rowcount
 from core.errors import UserError
 from core.i18n import _
 from core.models import Role, User
@@ -369,7 +369,7 @@ def draw_frozen(
         )
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise AlreadyDrawn(_("%(month)s 此前已抽取", month=round_.month))
     db.session.refresh(round_)
     rate = Fraction(round_.rate)

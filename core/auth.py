@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,7 +29,16 @@ from core.models import ApiToken, Role, User
 from core.settings import get_setting
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
+
+
+class InCounty(Protocol):
+    """A model whose rows belong to a county (``get_in_county``, ``get_in_scope``)."""
+
+    @property
+    def county_id(self) -> int | None: ...
+
+
+T = TypeVar("T", bound=InCounty)
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -163,15 +172,15 @@ def allow(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapper._access = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__["_access"] = allowed
+        return cast(F, wrapper)
 
     return decorate
 
 
 def public(view: F) -> F:
     """A view anyone may call (the login page)."""
-    view._access = "public"  # type: ignore[attr-defined]
+    view.__dict__["_access"] = "public"
     return view
 
 
@@ -189,9 +198,10 @@ def check_every_route_declares_access(app: Flask) -> None:
 def route_access(app: Flask, endpoint: str, method: str = "GET") -> frozenset[Role] | str:
     """The roles a route lets in for ``method`` ("public" for anyone)."""
     view = app.view_functions[endpoint]
-    if method == "POST" and hasattr(view, "_write_access"):
-        return view._write_access  # type: ignore[no-any-return]
-    return view._access  # type: ignore[no-any-return]
+    declared: dict[str, frozenset[Role] | str] = view.__dict__
+    if method == "POST" and "_write_access" in declared:
+        return declared["_write_access"]
+    return declared["_access"]
 
 
 # ------------------------------------------------------------------------ scoping
@@ -232,7 +242,7 @@ def get_in_county(user: User, model: type[T], ident: Any) -> T:
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
-    ensure_county(user, obj.county_id)  # type: ignore[attr-defined]
+    ensure_county(user, obj.county_id)
     return obj
 
 
@@ -242,7 +252,7 @@ def get_in_scope(user: User, model: type[T], ident: Any, enterprise: str = "ente
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
-    ensure_object(user, obj.county_id, getattr(obj, enterprise))  # type: ignore[attr-defined]
+    ensure_object(user, obj.county_id, getattr(obj, enterprise))
     return obj
 
 
@@ -306,8 +316,8 @@ def api_allow(*roles: Role) -> Callable[[F], F]:
             g.api_user = user
             return view(*args, **kwargs)
 
-        wrapper._access = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__["_access"] = allowed
+        return cast(F, wrapper)
 
     return decorate
 

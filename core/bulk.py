@@ -61,7 +61,9 @@ def insert_tuples(
     if connection.dialect.name == "postgresql":
         if not encoded:
             rows = _converted(rows, _pg_converters(connection, table, columns))
-        cursor = connection.connection.driver_connection.cursor()  # psycopg 3
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its driver's connection
+        cursor = driver.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -139,7 +141,9 @@ def insert_together(session: AnySession, parts: Sequence[TableRows]) -> None:
             f'CREATE TEMPORARY TABLE "{stage}" AS SELECT {names} FROM "{table.name}" WITH NO DATA'
         )
         staged.append(stage)
-        cursor = connection.connection.driver_connection.cursor()  # psycopg 3
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its driver's connection
+        cursor = driver.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{stage}" ({names}) FROM STDIN') as copy:
             for row in _converted(rows, _pg_converters(connection, table, columns)):
                 copy.write_row(row)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from flask import Flask
+from flask.ctx import AppContext
 from flask.globals import app_ctx
 from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +59,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE, DELETE or INSERT matched (SQLAlchemy types ``execute`` as returning
+    a Result; a DML statement's is a CursorResult)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 class Database:
     """Holds the engine and the scoped session of one app."""
 
@@ -88,7 +97,8 @@ class Database:
 def _scope() -> int:
     """One session per app context (request or CLI command), as Flask-SQLAlchemy does."""
     try:
-        return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+        # Flask types app_ctx as the AppContext it stands for; it is the proxy
+        return id(cast("LocalProxy[AppContext]", app_ctx)._get_current_object())
     except RuntimeError:
         return threading.get_ident()
 

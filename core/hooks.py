@@ -55,8 +55,8 @@ def hooks(app: Flask | None = None) -> Hooks:
     command line deferred (core.parts) run on the first read, so the hooks are complete."""
     app = app or current_app
     parts.load_pending(app)
-    found = app.extensions.get("hooks")
+    found: Hooks | None = app.extensions.get("hooks")
     if found is None:
         found = Hooks(**{name: app.extensions.setdefault(name, []) for name in _LISTS})
         app.extensions["hooks"] = found
-    return found  # type: ignore[no-any-return]
+    return found

@@ -78,9 +78,9 @@ def listing(
     """A paged list page; with ``?export=xlsx`` the same rows (all of them) as a workbook."""
     if request.args.get("export") == "xlsx":
         title = plain_text(export_title)  # a lazy label becomes text in the reader's language
-        rows = (list(export_row(row)) for row in db.session.execute(stmt))
+        exported = (list(export_row(row)) for row in db.session.execute(stmt))
         name = f"{title}-{local_today().isoformat()}.xlsx"
-        return xlsx_response(table_workbook(title, headers, rows), name)
+        return xlsx_response(table_workbook(title, headers, exported), name)
     number = page_number()
     rows, total = paginate(stmt, number, page_size)
     return render_template(
