@@ -18,7 +18,7 @@ the city leaders and the city's group.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -213,8 +213,9 @@ def round_events(now: datetime, people: People) -> Iterator[Event]:
             .where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
             .group_by(Audit.inspector_id)
         )
+        assert rnd.due_on is not None  # a drawn round has its due date
         for inspector_id, n in counts:
-            user = people.by_id.get(inspector_id)
+            user = people.by_id.get(inspector_id) if inspector_id is not None else None
             if user is None:
                 continue
             yield Event(
@@ -239,6 +240,7 @@ def interview_events(people: People) -> Iterator[Event]:
         .where(Interview.status == "planned")
     )
     for interview, county, ent in db.session.execute(stmt):
+        groups: list[int | None]
         if interview.level == "city":
             users, groups = people.city, [None]
             subject = Msg("待开展市级约谈：%(county)s", county=county.name)
@@ -327,11 +329,11 @@ def send_immediate(today: date, now: datetime | None = None) -> dict[str, int]:
     return {"queued": added, **deliver(now, digests=False).as_dict()}
 
 
-def _job(func):  # type: ignore[no-untyped-def]
+def _job(func: Callable[[date], dict[str, int]]) -> Callable[[], dict[str, int]]:
     def run() -> dict[str, int]:
         result = func(local_today())
         db.session.commit()
-        return result  # type: ignore[no-any-return]
+        return result
 
     return run
 

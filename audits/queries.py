@@ -184,7 +184,7 @@ def reminders(user: User, today: date, limit: int = 20) -> Reminders:
         stmt = rectifications_query(user, RectificationFilters(status=status), today)
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         rows = [tuple(r) for r in db.session.execute(stmt.limit(limit))] if total else []
-        buckets.append(Bucket(status, rows, total or 0))  # type: ignore[arg-type]
+        buckets.append(Bucket(status, rows, total or 0))
     audits_due: list[Audit] = []
     if may(user, "audit.record"):
         stmt = (

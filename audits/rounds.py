@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -236,7 +236,8 @@ def _plain_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:
     """The driver's own tuples: the population's columns (integers and strings) need no
     result processing, and a million rows cost less without it."""
     try:
-        return result.cursor.fetchall()  # type: ignore[union-attr]
+        # the drivers' fetchall is a list (the DB-API types it as any sequence)
+        return cast("list[tuple[Any, ...]]", result.cursor.fetchall())
     finally:
         result.close()
 
@@ -517,7 +518,7 @@ def _open_audits(
 ) -> None:
     """One open audit per pick (member ``picked[j]``, sample_pick ``pick_ids[j]``), each
     assigned to an inspector of its county (see :func:`audits.sampling.assign`)."""
-    inspectors: dict[int, list[int]] = defaultdict(list)
+    inspectors: dict[int | None, list[int]] = defaultdict(list)
     stmt = (
         select(User.id, User.county_id)
         .where(User.role == Role.INSPECTOR, User.active)
@@ -532,6 +533,7 @@ def _open_audits(
             .where(Audit.status == "done", Audit.enterprise_id.is_not(None))
             .order_by(Audit.completed_at)
         )
+        if eid is not None
     }
     load = dict(
         db.session.execute(
@@ -589,7 +591,7 @@ def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
         .where(SamplePick.round_id == round_.id)
         .order_by(County.code, SamplePick.rank)
     )
-    return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
+    return [(code, pid, ticket, rank) for code, pid, ticket, rank in db.session.execute(stmt)]
 
 
 def population_of(round_: SampleRound) -> str:

@@ -56,7 +56,9 @@ def seed_calendar(source: HolidaySource | None = None) -> int:
     if source is None:
         source = current_app.config.get("HOLIDAY_SOURCE")
     if source is None:
-        import chinese_calendar as source  # noqa: PLC0415 (only needed when seeding)
+        import chinese_calendar  # noqa: PLC0415 (only needed when seeding)
+
+        source = chinese_calendar
 
     known = set(db.session.scalars(select(CalendarYear.year)))
     years = {d.year for d in source.holidays} | {d.year for d in source.workdays}
@@ -122,7 +124,7 @@ def plan_tasks(
             select(User).where(User.role == Role.CITY, User.active).order_by(User.id)
         )
     ]
-    inspectors: dict[int, list[int]] = defaultdict(list)
+    inspectors: dict[int | None, list[int]] = defaultdict(list)
     for u in db.session.scalars(
         select(User).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)
     ):
@@ -456,8 +458,8 @@ def attach_supervision_visit(supervision: Supervision, user: User) -> Visit | No
     """Put a supervision planned by hand on its quarter's plan (and so in the .ics): the
     quarter's supervision visit of that county is linked and moved to its date, or made."""
     quarter = visits.Quarter.of(supervision.planned_on)
-    county = db.session.get(County, supervision.county_id)
-    key = f"supervision-{county.code}"  # type: ignore[union-attr]
+    county = db.session.get_one(County, supervision.county_id)
+    key = f"supervision-{county.code}"
     visit = db.session.scalars(
         select(Visit).where(Visit.quarter == str(quarter), Visit.task_key == key)
     ).first()
@@ -551,7 +553,7 @@ def coverage_by_visitor(quarter: str) -> list[tuple[str, int, int, int]]:
         counts[username][0] += 1
         counts[username][1] += status == "done"
         counts[username][2] += status == "missed"
-    return [(u, *c) for u, c in sorted(counts.items())]
+    return [(u, c[0], c[1], c[2]) for u, c in sorted(counts.items())]
 
 
 def init_app_hooks(app: Any) -> None:

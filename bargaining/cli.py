@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -218,7 +219,7 @@ def _import(kind: str, file: str, username: str) -> None:
     click.echo(tr(outcome.message))
 
 
-def _stats(stats: dict[str, object]) -> str:
+def _stats(stats: Mapping[str, object]) -> str:
     """What the demo built, e.g. "合同 120，协商事项 480" (the keys are msgids where known)."""
     return _("，").join(f"{tr(k)} {v}" for k, v in stats.items())
 

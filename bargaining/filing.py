@@ -239,9 +239,11 @@ def _platform_date_only(
     """Row index -> the date to record, for each row that repeats its contract's current
     version in everything but a (new) 平台录入日期."""
     candidates = {
-        i: contracts[key][2]
+        i: current_id
         for i, (r, key) in enumerate(zip(rows, keys, strict=True))
-        if r.platform_entered_on is not None and key in contracts and contracts[key][2]
+        if r.platform_entered_on is not None
+        and key in contracts
+        and (current_id := contracts[key][2])
     }
     if not candidates:
         return {}

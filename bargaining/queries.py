@@ -23,22 +23,22 @@ from bargaining.models import (
     Enterprise,
     Upload,
 )
-from core.bulk import chunks
+from core.bulk import AnySelect, chunks
 from core.db import db
 from core.models import User
 from core.policy import scope_of
 from core.settings import get_setting
 
 
-def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_contracts(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Contract.county_id, Contract.enterprise_id)
 
 
-def scope_enterprises(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_enterprises(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Enterprise.county_id, Enterprise.id)
 
 
-def scope_uploads(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_uploads(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Upload.county_id, Upload.enterprise_id, Upload.user_id)
 
 
@@ -307,7 +307,7 @@ def versions_of_upload(upload_id: int, limit: int = 50) -> list[ContractVersion]
     return list(db.session.scalars(stmt))
 
 
-def uploads_query(user: User, kind: str | None = None) -> Select[Any]:
+def uploads_query(user: User, kind: str | None = None) -> Select[Upload, str]:
     stmt = select(Upload, User.username).join(User, User.id == Upload.user_id)
     if kind:
         stmt = stmt.where(Upload.kind == kind)

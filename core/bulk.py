@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -29,10 +29,13 @@ from sqlalchemy import (
     bindparam,
     text,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 from core.db import AnySession, db
 
 Converters = list[tuple[int, Callable[[Any], Any]]]
+#: a select of any columns (a generic's argument keeps which)
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
@@ -287,8 +290,8 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def select_in(
-    query: Select[Any], column: ColumnElement[str], values: Sequence[str]
-) -> list[Select[Any]]:
+    query: AnySelect, column: ColumnElement[str] | QueryableAttribute[str], values: Sequence[str]
+) -> list[AnySelect]:
     """``query`` for the rows whose ``column`` is one of ``values``: on PostgreSQL one query
     with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks."""
     if db.session.connection().dialect.name == "postgresql":

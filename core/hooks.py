@@ -35,7 +35,7 @@ class MissingHook(RuntimeError):
 class Hooks:
     home_sections: list[HomeSection] = field(default_factory=list)
     init_steps: list[Callable[[], Any]] = field(default_factory=list)
-    demo_steps: list[Callable[[str, date], Any]] = field(default_factory=list)
+    demo_steps: list[Callable[[int, date], Any]] = field(default_factory=list)
     scheduled_jobs: list[ScheduledJob] = field(default_factory=list)
     startup_jobs: list[tuple[str, Job]] = field(default_factory=list)
     lagging_counties: Callable[[date], set[int]] | None = None

@@ -59,14 +59,16 @@ def page_number() -> int:
     return number
 
 
-def paginate(stmt: Select[Any], number: int, size: int = PAGE_SIZE) -> tuple[list[Any], int]:
+def paginate(
+    stmt: Select[*tuple[Any, ...]], number: int, size: int = PAGE_SIZE
+) -> tuple[list[Any], int]:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(db.session.execute(stmt.limit(size).offset(max(0, number - 1) * size)))
     return rows, total
 
 
 def listing(
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     template: str,
     *,
     export_title: Any,

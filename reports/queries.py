@@ -45,7 +45,7 @@ class Register:
     expansion_codes: frozenset[str]
 
 
-_cache: dict[str, Any] = {}
+_cache: dict[str | tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 
 
@@ -87,7 +87,7 @@ def load_register() -> Register:
     stamp = _stamp()
     with _lock:
         if _cache.get("stamp") == stamp:
-            return _cache["register"]  # type: ignore[no-any-return]
+            return _cache["register"]
     counties = load_counties()
     enterprises = tuple(
         targets.EnterpriseRow(eid, cid, bool(u), bool(s))
@@ -119,8 +119,8 @@ def load_register() -> Register:
         ContractVersion.expires_on,
         Contract.enterprise_id,
     ).join(Contract, Contract.current_version_id == ContractVersion.id)
-    for vid, effective_on, expires_on, eid in db.session.execute(stmt):
-        covered = (eid,) if eid is not None else tuple(covers.get(vid, ()))
+    for vid, effective_on, expires_on, owner in db.session.execute(stmt):
+        covered = (owner,) if owner is not None else tuple(covers.get(vid, ()))
         contracts.append(
             targets.ContractRow(effective_on, expires_on, covered, frozenset(items.get(vid, ())))
         )
@@ -228,7 +228,7 @@ def _count_counties(day: date) -> dict[int, targets.CountyCount]:
 def counts_on(day: date) -> dict[int, targets.CountyCount]:
     """Each county's eligible, counted and covered enterprises on ``day``, once per change of
     the register."""
-    return _figure(day, "counts")  # type: ignore[no-any-return]
+    return _figure(day, "counts")
 
 
 # ------------------------------------------------------------------ register figures
@@ -352,7 +352,8 @@ def snapshot_history(before: date) -> dict[int, list[tuple[date, float]]]:
         .order_by(CountySnapshot.taken_on)
     )
     for county_id, taken_on, rate in db.session.execute(stmt):
-        history[county_id].append((taken_on, rate))
+        if rate is not None:  # as the query asks; narrows the type
+            history[county_id].append((taken_on, rate))
     return history
 
 
@@ -389,7 +390,7 @@ def county_targets(day: date) -> list[targets.CountyTarget]:
 
 def filing_kpis(day: date) -> dict[int, dict[str, int]]:
     """Per county: contracts in force, of which entered on the national platform (录入率)."""
-    return _figure(day, "filing")  # type: ignore[no-any-return]
+    return _figure(day, "filing")
 
 
 def _filing_kpis(day: date) -> dict[int, dict[str, int]]:
@@ -421,7 +422,7 @@ def _county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
         sizes = county_sizes(round_)
         with _lock:
             _cache[key] = sizes
-    return sizes  # type: ignore[no-any-return]
+    return sizes
 
 
 def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
@@ -491,7 +492,7 @@ def interview_counts(day: date) -> dict[int, dict[str, int]]:
 def item_popularity(day: date, county_id: int | None = None) -> list[tuple[str, str, int]]:
     """(code, name, enterprises covered by an in-force contract holding it), most common first."""
     if county_id is None:
-        return _figure(day, "popularity")  # type: ignore[no-any-return]
+        return _figure(day, "popularity")
     return _item_popularity(day, county_id)
 
 

@@ -111,17 +111,16 @@ def build_review(half: Half) -> Review:
     for cid, status, deadline in db.session.execute(stmt):
         findings[names[cid]][status] += 1
         findings[names[cid]]["overdue"] += rules.is_overdue(status, deadline, half.end)
-    interviews = []
-    stmt = (
+    by_level = (
         select(Interview.county_id, Interview.level, Interview.status, func.count(Interview.id))
         .where(Interview.triggered_on.between(half.start, half.end))
         .group_by(Interview.county_id, Interview.level, Interview.status)
     )
     counts: dict[int, list[int]] = {cid: [0, 0, 0] for cid in names}
-    for cid, level, status, n in db.session.execute(stmt):
+    for cid, level, status, n in db.session.execute(by_level):
         counts[cid][0 if level == "county" else 1] += n
         counts[cid][2] += n if status == "held" else 0
-    interviews = [(names[cid], *c) for cid, c in counts.items()]
+    interviews = [(names[cid], c[0], c[1], c[2]) for cid, c in counts.items()]
     supervisions = [
         (names[s.county_id], s)
         for s in db.session.scalars(
@@ -130,7 +129,7 @@ def build_review(half: Half) -> Review:
             .order_by(Supervision.planned_on)
         )
     ]
-    return Review(half, now, before, ranking, list(findings.items()), interviews, supervisions)  # type: ignore[arg-type]
+    return Review(half, now, before, ranking, list(findings.items()), interviews, supervisions)
 
 
 def review_workbook(half: Half) -> bytes:

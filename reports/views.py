@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -131,7 +132,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
     if only_missing:
         ent_rows = [r for r in ent_rows if r[2] > 0]
     if export == "enterprises":
-        headers = (
+        headers: Sequence[str] = (
             _("统一社会信用代码"),
             _("企业名称"),
             _("行业"),
@@ -140,7 +141,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
             _("还差几项"),
             _("拓展事项"),
         )
-        rows = [
+        rows: list[Sequence[Any]] = [
             (e.uscc, e.name, e.industry, _("是") if has else _("否"), n, missing, " ".join(codes))
             for e, n, missing, has, codes in ent_rows
         ]
