@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from audits.holidays import enter_holiday, remove_calendar_day, year_calendar
@@ -31,7 +32,7 @@ def _year() -> int:
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def holidays():  # type: ignore[no-untyped-def]
+def holidays() -> ResponseReturnValue:
     year = _year()
     status = 200
     if request.method == "POST":
@@ -65,7 +66,7 @@ def holidays():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/holidays/remove", methods=["POST"])
 @allow(Role.ADMIN)
-def remove_holiday():  # type: ignore[no-untyped-def]
+def remove_holiday() -> ResponseReturnValue:
     try:
         day = parse_date(request.form.get("day", ""))
     except CellProblem as exc:
@@ -79,7 +80,7 @@ def remove_holiday():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/holidays/complete", methods=["POST"])
 @allow(Role.ADMIN)
-def complete_year():  # type: ignore[no-untyped-def]
+def complete_year() -> ResponseReturnValue:
     year = _year()
     mark_year_complete(year, current_user)
     db.session.commit()

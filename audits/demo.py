@@ -178,10 +178,11 @@ def _clerk_rectifications(today: date, inspectors: dict[int, User]) -> int:
         )
         overdue = clerk.username.endswith("-2")
         check = "C6" if overdue else "C8"
+        assert clerk.county_id is not None  # a clerk carries their enterprise's county
         open_finding(
             inspector,
             today - timedelta(days=40 if overdue else 25),
-            county_id=clerk.county_id,  # type: ignore[arg-type]
+            county_id=clerk.county_id,
             enterprise_id=clerk.enterprise_id,
             contract_id=contract_id,
             check_code=check,

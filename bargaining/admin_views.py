@@ -4,6 +4,7 @@ counties (pilot, K, minimum-wage tier) and the item catalogue. Views stay thin."
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -35,7 +36,7 @@ def _counties() -> list[County]:
 
 @bp.route("/admin/users")
 @allow(Role.ADMIN)
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     stmt = (
@@ -88,7 +89,7 @@ def _form_user() -> dict[str, str]:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def new_user():  # type: ignore[no-untyped-def]
+def new_user() -> ResponseReturnValue:
     form = _form_user() if request.method == "POST" else {"role": Role.INSPECTOR.value}
     if request.method == "POST":
         try:
@@ -128,7 +129,7 @@ def _user(user_id: int) -> User:
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def edit_user(user_id: int):  # type: ignore[no-untyped-def]
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     county = db.session.get(County, user.county_id) if user.county_id else None
     ent = db.session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
@@ -176,7 +177,7 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @allow(Role.ADMIN)
-def set_user_active(user_id: int):  # type: ignore[no-untyped-def]
+def set_user_active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     active = request.form.get("active") == "1"
     try:
@@ -192,7 +193,7 @@ def set_user_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @allow(Role.ADMIN)
-def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     try:
         accounts.reset_password(current_user, user, request.form.get("password", ""))
@@ -210,7 +211,7 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/counties", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def counties():  # type: ignore[no-untyped-def]
+def counties() -> ResponseReturnValue:
     counties = _counties()
     tiers_error = ""
     if request.method == "POST":
@@ -259,7 +260,7 @@ def counties():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/items", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def items():  # type: ignore[no-untyped-def]
+def items() -> ResponseReturnValue:
     status = 200
     if request.method == "POST":
         try:
@@ -289,7 +290,7 @@ def items():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/items/<item_code>/active", methods=["POST"])
 @allow(Role.ADMIN)
-def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
+def set_item_active(item_code: str) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
     try:
         admin.set_item_active(current_user, item_code, active)
@@ -312,7 +313,7 @@ def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/channels", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def channels():  # type: ignore[no-untyped-def]
+def channels() -> ResponseReturnValue:
     counties = _counties()
     status = 200
     if request.method == "POST":
@@ -353,7 +354,7 @@ def channels():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/channels/<int:channel_id>/remove", methods=["POST"])
 @allow(Role.ADMIN)
-def remove_channel(channel_id: int):  # type: ignore[no-untyped-def]
+def remove_channel(channel_id: int) -> ResponseReturnValue:
     channel = db.session.get(NotificationChannel, channel_id)
     if channel is None:
         abort(404)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -96,7 +97,7 @@ def _clerk_values() -> dict[str, str]:
 
 @bp.route("/filings/form", methods=["GET", "POST"])
 @allow(*FORM_ROLES)
-def filing_form():  # type: ignore[no-untyped-def]
+def filing_form() -> ResponseReturnValue:
     clerk = current_user.role == Role.ENTERPRISE
     fixed = _clerk_values() if clerk else {}
     catalogue = db.session.scalars(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bargaining.filing import first_filings
@@ -63,7 +63,7 @@ class FilingFilters:
     in_force_on: date | None = None
 
 
-def _expansion_count():  # type: ignore[no-untyped-def]
+def _expansion_count() -> ScalarSelect[int]:
     return (
         select(func.count(ContractItem.id))
         .join(BargainingItem, BargainingItem.code == ContractItem.item_code)
@@ -82,7 +82,7 @@ def platform_days() -> int:
     return int(get_setting("platform_entry_days"))
 
 
-def first_filed_on():  # type: ignore[no-untyped-def]
+def first_filed_on() -> ScalarSelect[date]:
     """The first filing date of ``ContractVersion``'s contract (a correlated subquery)."""
     earlier = aliased(ContractVersion)
     return (
@@ -119,7 +119,7 @@ def flagged_clause(today: date, code: str | None = None) -> ColumnElement[bool]:
     return or_(_stored_flag(), platform_missing_clause(today))
 
 
-def _flag_count(today: date):  # type: ignore[no-untyped-def]
+def _flag_count(today: date) -> ColumnElement[int]:
     stored = (
         select(func.count(ContractFlag.id))
         .where(
@@ -168,7 +168,7 @@ def versions_flags(versions: Sequence[ContractVersion], today: date) -> dict[int
     return stored
 
 
-def filings_query(user: User, f: FilingFilters, today: date) -> Select[Any]:
+def filings_query(user: User, f: FilingFilters, today: date) -> Select[*tuple[Any, ...]]:
     stmt = (
         select(
             Contract,

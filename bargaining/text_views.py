@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ def text_context(version: ContractVersion | None, vt: VersionText | None) -> dic
 
 @bp.route("/contracts/<int:contract_id>/texts", methods=["POST"])
 @allow(*TEXT_ROLES)
-def attach(contract_id: int):  # type: ignore[no-untyped-def]
+def attach(contract_id: int) -> ResponseReturnValue:
     contract = get_in_scope(current_user, Contract, contract_id)
     version_no = request.form.get("version", type=int)
     version = db.session.scalars(
@@ -100,7 +101,7 @@ def _back(contract: Contract, version: ContractVersion) -> str:
 
 @bp.route("/contract-texts/<int:text_id>/original")
 @allow(*ALL_ROLES)
-def original(text_id: int):  # type: ignore[no-untyped-def]
+def original(text_id: int) -> ResponseReturnValue:
     text = db.session.get(ContractText, text_id)
     if text is None:
         abort(404)
@@ -122,7 +123,7 @@ def _lines(value: str) -> list[str]:
 
 @bp.route("/admin/recognition", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def recognition_rules():  # type: ignore[no-untyped-def]
+def recognition_rules() -> ResponseReturnValue:
     status = 200
     if request.method == "POST":
         code = request.form.get("code", "")

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ def admin_sections() -> list[AdminSection]:
 
 @bp.route("/admin")
 @allow(Role.ADMIN)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("admin/index.html", sections=admin_sections())
 
 
@@ -62,7 +63,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}
     if request.method == "POST":
@@ -102,7 +103,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/tokens")
 @allow(Role.ADMIN)
-def tokens():  # type: ignore[no-untyped-def]
+def tokens() -> ResponseReturnValue:
     return render_template("admin/tokens.html", tokens=accounts.tokens())
 
 
@@ -115,7 +116,7 @@ def _token(token_id: int) -> ApiToken:
 
 @bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
 @allow(Role.ADMIN)
-def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+def revoke_token(token_id: int) -> ResponseReturnValue:
     accounts.revoke_token(current_user, _token(token_id))
     db.session.commit()
     flash(_("令牌已吊销"), "success")
@@ -124,7 +125,7 @@ def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/tokens/<int:token_id>/expire", methods=["POST"])
 @allow(Role.ADMIN)
-def expire_token(token_id: int):  # type: ignore[no-untyped-def]
+def expire_token(token_id: int) -> ResponseReturnValue:
     token = _token(token_id)
     try:
         day = datetime.strptime(request.form.get("expires_on", "").strip(), "%Y-%m-%d").date()
@@ -143,7 +144,7 @@ def expire_token(token_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(*ALL_ROLES)
-def change_password():  # type: ignore[no-untyped-def]
+def change_password() -> ResponseReturnValue:
     if request.method == "POST":
         user = current_user._get_current_object()
         try:

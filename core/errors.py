@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from core.db import db
 from core.i18n import _, _l, tr
@@ -27,7 +30,7 @@ class UserError(ValueError):
 class BoundedInt(IntegerConverter):
     """``<int:…>`` that never matches numbers beyond a database integer (a 404, not a 500)."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -43,7 +46,7 @@ MESSAGES = {
 }
 
 
-def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
+def _render(status: int, detail: str = "") -> ResponseReturnValue:
     message = str(MESSAGES.get(status) or _("请求未能完成"))
     if request.path.startswith("/api/"):
         return jsonify({"error": message, "detail": detail, "status": status}), status
@@ -54,23 +57,23 @@ def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError  # the web stack only: commands import UserError
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return _render(400, _("表单已过期或缺少安全校验（CSRF），请刷新页面后重试"))
 
     @app.errorhandler(UserError)
-    def _user_error(exc: UserError):  # type: ignore[no-untyped-def]
+    def _user_error(exc: UserError) -> ResponseReturnValue:
         db.session.rollback()
         status = exc.status if 400 <= exc.status < 500 else 400
         return _render(status, tr(exc.message))
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         detail = exc.description if exc.code not in (404, 500) and exc.description else ""
         if exc.code in MESSAGES and detail and detail.startswith(("The ", "You ")):
             detail = ""  # werkzeug's English default text
         return _render(exc.code or 500, detail)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error")
         return _render(500)

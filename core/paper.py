@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
 
 from docx import Document
@@ -138,6 +139,6 @@ def notice_docx(notice: Notice) -> bytes:
     return out.getvalue()
 
 
-def chinese_date(day) -> str:  # type: ignore[no-untyped-def]
+def chinese_date(day: date) -> str:
     """2026年11月25日 (the date line of a notice)."""
     return f"{day.year}年{day.month}月{day.day}日"  # i18n: data

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, select
 
 from audits import rectification_rules as rules
@@ -48,7 +49,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _page(stmt: Select[Any], row: Any) -> Any:
+def _page(stmt: Select[*tuple[Any, ...]], row: Any) -> Any:
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", 100, 1, MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -77,13 +78,13 @@ def _date_arg() -> date:
 
 @bp.route("/openapi.json")
 @public
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
 @bp.route("/counties")
 @api_requires("api.read")
-def counties():  # type: ignore[no-untyped-def]
+def counties() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         select(County).order_by(County.sort_order, County.id), County.id
     )
@@ -102,7 +103,7 @@ def counties():  # type: ignore[no-untyped-def]
 
 @bp.route("/enterprises")
 @api_requires("enterprise.view")
-def enterprises():  # type: ignore[no-untyped-def]
+def enterprises() -> ResponseReturnValue:
     stmt = scope_enterprises(
         select(Enterprise, County.code).join(County, County.id == Enterprise.county_id), g.api_user
     )
@@ -144,7 +145,7 @@ def _contract(r: Any) -> dict[str, Any]:
     }
 
 
-def _contracts_stmt() -> Select[Any]:
+def _contracts_stmt() -> Select[*tuple[Any, ...]]:
     stmt = (
         select(Contract, ContractVersion, County.code, first_filed_on())
         .join(ContractVersion, ContractVersion.id == Contract.current_version_id)
@@ -155,13 +156,13 @@ def _contracts_stmt() -> Select[Any]:
 
 @bp.route("/contracts")
 @api_requires("contract.view")
-def contracts():  # type: ignore[no-untyped-def]
+def contracts() -> ResponseReturnValue:
     return _page(_contracts_stmt().order_by(Contract.id), _contract)
 
 
 @bp.route("/contracts/<int:contract_id>")
 @api_requires("contract.view")
-def contract(contract_id: int):  # type: ignore[no-untyped-def]
+def contract(contract_id: int) -> ResponseReturnValue:
     row = db.session.execute(_contracts_stmt().where(Contract.id == contract_id)).first()
     if row is None:
         abort(404)
@@ -194,13 +195,13 @@ def _round(r: SampleRound) -> dict[str, Any]:
 
 @bp.route("/sample-rounds")
 @api_requires("sampling.view")
-def rounds():  # type: ignore[no-untyped-def]
+def rounds() -> ResponseReturnValue:
     return _page(select(SampleRound).order_by(SampleRound.month.desc()), lambda r: _round(r[0]))
 
 
 @bp.route("/sample-rounds/<month>")
 @api_requires("sampling.population")
-def round_detail(month: str):  # type: ignore[no-untyped-def]
+def round_detail(month: str) -> ResponseReturnValue:
     round_ = sample_rounds.get_round(month)
     if round_ is None:
         abort(404)
@@ -209,7 +210,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/audits")
 @api_requires("audit.view")
-def audits():  # type: ignore[no-untyped-def]
+def audits() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         select(Audit, County.code).join(County, County.id == Audit.county_id), Audit.county_id
     )
@@ -233,7 +234,7 @@ def audits():  # type: ignore[no-untyped-def]
 
 @bp.route("/rectifications")
 @api_requires("rectification.view")
-def rectifications():  # type: ignore[no-untyped-def]
+def rectifications() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         select(Rectification, County.code).join(County, County.id == Rectification.county_id),
         Rectification.county_id,
@@ -257,7 +258,7 @@ def rectifications():  # type: ignore[no-untyped-def]
 
 @bp.route("/visits")
 @api_requires("visit.view")
-def visits():  # type: ignore[no-untyped-def]
+def visits() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         select(Visit, County.code).join(County, County.id == Visit.county_id), Visit.county_id
     )
@@ -282,7 +283,7 @@ def visits():  # type: ignore[no-untyped-def]
 
 @bp.route("/targets")
 @api_requires("dashboard.county")
-def targets():  # type: ignore[no-untyped-def]
+def targets() -> ResponseReturnValue:
     rows = [t.as_json() for t in queries.county_targets(_date_arg())]
     scope = scope_of(g.api_user)
     if not scope.all_counties:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -63,7 +64,7 @@ def _export_rows(rows: list[Any], total: Any) -> list[list[Any]]:
 
 @bp.route("/dashboard")
 @requires("dashboard.city")
-def city():  # type: ignore[no-untyped-def]
+def city() -> ResponseReturnValue:
     day = _as_of()
     export = request.args.get("export") == "xlsx"
     if export:
@@ -103,7 +104,7 @@ def _city_body(day: date) -> Markup:
 
 @bp.route("/dashboard/<code>")
 @requires("dashboard.county")
-def county(code: str):  # type: ignore[no-untyped-def]
+def county(code: str) -> ResponseReturnValue:
     county = scope_of(current_user).check(
         db.session.scalars(select(County).where(County.code == code.upper())).first()
     )
@@ -217,7 +218,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/supervision", methods=["POST"])
 @requires("supervision.plan")
-def supervision_plan():  # type: ignore[no-untyped-def]
+def supervision_plan() -> ResponseReturnValue:
     code = request.form.get("county", "")
     county = db.session.scalars(select(County).where(County.code == code.upper())).first()
     if county is None:
@@ -263,7 +264,7 @@ def _lagging_reason(code: str) -> Msg:
 
 @bp.route("/supervision/<int:supervision_id>", methods=["GET", "POST"])
 @requires("supervision.view", Supervision, write="supervision.record")
-def supervision_detail(supervision: Supervision):  # type: ignore[no-untyped-def]
+def supervision_detail(supervision: Supervision) -> ResponseReturnValue:
     if request.method == "POST":
         try:
             fields = {
@@ -304,7 +305,7 @@ def _render_supervision(supervision: Supervision) -> str:
 @bp.route("/review")
 @bp.route("/review/<half>")
 @requires("review.view")
-def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
+def review_page(half: str | None = None) -> ResponseReturnValue:
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
     except review.ReviewProblem as exc:
@@ -337,7 +338,7 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
 
 @bp.route("/review/<half>/comments", methods=["POST"])
 @requires("review.comment")
-def review_comments(half: str):  # type: ignore[no-untyped-def]
+def review_comments(half: str) -> ResponseReturnValue:
     try:
         period = review.Half.parse(half)
         texts = {
