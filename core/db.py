@@ -38,7 +38,7 @@ class Base(DeclarativeBase):
 AnySession = Session | scoped_session[Session]
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps are stored in UTC and always come back timezone-aware."""
 
     impl = DateTime
