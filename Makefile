@@ -25,9 +25,10 @@ run: $(STAMP)
 	$(BIN)/flask demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## make test: install what tests need and run the whole suite
+## make test: install what tests need, lint, type-check (mypy, [tool.mypy]) and run the suite
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 ## make lock: re-resolve pyproject.toml's ranges into requirements.lock (exact versions, hashes)
@@ -50,7 +51,7 @@ translations: $(STAMP)
 	$(BIN)/python -m core.catalogue
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 clean-db:
 	rm -f instance/jinhua.sqlite

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from audits.holidays import enter_holiday, remove_calendar_day, year_calendar
@@ -29,7 +30,7 @@ def _year() -> int:
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])
 @requires("calendar.edit")
-def holidays():  # type: ignore[no-untyped-def]
+def holidays() -> ResponseReturnValue:
     if request.method == "POST":
         start = parse_date(request.form.get("start", ""))
         end = parse_date(request.form.get("end", "") or request.form.get("start", ""))
@@ -49,7 +50,7 @@ def holidays():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/holidays/remove", methods=["POST"])
 @requires("calendar.edit")
-def remove_holiday():  # type: ignore[no-untyped-def]
+def remove_holiday() -> ResponseReturnValue:
     day = parse_date(request.form.get("day", ""))
     remove_calendar_day(current_user, day)
     db.session.commit()
@@ -59,7 +60,7 @@ def remove_holiday():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/holidays/complete", methods=["POST"])
 @requires("calendar.edit")
-def complete_year():  # type: ignore[no-untyped-def]
+def complete_year() -> ResponseReturnValue:
     year = _year()
     mark_year_complete(year, current_user)
     db.session.commit()

@@ -97,8 +97,8 @@ def build_demo_supervision(seed: int, today: date) -> dict[str, Any]:
             if audit.inspector_id is None or rng.random() > share_done:
                 continue
             completed = min(today, start + timedelta(days=rng.randint(3, 27)))
-            version = db.session.get(ContractVersion, audit.version_id)
-            flags = {f.code for f in version_flags(version, completed)} if version else set()
+            audited = db.session.get(ContractVersion, audit.version_id)
+            flags = {f.code for f in version_flags(audited, completed)} if audited else set()
             results = {}
             for check in checklist.CHECKLIST:
                 fail = (set(check.flags) & flags and rng.random() < 0.7) or rng.random() < 0.03
@@ -178,10 +178,11 @@ def _clerk_rectifications(today: date, inspectors: dict[int, User]) -> int:
         )
         overdue = clerk.username.endswith("-2")
         check = "C6" if overdue else "C8"
+        assert clerk.county_id is not None  # a clerk carries their enterprise's county
         open_finding(
             inspector,
             today - timedelta(days=40 if overdue else 25),
-            county_id=clerk.county_id,  # type: ignore[arg-type]
+            county_id=clerk.county_id,
             enterprise_id=clerk.enterprise_id,
             contract_id=contract_id,
             check_code=check,

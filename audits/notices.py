@@ -21,7 +21,7 @@ those who may draw it; each audit's notice to its inspector while they may recor
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -221,6 +221,7 @@ def round_events(now: datetime, people: People) -> Iterator[Event]:
         ):
             for user in people.may(audit.inspector_id, "audit.record", audit):
                 assigned[user.id] += 1
+        assert rnd.due_on is not None  # a drawn round has its due date
         for inspector_id, n in assigned.items():
             user = people.by_id[inspector_id]
             yield Event(
@@ -335,11 +336,11 @@ def send_immediate(today: date, now: datetime | None = None) -> dict[str, int]:
     return {"queued": added, **deliver(now, digests=False).as_dict()}
 
 
-def _job(func):  # type: ignore[no-untyped-def]
+def _job(func: Callable[[date], dict[str, int]]) -> Callable[[], dict[str, int]]:
     def run() -> dict[str, int]:
         result = func(local_today())
         db.session.commit()
-        return result  # type: ignore[no-any-return]
+        return result
 
     return run
 

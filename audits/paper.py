@@ -31,7 +31,7 @@ def _check_title(code: str) -> str:
 
 def rectification_notice(rect: Rectification, today: date) -> bytes:
     """整改通知书: from the county union to the enterprise, one finding, its deadline."""
-    county = db.session.get(County, rect.county_id)
+    county = db.session.get_one(County, rect.county_id)
     ent = db.session.get(Enterprise, rect.enterprise_id) if rect.enterprise_id else None
     finding: Finding = rect.finding
     with force_locale("zh_CN"):
@@ -43,8 +43,8 @@ def rectification_notice(rect: Rectification, today: date) -> bytes:
                 county=county.code,
                 year=rect.created_on.year,
                 id=rect.id,
-            ),  # type: ignore[union-attr]
-            addressee=ent.name if ent else county_union(county),  # type: ignore[arg-type]
+            ),
+            addressee=ent.name if ent else county_union(county),
             sections=[
                 Section(
                     paragraphs=[
@@ -78,7 +78,7 @@ def rectification_notice(rect: Rectification, today: date) -> bytes:
                     ]
                 ),
             ],
-            issuer=county_union(county),  # type: ignore[arg-type]
+            issuer=county_union(county),
             date_text=chinese_date(today),
             seal_note=_("（盖章）"),
         )
@@ -87,7 +87,7 @@ def rectification_notice(rect: Rectification, today: date) -> bytes:
 
 def interview_notice(interview: Interview, today: date) -> bytes:
     """约谈通知书: the county union to the enterprise's leader, or the city to the county union."""
-    county = db.session.get(County, interview.county_id)
+    county = db.session.get_one(County, interview.county_id)
     ent = db.session.get(Enterprise, interview.enterprise_id) if interview.enterprise_id else None
     rects = list(
         db.session.scalars(
@@ -101,9 +101,9 @@ def interview_notice(interview: Interview, today: date) -> bytes:
     city = interview.level == "city"
     with force_locale("zh_CN"):
         addressee = (
-            county_union(county)  # type: ignore[arg-type]
+            county_union(county)
             if city
-            else _("%(enterprise)s负责人", enterprise=ent.name if ent else county.name)  # type: ignore[union-attr]
+            else _("%(enterprise)s负责人", enterprise=ent.name if ent else county.name)
         )
         when = (
             chinese_date(interview.held_on) if interview.held_on else _("接到本通知后5个工作日内")
@@ -112,7 +112,7 @@ def interview_notice(interview: Interview, today: date) -> bytes:
             title=_("约谈通知书"),
             number=_(
                 "%(issuer)s约谈〔%(year)s〕%(id)s号",
-                issuer=_("金工") if city else county.code,  # type: ignore[union-attr]
+                issuer=_("金工") if city else county.code,
                 year=interview.triggered_on.year,
                 id=interview.id,
             ),
@@ -140,7 +140,7 @@ def interview_notice(interview: Interview, today: date) -> bytes:
                     ],
                 ),
             ],
-            issuer=CITY_UNION if city else county_union(county),  # type: ignore[arg-type]
+            issuer=CITY_UNION if city else county_union(county),
             date_text=chinese_date(today),
             seal_note=_("（盖章）"),
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template
+from flask.typing import ResponseReturnValue
 
 from audits import rounds
 from audits.models import SampleRound
@@ -37,7 +38,7 @@ def public_record(round_: SampleRound) -> dict[str, Any]:
 
 @bp.route("/sampling/<month>.json")
 @public
-def sampling_record_json(month: str):  # type: ignore[no-untyped-def]
+def sampling_record_json(month: str) -> ResponseReturnValue:
     response = jsonify(public_record(_round_or_404(month)))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -45,7 +46,7 @@ def sampling_record_json(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/<month>")
 @public
-def sampling_record(month: str):  # type: ignore[no-untyped-def]
+def sampling_record(month: str) -> ResponseReturnValue:
     round_ = _round_or_404(month)
     record = public_record(round_)
     return render_template(
@@ -58,7 +59,7 @@ def sampling_record(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/verify_draw.py")
 @public
-def verify_draw_script():  # type: ignore[no-untyped-def]
+def verify_draw_script() -> ResponseReturnValue:
     return Response(
         VERIFY_SCRIPT.read_bytes(),
         mimetype="text/x-python",

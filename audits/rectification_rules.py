@@ -45,7 +45,7 @@ ACTION_LABELS = Labels(
 OWNER_ACTIONS = frozenset({START, SUBMIT})
 INSPECTOR_ACTIONS = frozenset({VERIFY, SEND_BACK})
 
-TRANSITIONS: dict[tuple[RectStatus, str], RectStatus] = {
+TRANSITIONS: dict[tuple[str, str], RectStatus] = {
     (PENDING, START): IN_PROGRESS,
     (PENDING, SUBMIT): SUBMITTED,
     (IN_PROGRESS, SUBMIT): SUBMITTED,

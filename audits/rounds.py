@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -28,7 +28,7 @@ from bargaining.models import Contract, ContractVersion, County
 from core import audit_log
 from core.bulk import driver_value, insert_tuples, next_ids, select_in
 from core.clock import to_local
-from core.db import db
+from core.db import db, rowcount
 from core.errors import UserError
 from core.i18n import _
 from core.models import Role, User
@@ -236,7 +236,8 @@ def _plain_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:
     """The driver's own tuples: the population's columns (integers and strings) need no
     result processing, and a million rows cost less without it."""
     try:
-        return result.cursor.fetchall()  # type: ignore[union-attr]
+        # the drivers' fetchall is a list (the DB-API types it as any sequence)
+        return cast("list[tuple[Any, ...]]", result.cursor.fetchall())
     finally:
         result.close()
 
@@ -369,7 +370,7 @@ def draw_frozen(
         )
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise AlreadyDrawn(_("%(month)s 此前已抽取", month=round_.month))
     db.session.refresh(round_)
     rate = Fraction(round_.rate)
@@ -494,7 +495,7 @@ def _open_audits(
 ) -> None:
     """One open audit per pick (member ``picked[j]``, sample_pick ``pick_ids[j]``), each
     assigned to an inspector of its county (see :func:`audits.sampling.assign`)."""
-    inspectors: dict[int, list[int]] = defaultdict(list)
+    inspectors: dict[int | None, list[int]] = defaultdict(list)
     stmt = (
         select(User.id, User.county_id)
         .where(User.role == Role.INSPECTOR, User.active)
@@ -509,6 +510,7 @@ def _open_audits(
             .where(Audit.status == "done", Audit.enterprise_id.is_not(None))
             .order_by(Audit.completed_at)
         )
+        if eid is not None
     }
     load = dict(
         db.session.execute(
@@ -566,7 +568,7 @@ def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
         .where(SamplePick.round_id == round_.id)
         .order_by(County.code, SamplePick.rank)
     )
-    return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
+    return [(code, pid, ticket, rank) for code, pid, ticket, rank in db.session.execute(stmt)]
 
 
 def population_of(round_: SampleRound) -> str:

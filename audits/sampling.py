@@ -203,8 +203,8 @@ def sizes(members: Iterable[Member], rate: Fraction) -> dict[str, tuple[int, int
 def assign(
     picks: Sequence[tuple[int, int | None]],
     inspectors: Sequence[int],
-    last_auditor: Mapping[int, int],
-    load: Mapping[int, int] | None = None,
+    last_auditor: Mapping[int, int | None],
+    load: Mapping[int | None, int] | None = None,
 ) -> dict[int, int | None]:
     """Give each pick ``(pick key, enterprise id)`` to one of ``inspectors`` (same county).
 

@@ -171,8 +171,8 @@ def attach_supervision_visit(supervision: Supervision, user: User) -> Visit | No
     """Put a supervision planned by hand on its quarter's plan (and so in the .ics): the
     quarter's supervision visit of that county is linked and moved to its date, or made."""
     quarter = visits.Quarter.of(supervision.planned_on)
-    county = db.session.get(County, supervision.county_id)
-    key = f"supervision-{county.code}"  # type: ignore[union-attr]
+    county = db.session.get_one(County, supervision.county_id)
+    key = f"supervision-{county.code}"
     visit = db.session.scalars(
         select(Visit).where(Visit.quarter == str(quarter), Visit.task_key == key)
     ).first()

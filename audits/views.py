@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,7 +15,16 @@ from audits import audit_rules, checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.check_facts import check_facts
 from audits.jobs import draw_month_once, freeze_month_once
-from audits.models import Audit, Evidence, Finding, Interview, InterviewLink, Rectification, Visit
+from audits.models import (
+    Audit,
+    Evidence,
+    Finding,
+    Interview,
+    InterviewLink,
+    Rectification,
+    SampleRound,
+    Visit,
+)
 from audits.services import (
     act_on_rectification,
     add_evidence,
@@ -49,7 +59,7 @@ bp = Blueprint("audits", __name__)
 
 @bp.route("/sampling")
 @requires("sampling.view")
-def sampling():  # type: ignore[no-untyped-def]
+def sampling() -> ResponseReturnValue:
     today = local_today()
     last_month = rounds.Month.of(today.replace(day=1) - timedelta(days=1))
     all_rounds = queries.rounds_list()
@@ -69,7 +79,7 @@ def sampling():  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/freeze", methods=["POST"])
 @requires("sampling.freeze")
-def freeze():  # type: ignore[no-untyped-def]
+def freeze() -> ResponseReturnValue:
     """Freeze a month by hand (the scheduler does it at 00:05 on the 1st)."""
     month = rounds.Month.parse(request.form.get("month", ""))
     round_, fresh = freeze_month_once(month, current_user, utcnow())
@@ -80,14 +90,14 @@ def freeze():  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/draw", methods=["POST"])
 @requires("sampling.draw")
-def draw():  # type: ignore[no-untyped-def]
+def draw() -> ResponseReturnValue:
     """A city leader draws a frozen round with the public value typed at the meeting."""
     public_value = request.form.get("public_value", "").strip()
     month = rounds.Month.parse(request.form.get("month", ""))
     if not public_value:
         raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
     existing = rounds.get_round(str(month))
-    if existing is not None and existing.drawn:
+    if existing is not None and existing.drawn_at is not None:  # drawn
         flash(
             _(
                 "%(month)s 已于 %(day)s 抽取，每月只抽取一次",
@@ -120,7 +130,7 @@ def _waiting_text(w: queries.CountyWaiting) -> str:
     )
 
 
-def _round_or_404(month: str):  # type: ignore[no-untyped-def]
+def _round_or_404(month: str) -> SampleRound:
     round_ = rounds.get_round(month)
     if round_ is None:
         abort(404)
@@ -129,7 +139,7 @@ def _round_or_404(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/<month>")
 @requires("sampling.view")
-def round_detail(month: str):  # type: ignore[no-untyped-def]
+def round_detail(month: str) -> ResponseReturnValue:
     round_ = _round_or_404(month)
     sizes = rounds.county_sizes(round_)
     counties = counties_for(current_user)
@@ -149,7 +159,7 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/<month>/verify", methods=["POST"])
 @requires("sampling.verify")
-def round_verify(month: str):  # type: ignore[no-untyped-def]
+def round_verify(month: str) -> ResponseReturnValue:
     result = rounds.verify_round(_round_or_404(month))
     if result.ok:
         flash(_("核验通过：由种子和总体快照重新计算的抽中结果与记录完全一致"), "success")
@@ -163,14 +173,14 @@ def round_verify(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/sampling/<month>/population.txt")
 @requires("sampling.population")
-def round_population(month: str):  # type: ignore[no-untyped-def]
+def round_population(month: str) -> ResponseReturnValue:
     round_ = _round_or_404(month)
     return download(rounds.population_of(round_), f"population-{month}.txt", "text/plain")
 
 
 @bp.route("/sampling/<month>/picks.xlsx")
 @requires("sampling.view")
-def round_picks_export(month: str):  # type: ignore[no-untyped-def]
+def round_picks_export(month: str) -> ResponseReturnValue:
     round_ = _round_or_404(month)
     rows = (
         (
@@ -208,7 +218,7 @@ def round_picks_export(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/audits")
 @requires("audit.view")
-def audits():  # type: ignore[no-untyped-def]
+def audits() -> ResponseReturnValue:
     a = request.args
     filters = queries.AuditFilters(
         status=a.get("status", "open" if may(current_user, "audit.mine") else ""),
@@ -254,7 +264,7 @@ def audits():  # type: ignore[no-untyped-def]
 
 @bp.route("/audits/<int:audit_id>", methods=["GET", "POST"])
 @requires("audit.view", Audit, write="audit.record")
-def audit_detail(audit: Audit):  # type: ignore[no-untyped-def]
+def audit_detail(audit: Audit) -> ResponseReturnValue:
     if request.method == "POST":
         if audit.status == audit_rules.AuditStatus.DONE:
             amend_audit_notes(
@@ -336,7 +346,7 @@ def _render_audit(audit: Audit) -> str:
 
 @bp.route("/rectifications")
 @requires("rectification.view")
-def rectifications():  # type: ignore[no-untyped-def]
+def rectifications() -> ResponseReturnValue:
     today = local_today()
     filters = queries.RectificationFilters(
         status=request.args.get("status", ""), county=request.args.get("county", "")
@@ -381,7 +391,7 @@ def rectifications():  # type: ignore[no-untyped-def]
 @requires(
     "rectification.view", Rectification, "rect_id", write="rectification.act", check_write=False
 )
-def rectification_detail(rect: Rectification):  # type: ignore[no-untyped-def]
+def rectification_detail(rect: Rectification) -> ResponseReturnValue:
     today = local_today()
     if request.method == "POST":
         action = request.form.get("action", "")
@@ -429,7 +439,7 @@ def _render_rect(rect: Rectification, today: Any) -> str:
 
 @bp.route("/interviews")
 @requires("interview.view")
-def interviews():  # type: ignore[no-untyped-def]
+def interviews() -> ResponseReturnValue:
     return listing(
         queries.interviews_query(current_user),
         "audits/interviews.html",
@@ -466,7 +476,7 @@ def interviews():  # type: ignore[no-untyped-def]
 
 @bp.route("/interviews/<int:interview_id>", methods=["GET", "POST"])
 @requires("interview.view", Interview, write="interview.record")
-def interview_detail(interview: Interview):  # type: ignore[no-untyped-def]
+def interview_detail(interview: Interview) -> ResponseReturnValue:
     if request.method == "POST":
         fields = {
             "held_on": form_date("held_on"),
@@ -518,7 +528,7 @@ def _render_interview(interview: Interview) -> str:
 
 @bp.route("/evidence/<int:evidence_id>")
 @requires("evidence.view")
-def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
+def evidence_download(evidence_id: int) -> ResponseReturnValue:
     evidence = db.session.get(Evidence, evidence_id)
     owners = {"rectification": Rectification, "audit": Audit, "visit": Visit}
     if evidence is None or evidence.owner_type not in owners:
@@ -538,14 +548,14 @@ def evidence_download(evidence_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/rectifications/<int:rect_id>/notice.docx")
 @requires("rectification.view", Rectification)
-def rectification_notice_docx(rect: Rectification):  # type: ignore[no-untyped-def]
+def rectification_notice_docx(rect: Rectification) -> ResponseReturnValue:
     data = paper.rectification_notice(rect, local_today())
     return download(data, _("整改通知书-%(id)s.docx", id=rect.id), DOCX_MIME)
 
 
 @bp.route("/interviews/<int:interview_id>/notice.docx")
 @requires("interview.view", Interview)
-def interview_notice_docx(interview: Interview):  # type: ignore[no-untyped-def]
+def interview_notice_docx(interview: Interview) -> ResponseReturnValue:
     data = paper.interview_notice(interview, local_today())
     return download(data, _("约谈通知书-%(id)s.docx", id=interview.id), DOCX_MIME)
 

@@ -57,7 +57,9 @@ def seed_calendar(source: HolidaySource | None = None) -> int:
     if source is None:
         source = current_app.config.get("HOLIDAY_SOURCE")
     if source is None:
-        import chinese_calendar as source  # only needed when seeding
+        import chinese_calendar  # only needed when seeding
+
+        source = chinese_calendar
 
     known = set(db.session.scalars(select(CalendarYear.year)))
     years = {d.year for d in source.holidays} | {d.year for d in source.workdays}
@@ -123,7 +125,7 @@ def plan_tasks(
             select(User).where(User.role == Role.CITY, User.active).order_by(User.id)
         )
     ]
-    inspectors: dict[int, list[int]] = defaultdict(list)
+    inspectors: dict[int | None, list[int]] = defaultdict(list)
     for u in db.session.scalars(
         select(User).where(User.role == Role.INSPECTOR, User.active).order_by(User.id)
     ):

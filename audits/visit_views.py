@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ def _quarter(text: str | None) -> visits.Quarter:
 
 @bp.route("/visits")
 @requires("visit.view")
-def plan():  # type: ignore[no-untyped-def]
+def plan() -> ResponseReturnValue:
     quarter = _quarter(request.args.get("quarter"))
     stmt = select(Visit).where(Visit.quarter == str(quarter)).order_by(Visit.planned_on, Visit.id)
     scope = scope_of(current_user)
@@ -94,7 +95,7 @@ def plan():  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/plan", methods=["POST"])
 @requires("visit.plan")
-def make_plan():  # type: ignore[no-untyped-def]
+def make_plan() -> ResponseReturnValue:
     quarter = _quarter(request.form.get("quarter"))
     today = local_today()
     lagging = hooks().lagging_county_ids(today)
@@ -123,7 +124,7 @@ def make_plan():  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
 @requires("visit.view", Visit, write="visit.record")
-def detail(visit: Visit):  # type: ignore[no-untyped-def]
+def detail(visit: Visit) -> ResponseReturnValue:
     today = local_today()
     if request.method == "POST":
         fields = {
@@ -191,7 +192,7 @@ def _ics(name: str, rows: list[Visit], filename: str) -> Response:
 
 @bp.route("/visits/<quarter>/mine.ics")
 @requires("visit.calendar_mine")
-def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
+def my_calendar(quarter: str) -> ResponseReturnValue:
     q = _quarter(quarter)
     rows = list(
         db.session.scalars(
@@ -209,7 +210,7 @@ def my_calendar(quarter: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<quarter>/city.ics")
 @requires("visit.calendar_city")
-def city_calendar(quarter: str):  # type: ignore[no-untyped-def]
+def city_calendar(quarter: str) -> ResponseReturnValue:
     q = _quarter(quarter)
     rows = list(
         db.session.scalars(select(Visit).where(Visit.quarter == str(q)).order_by(Visit.planned_on))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 
@@ -65,7 +66,7 @@ def update_county(
         raise ReferenceRefused(
             _("%(county)s：目标比例须为 0 到 1 之间的小数，如 0.75", county=county.name)
         )
-    before = {
+    before: dict[str, Any] = {
         "pilot": county.pilot,
         "required_items": county.required_items,
         "min_wage_tier": county.min_wage_tier,

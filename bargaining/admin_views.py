@@ -4,6 +4,7 @@ counties (pilot, K, minimum-wage tier) and the item catalogue. Views stay thin."
 from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -35,7 +36,7 @@ def _counties() -> list[County]:
 
 @bp.route("/admin/users")
 @requires("admin.users")
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     stmt = (
@@ -97,7 +98,7 @@ def _assignment() -> tuple[int | None, int | None]:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @requires("admin.users")
-def new_user():  # type: ignore[no-untyped-def]
+def new_user() -> ResponseReturnValue:
     if request.method == "POST":
         county_id, enterprise_id = _assignment()
         user = accounts.create_user(
@@ -124,7 +125,7 @@ def new_user():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @requires("admin.users", User)
-def edit_user(user: User):  # type: ignore[no-untyped-def]
+def edit_user(user: User) -> ResponseReturnValue:
     if request.method == "POST":
         county_id, enterprise_id = _assignment()
         accounts.update_user(
@@ -160,7 +161,7 @@ def edit_user(user: User):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @requires("admin.users", User)
-def set_user_active(user: User):  # type: ignore[no-untyped-def]
+def set_user_active(user: User) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
     accounts.set_active(current_user, user, active)
     db.session.commit()
@@ -170,7 +171,7 @@ def set_user_active(user: User):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @requires("admin.users", User)
-def reset_password(user: User):  # type: ignore[no-untyped-def]
+def reset_password(user: User) -> ResponseReturnValue:
     accounts.reset_password(current_user, user, request.form.get("password", ""))
     db.session.commit()
     flash(_("密码已重置，其登录和 API 令牌已失效"), "success")
@@ -182,7 +183,7 @@ def reset_password(user: User):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/counties", methods=["GET", "POST"])
 @requires("admin.counties")
-def counties():  # type: ignore[no-untyped-def]
+def counties() -> ResponseReturnValue:
     counties = _counties()
     if request.method == "POST":
         changed = 0
@@ -222,7 +223,7 @@ def counties():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/items", methods=["GET", "POST"])
 @requires("admin.items")
-def items():  # type: ignore[no-untyped-def]
+def items() -> ResponseReturnValue:
     if request.method == "POST":
         item = admin.add_item(
             current_user,
@@ -245,7 +246,7 @@ def items():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/items/<item_code>/active", methods=["POST"])
 @requires("admin.items")
-def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
+def set_item_active(item_code: str) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
     admin.set_item_active(current_user, item_code, active)
     db.session.commit()
@@ -263,7 +264,7 @@ def set_item_active(item_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/channels", methods=["GET", "POST"])
 @requires("admin.channels")
-def channels():  # type: ignore[no-untyped-def]
+def channels() -> ResponseReturnValue:
     counties = _counties()
     if request.method == "POST":
         code = request.form.get("county", "")
@@ -297,7 +298,7 @@ def channels():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/channels/<int:channel_id>/remove", methods=["POST"])
 @requires("admin.channels", NotificationChannel)
-def remove_channel(channel: NotificationChannel):  # type: ignore[no-untyped-def]
+def remove_channel(channel: NotificationChannel) -> ResponseReturnValue:
     notify.remove_channel(current_user, channel)
     db.session.commit()
     flash(_("工作群已停用"), "success")

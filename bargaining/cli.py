@@ -4,6 +4,7 @@ create-token are core's: core/cli.py; the reference data is an init step, bargai
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,7 +117,7 @@ def _import(kind: str, file: str, username: str) -> None:
     click.echo(tr(outcome.message))
 
 
-def _stats(stats: dict[str, object]) -> str:
+def _stats(stats: Mapping[str, object]) -> str:
     """What the demo built, e.g. "合同 120，协商事项 480" (the keys are msgids where known)."""
     return _("，").join(f"{tr(k)} {v}" for k, v in stats.items())
 

@@ -254,10 +254,10 @@ def _demo_users(counties: dict[str, County], by_county: dict[int, list[Enterpris
                     password_hash=hashed,
                 )
             )
-        for n, ent in enumerate(by_county[county.id][:2], start=1):
+        for i, ent in enumerate(by_county[county.id][:2], start=1):
             users.append(
                 User(
-                    username=f"ent-{code}-{n}",
+                    username=f"ent-{code}-{i}",
                     display_name=ent.name,
                     role=Role.ENTERPRISE,
                     county_id=county.id,

@@ -218,7 +218,7 @@ def _load_sheet(
             )
         )
         return None
-    rows = [
+    rows: list[tuple[int, Sequence[Any]]] = [
         (index + 1, cells)
         for index, cells in enumerate(grid[header.row_index + 1 :], start=header.row_index + 1)
         if not all(is_blank(v) for v in cells)
@@ -562,6 +562,7 @@ def _contract_row(
             r.fail("filed_on", Msg("备案日期早于签订日期"))
     if not r.ok:
         return None
+    assert county_id is not None  # the county is required: a row without one failed
     return FilingRow(
         row=row_no,
         number=number,
@@ -569,7 +570,7 @@ def _contract_row(
         level=level,
         uscc=uscc,
         name=name,
-        county_id=county_id,  # type: ignore[arg-type]
+        county_id=county_id,
         industry=industry,
         signed_on=signed_on,
         delegates_total=total,
@@ -779,10 +780,11 @@ def validate_registry(book: Workbook, ctx: RegistryContext) -> ImportResult:
         above_scale = r.get("above_scale", parse_bool)
         employees = r.get("employees", parse_int, required=False)
         if r.ok:
+            assert county_id is not None  # the county is required: a row without one failed
             rows.append(
                 RegistryRow(
                     row_no, uscc, name, county_id, industry, has_union, above_scale, employees
-                )  # type: ignore[arg-type]
+                )
             )
     _sort(errors, book, (REGISTRY,))
     return ImportResult(rows if not errors.items else [], errors.items, errors.truncated)

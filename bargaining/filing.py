@@ -8,7 +8,6 @@ sequences up front on PostgreSQL) rather than being read back by natural keys.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -64,35 +63,39 @@ CONTRACT_COLUMNS = (
 )
 
 
-#: a version row's columns; all but created_at make its audit-log "after", in this order
-VERSION_COLUMNS = (
-    "public_id",
-    "contract_id",
-    "version_no",
-    "county_id",
-    "upload_id",
-    "filed_by_id",
-    "sheet_row",
-    "contract_type",
-    "name",
-    "industry",
-    "signed_on",
-    "delegates_total",
-    "delegates_present",
-    "votes_for",
-    "effective_on",
-    "expires_on",
-    "submitted_on",
-    "workers_covered",
-    "lowest_wage",
-    "raise_pct",
-    "platform_entered_on",
-    "remarks",
-    "filed_on",
-    "created_at",
-)
-#: a version as inserted in bulk: a tuple in the order of VERSION_COLUMNS, read by name
-VersionRow = namedtuple("VersionRow", VERSION_COLUMNS)
+#: a version as inserted in bulk; all its columns but created_at make its audit-log "after"
+class VersionRow(NamedTuple):
+    """A version as inserted in bulk: the columns of ``contract_version`` but its id, in
+    order, read by name."""
+
+    public_id: str
+    contract_id: int
+    version_no: int
+    county_id: int
+    upload_id: int | None
+    filed_by_id: int | None
+    sheet_row: int | None
+    contract_type: str
+    name: str
+    industry: str
+    signed_on: date
+    delegates_total: int
+    delegates_present: int
+    votes_for: int
+    effective_on: date
+    expires_on: date
+    submitted_on: date | None
+    workers_covered: int
+    lowest_wage: Decimal | None
+    raise_pct: Decimal | None
+    platform_entered_on: date | None
+    remarks: str
+    filed_on: date
+    created_at: datetime
+
+
+#: the columns of a version row, in the order of :class:`VersionRow`
+VERSION_COLUMNS: tuple[str, ...] = VersionRow._fields
 #: what a version takes from its sheet row as it stands
 FROM_SHEET_ROW = tuple(
     name for name in VERSION_COLUMNS if name in {f.name for f in fields(FilingRow)} - {"filed_on"}
@@ -284,8 +287,8 @@ def _platform_date_only(
         ):
             coverage[vid].add(eid)
     found: dict[int, PlatformDate] = {}
-    for i, vid in candidates.items():
-        r, v = rows[i], current.get(vid or -1)
+    for i, current_id in candidates.items():
+        r, v = rows[i], current.get(current_id or -1)
         if (
             v is None
             or r.platform_entered_on == v.platform_entered_on

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -94,7 +95,7 @@ def _clerk_values() -> dict[str, str]:
 
 @bp.route("/filings/form", methods=["GET", "POST"])
 @requires("filing.upload")
-def filing_form():  # type: ignore[no-untyped-def]
+def filing_form() -> ResponseReturnValue:
     fixed = _clerk_values() if scope_of(current_user).clerk else {}
     catalogue = db.session.scalars(
         select(BargainingItem).where(BargainingItem.active).order_by(BargainingItem.code)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bargaining.filing import first_filings
@@ -23,7 +23,7 @@ from bargaining.models import (
     Enterprise,
     Upload,
 )
-from core.bulk import chunks
+from core.bulk import AnySelect, chunks
 from core.db import db
 from core.models import User
 from core.policy import scope_of
@@ -31,15 +31,15 @@ from core.rows import named
 from core.settings import get_setting
 
 
-def scope_contracts(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_contracts(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Contract.county_id, Contract.enterprise_id)
 
 
-def scope_enterprises(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_enterprises(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Enterprise.county_id, Enterprise.id)
 
 
-def scope_uploads(stmt: Select[Any], user: User) -> Select[Any]:
+def scope_uploads(stmt: AnySelect, user: User) -> AnySelect:
     return scope_of(user).where(stmt, Upload.county_id, Upload.enterprise_id, Upload.user_id)
 
 
@@ -64,7 +64,7 @@ class FilingFilters:
     in_force_on: date | None = None
 
 
-def _expansion_count():  # type: ignore[no-untyped-def]
+def _expansion_count() -> ScalarSelect[int]:
     return (
         select(func.count(ContractItem.id))
         .join(BargainingItem, BargainingItem.code == ContractItem.item_code)
@@ -83,7 +83,7 @@ def platform_days() -> int:
     return int(get_setting("platform_entry_days"))
 
 
-def first_filed_on():  # type: ignore[no-untyped-def]
+def first_filed_on() -> ScalarSelect[date]:
     """The first filing date of ``ContractVersion``'s contract (a correlated subquery)."""
     earlier = aliased(ContractVersion)
     return (
@@ -120,7 +120,7 @@ def flagged_clause(today: date, code: str | None = None) -> ColumnElement[bool]:
     return or_(_stored_flag(), platform_missing_clause(today))
 
 
-def _flag_count(today: date):  # type: ignore[no-untyped-def]
+def _flag_count(today: date) -> ColumnElement[int]:
     stored = (
         select(func.count(ContractFlag.id))
         .where(
@@ -323,7 +323,7 @@ def versions_of_upload(upload_id: int, limit: int = 50) -> list[ContractVersion]
     return list(db.session.scalars(stmt))
 
 
-def uploads_query(user: User, kind: str | None = None) -> Select[Any]:
+def uploads_query(user: User, kind: str | None = None) -> Select[Upload, str]:
     stmt = select(Upload, User.username).join(User, User.id == Upload.user_id)
     if kind:
         stmt = stmt.where(Upload.kind == kind)

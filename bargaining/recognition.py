@@ -258,11 +258,11 @@ _DATE_RE = re.compile(DATE)
 def _date_of(m: re.Match[str], offset: int = 0) -> date | None:
     groups = m.groups()[offset : offset + 6]
     parts = groups[:3] if groups[0] else groups[3:]
-    numbers = [chinese_number(p) if not p.isdigit() else int(p) for p in parts]
-    if None in numbers:
+    year, month, day = (chinese_number(p) if not p.isdigit() else int(p) for p in parts)
+    if year is None or month is None or day is None:
         return None
     try:
-        return date(*numbers)  # type: ignore[arg-type]
+        return date(year, month, day)
     except ValueError:
         return None
 

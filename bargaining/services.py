@@ -189,7 +189,7 @@ def _reject(
 def error_to_dict(error: RowError) -> dict[str, Any]:
     """An error as stored in Upload.errors: the Chinese text, plus "i18n" to show it later
     in the reader's language (``tr``)."""
-    data = {
+    data: dict[str, Any] = {
         "sheet": error.sheet,
         "row": error.row,
         "column": error.column,

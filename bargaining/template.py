@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bargaining.models import CONTRACT_TYPES, LEVELS
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY, SheetSpec
@@ -57,7 +58,7 @@ REQUIRED_VALUES = {
 }
 
 
-def _header(ws, spec: SheetSpec) -> dict[str, str]:
+def _header(ws: Worksheet, spec: SheetSpec) -> dict[str, str]:
     letters: dict[str, str] = {}
     for i, column in enumerate(spec.columns, start=1):
         cell = ws.cell(row=1, column=i, value=column.header)
@@ -82,7 +83,7 @@ def _header(ws, spec: SheetSpec) -> dict[str, str]:
     return letters
 
 
-def _list_validation(ws, letter: str, source: str, prompt: str) -> None:
+def _list_validation(ws: Worksheet, letter: str, source: str, prompt: str) -> None:
     dv = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=True)
     dv.error = "请从下拉列表中选择"
     dv.errorTitle = "输入有误"
@@ -92,7 +93,7 @@ def _list_validation(ws, letter: str, source: str, prompt: str) -> None:
     ws.add_data_validation(dv)
 
 
-def _typed_validation(ws, letter: str, kind: str) -> None:
+def _typed_validation(ws: Worksheet, letter: str, kind: str) -> None:
     if kind == "date":
         dv = DataValidation(
             type="date",

@@ -83,9 +83,8 @@ def attach_text_command(
     if not fresh:
         click.echo(_("此文件已附在该合同版本上，未重复保存"), err=True)
     process_text(text_id, utcnow())
-    text = db.session.get(type(text), text_id)
-    version = db.session.get(ContractVersion, version.id)
-    assert text is not None and version is not None
+    text = db.session.get_one(type(text), text_id)
+    version = db.session.get_one(ContractVersion, version.id)
     if text.status != DONE:
         fail(_("合同文本已保存，但未能读取文字：%(reason)s", reason=tr(text.message)))
     if text.message:

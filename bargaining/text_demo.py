@@ -33,7 +33,8 @@ VALUES = {
 
 @cache
 def clause_bank() -> dict[str, Any]:
-    return json.loads(CLAUSE_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    bank: dict[str, Any] = json.loads(CLAUSE_FILE.read_text(encoding="utf-8"))
+    return bank
 
 
 def _date(d: date) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -47,7 +48,7 @@ def text_context(version: ContractVersion | None, vt: VersionText | None) -> dic
 
 @bp.route("/contracts/<int:contract_id>/texts", methods=["POST"])
 @requires("contract.attach_text", Contract)
-def attach(contract: Contract):  # type: ignore[no-untyped-def]
+def attach(contract: Contract) -> ResponseReturnValue:
     version_no = request.form.get("version", type=int)
     version = db.session.scalars(
         select(ContractVersion).where(
@@ -85,7 +86,7 @@ def _back(contract: Contract, version: ContractVersion) -> str:
 
 @bp.route("/contract-texts/<int:text_id>/original")
 @requires("contract.view", ContractText)
-def original(text: ContractText):  # type: ignore[no-untyped-def]
+def original(text: ContractText) -> ResponseReturnValue:
     stored = db.session.get(StoredFile, text.sha256)
     if stored is None:
         abort(404)
@@ -101,7 +102,7 @@ def _lines(value: str) -> list[str]:
 
 @bp.route("/admin/recognition", methods=["GET", "POST"])
 @requires("admin.recognition")
-def recognition_rules():  # type: ignore[no-untyped-def]
+def recognition_rules() -> ResponseReturnValue:
     if request.method == "POST":
         code = request.form.get("code", "")
         item = db.session.get(BargainingItem, code)

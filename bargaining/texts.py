@@ -33,7 +33,7 @@ from bargaining.recognition import (
 )
 from bargaining.text_extraction import ChildLimits, extract_in_child, sniff
 from core import audit_log
-from core.db import db, utcnow
+from core.db import db, rowcount, utcnow
 from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User, keep_file
@@ -152,7 +152,7 @@ def claim(text_id: int) -> bool:
         .where(ContractText.id == text_id, ContractText.status == QUEUED)
         .values(status=PROCESSING)
     )
-    return bool(done.rowcount)
+    return bool(rowcount(done))
 
 
 def process_queued_texts(
@@ -196,7 +196,7 @@ def requeue_stale(now: datetime, older_than: timedelta = timedelta(minutes=30)) 
         .values(status=QUEUED)
     )
     db.session.flush()
-    return int(done.rowcount or 0)
+    return int(rowcount(done) or 0)
 
 
 # ---------------------------------------------------------------------------- recognition

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from bargaining import queries, services
@@ -72,7 +73,7 @@ def _arg_date(name: str) -> date | None:
 
 @bp.route("/filings/template.xlsx")
 @public
-def filing_template():  # type: ignore[no-untyped-def]
+def filing_template() -> ResponseReturnValue:
     """The filing template; an enterprise clerk's comes pre-filled with their enterprise."""
     prefill = None
     if current_user.is_authenticated and scope_of(current_user).clerk:
@@ -86,14 +87,14 @@ def filing_template():  # type: ignore[no-untyped-def]
 
 @bp.route("/registry/template.xlsx")
 @public
-def registry_template():  # type: ignore[no-untyped-def]
+def registry_template() -> ResponseReturnValue:
     return xlsx_response(template_bytes(registry=True), _("企业名录模板.xlsx"))
 
 
 # ---------------------------------------------------------------------------- uploads
 
 
-def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
+def _handle_upload(kind: str, template: str) -> ResponseReturnValue:
     form = UploadForm()
     limits = upload_limits()
     wants_json = request.headers.get("X-Requested-With") == "XMLHttpRequest"
@@ -143,13 +144,13 @@ def _handle_upload(kind: str, template: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/filings/upload", methods=["GET", "POST"])
 @requires("filing.upload")
-def upload_filings():  # type: ignore[no-untyped-def]
+def upload_filings() -> ResponseReturnValue:
     return _handle_upload(KIND_FILINGS, "bargaining/upload_filings.html")
 
 
 @bp.route("/registry/upload", methods=["GET", "POST"])
 @requires("registry.upload")
-def upload_registry():  # type: ignore[no-untyped-def]
+def upload_registry() -> ResponseReturnValue:
     return _handle_upload(KIND_REGISTRY, "bargaining/upload_registry.html")
 
 
@@ -188,7 +189,7 @@ def _shown_error(data: dict[str, Any]) -> dict[str, Any]:
 
 @bp.route("/uploads")
 @requires("upload.view")
-def uploads():  # type: ignore[no-untyped-def]
+def uploads() -> ResponseReturnValue:
     kind = request.args.get("kind") or None
     rows, total = paginate(queries.uploads_query(current_user, kind), page_number())
     return render_template(
@@ -202,13 +203,13 @@ def uploads():  # type: ignore[no-untyped-def]
 
 @bp.route("/uploads/<int:upload_id>")
 @requires("upload.view", Upload)
-def upload_detail(upload: Upload):  # type: ignore[no-untyped-def]
+def upload_detail(upload: Upload) -> ResponseReturnValue:
     return _render_upload(upload)
 
 
 @bp.route("/uploads/<int:upload_id>/original")
 @requires("upload.view", Upload)
-def upload_original(upload: Upload):  # type: ignore[no-untyped-def]
+def upload_original(upload: Upload) -> ResponseReturnValue:
     stored = db.session.get(StoredFile, upload.sha256)
     if stored is None or upload.purged_at is not None or not stored.data:
         abort(404)
@@ -217,7 +218,7 @@ def upload_original(upload: Upload):  # type: ignore[no-untyped-def]
 
 @bp.route("/uploads/<int:upload_id>/marked.xlsx")
 @requires("upload.view", Upload)
-def upload_marked(upload: Upload):  # type: ignore[no-untyped-def]
+def upload_marked(upload: Upload) -> ResponseReturnValue:
     if upload.status != "rejected" or upload.purged_at is not None:
         abort(404)
     data = marked_copy(upload, current_language())
@@ -272,7 +273,7 @@ FILING_EXPORT_HEADERS = (
 
 @bp.route("/filings")
 @requires("filing.view")
-def filings():  # type: ignore[no-untyped-def]
+def filings() -> ResponseReturnValue:
     filters = _filing_filters()
     return listing(
         queries.filings_query(current_user, filters, local_today()),
@@ -316,7 +317,7 @@ def _filing_export_row(row: Any) -> tuple[Any, ...]:
 
 @bp.route("/contracts/<int:contract_id>")
 @requires("contract.view", Contract)
-def contract_detail(contract: Contract):  # type: ignore[no-untyped-def]
+def contract_detail(contract: Contract) -> ResponseReturnValue:
     versions = queries.versions_of(contract.id)
     selected: ContractVersion | None = versions[0] if versions else None
     wanted = request.args.get("version", type=int)
@@ -344,7 +345,7 @@ def contract_detail(contract: Contract):  # type: ignore[no-untyped-def]
 
 @bp.route("/contracts/<int:contract_id>/platform-date", methods=["POST"])
 @requires("contract.platform_date", Contract)
-def record_platform_date(contract: Contract):  # type: ignore[no-untyped-def]
+def record_platform_date(contract: Contract) -> ResponseReturnValue:
     """备案一家、录入一家: the small form on the contract page (SPEC §4)."""
     try:
         day = parse_date(request.form.get("platform_entered_on", ""))
@@ -389,7 +390,7 @@ REGISTRY_EXPORT_HEADERS = (
 
 @bp.route("/registry")
 @requires("registry.view")
-def registry():  # type: ignore[no-untyped-def]
+def registry() -> ResponseReturnValue:
     filters = _registry_filters()
     return listing(
         queries.registry_query(current_user, filters),
@@ -413,7 +414,7 @@ def registry():  # type: ignore[no-untyped-def]
 
 @bp.route("/enterprises/<int:enterprise_id>")
 @requires("enterprise.view", Enterprise, "enterprise_id")
-def enterprise_detail(enterprise: Enterprise):  # type: ignore[no-untyped-def]
+def enterprise_detail(enterprise: Enterprise) -> ResponseReturnValue:
     ent = enterprise
     return render_template(
         "bargaining/enterprise.html",

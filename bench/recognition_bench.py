@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bargaining.recognition import default_rules, read_facts, recognise, score  # noqa: E402
+from bargaining.recognition import Score, default_rules, read_facts, recognise, score  # noqa: E402
 
 SET = ROOT / "tests" / "data" / "contract_texts"
 #: hand-written texts: the first six were written after the first rules and then used to
@@ -66,7 +66,7 @@ def load_set(folder: Path = SET) -> tuple[dict[str, str], dict[str, list[str]]]:
     return texts, expected
 
 
-def print_table(scores: dict) -> None:  # type: ignore[type-arg]
+def print_table(scores: dict[str, Score]) -> None:
     print("| item | texts | found | precision | recall |")
     print("| --- | --- | --- | --- | --- |")
     tp = fp = fn = 0

@@ -9,6 +9,7 @@ from datetime import datetime, time
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -43,7 +44,7 @@ def admin_sections() -> list[AdminSection]:
 
 @bp.route("/admin")
 @requires("admin.view")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("admin/index.html", sections=admin_sections())
 
 
@@ -52,7 +53,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @requires("admin.settings")
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     if request.method == "POST":
         changed = 0
         errors: dict[str, str] = {}
@@ -88,13 +89,13 @@ def settings():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/tokens")
 @requires("admin.tokens")
-def tokens():  # type: ignore[no-untyped-def]
+def tokens() -> ResponseReturnValue:
     return render_template("admin/tokens.html", tokens=accounts.tokens())
 
 
 @bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
 @requires("admin.tokens", ApiToken)
-def revoke_token(token: ApiToken):  # type: ignore[no-untyped-def]
+def revoke_token(token: ApiToken) -> ResponseReturnValue:
     accounts.revoke_token(current_user, token)
     db.session.commit()
     flash(_("令牌已吊销"), "success")
@@ -103,7 +104,7 @@ def revoke_token(token: ApiToken):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/tokens/<int:token_id>/expire", methods=["POST"])
 @requires("admin.tokens", ApiToken)
-def expire_token(token: ApiToken):  # type: ignore[no-untyped-def]
+def expire_token(token: ApiToken) -> ResponseReturnValue:
     try:
         day = datetime.strptime(request.form.get("expires_on", "").strip(), "%Y-%m-%d").date()
     except ValueError:
@@ -120,7 +121,7 @@ def expire_token(token: ApiToken):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("account.password")
-def change_password():  # type: ignore[no-untyped-def]
+def change_password() -> ResponseReturnValue:
     if request.method == "POST":
         user = current_user._get_current_object()
         accounts.change_own_password(

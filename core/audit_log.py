@@ -21,10 +21,9 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, event, select, text, type_coerce
-from sqlalchemy.orm import Session
 
 from core.bulk import insert_tuples
-from core.db import db, utcnow
+from core.db import AnySession, db, utcnow
 from core.i18n import MessageText, Msg, _
 from core.models import AuditLog, User
 
@@ -94,7 +93,7 @@ def stored_summary(summary: Any) -> str | None:
     return _SUMMARY.process_bind_param(summary, None)
 
 
-def _lock_and_read_head(session: Session) -> tuple[int, str]:
+def _lock_and_read_head(session: AnySession) -> tuple[int, str]:
     """(seq, entry_hash) of the last entry, once this transaction holds the append lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -105,7 +104,7 @@ def _lock_and_read_head(session: Session) -> tuple[int, str]:
     return (0, GENESIS) if head is None else (head.seq, head.entry_hash)
 
 
-def _chained(session: Session, entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _chained(session: AnySession, entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """``entries`` (column -> value, ``before``/``after`` JSON-able) with seq, prev_hash and
     entry_hash set, appended after the current head."""
     seq, prev = _lock_and_read_head(session)
@@ -136,7 +135,7 @@ def record(
     before: Any = None,
     after: Any = None,
     summary: str = "",
-    session: Session | None = None,
+    session: AnySession | None = None,
 ) -> AuditLog:
     session = session or db.session
     (values,) = _chained(
@@ -340,7 +339,19 @@ def _check_row(row: Any, expected_seq: int, prev: str) -> str | None:
     return None
 
 
-def history(object_type: str, object_id: int, limit: int = 200) -> list[AuditLog]:
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of an object's log as the pages show it (``history_table``)."""
+
+    at: datetime
+    username: str
+    action: str
+    summary: str
+    before: Any
+    after: Any
+
+
+def history(object_type: str, object_id: int, limit: int = 200) -> list[HistoryEntry]:
     """The object's log, newest first; each entry carries ``username`` for display."""
     stmt = (
         select(AuditLog, User.username)
@@ -349,8 +360,9 @@ def history(object_type: str, object_id: int, limit: int = 200) -> list[AuditLog
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     )
-    entries = []
-    for entry, username in db.session.execute(stmt):
-        entry.username = username or _("系统")
-        entries.append(entry)
-    return entries
+    return [
+        HistoryEntry(
+            entry.at, username or _("系统"), entry.action, entry.summary, entry.before, entry.after
+        )
+        for entry, username in db.session.execute(stmt)
+    ]

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -149,7 +149,7 @@ def check_credentials(user: User | None, password: str) -> bool:
 
 def public(view: F) -> F:
     """A view anyone may call (the login page)."""
-    view._access = "public"  # type: ignore[attr-defined]
+    view.__dict__["_access"] = "public"
     return view
 
 
@@ -167,9 +167,10 @@ def check_every_route_declares_access(app: Flask) -> None:
 def route_access(app: Flask, endpoint: str, method: str = "GET") -> frozenset[Role] | str:
     """The roles a route lets in for ``method`` ("public" for anyone)."""
     view = app.view_functions[endpoint]
-    if method == "POST" and hasattr(view, "_write_access"):
-        return view._write_access  # type: ignore[no-any-return]
-    return view._access  # type: ignore[no-any-return]
+    declared: dict[str, frozenset[Role] | str] = view.__dict__
+    if method == "POST" and "_write_access" in declared:
+        return declared["_write_access"]
+    return declared["_access"]
 
 
 # ------------------------------------------------------------------------ API tokens
@@ -232,7 +233,7 @@ def api_requires(action: str) -> Callable[[F], F]:
             g.api_user = user
             return view(*args, **kwargs)
 
-        wrapper._access = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__["_access"] = allowed
+        return cast(F, wrapper)
 
     return decorate

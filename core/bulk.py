@@ -29,16 +29,18 @@ from sqlalchemy import (
     bindparam,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute
 
-from core.db import db
+from core.db import AnySession, db
 
 T = TypeVar("T")
 Converters = list[tuple[int, Callable[[Any], Any]]]
+#: a select of any columns (a generic's argument keeps which)
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(session: AnySession, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
@@ -46,7 +48,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def insert_tuples(
-    session: Session,
+    session: AnySession,
     table: Table,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
@@ -63,7 +65,9 @@ def insert_tuples(
     if connection.dialect.name == "postgresql":
         if not encoded:
             rows = _converted(rows, _pg_converters(connection, table, columns))
-        cursor = connection.connection.driver_connection.cursor()  # psycopg 3
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its driver's connection
+        cursor = driver.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -75,7 +79,7 @@ def insert_tuples(
     )
 
 
-def driver_value(session: Session, table: Table, column: str, value: Any) -> Any:
+def driver_value(session: AnySession, table: Table, column: str, value: Any) -> Any:
     """``value`` of ``table.column`` as :func:`insert_tuples` would hand it to the driver
     (for rows built already encoded: convert a repeated value once, not per row)."""
     if value is None:
@@ -89,7 +93,7 @@ def driver_value(session: Session, table: Table, column: str, value: Any) -> Any
 
 
 def insert_returning_ids(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: AnySession, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[int]:
     """:func:`insert_tuples`, returning the new rows' ids (an integer primary key) in order.
 
@@ -112,7 +116,7 @@ def insert_returning_ids(
     return list(range(last - len(rows) + 1, last + 1))
 
 
-def next_ids(session: Session, table: Table, n: int) -> list[int]:
+def next_ids(session: AnySession, table: Table, n: int) -> list[int]:
     """``n`` ids for new rows of ``table``, ascending, taken before inserting them.
 
     PostgreSQL: drawn from the table's sequence. SQLite: after the largest id, which is safe
@@ -128,7 +132,7 @@ def next_ids(session: Session, table: Table, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
+def insert_together(session: AnySession, parts: Sequence[TableRows]) -> None:
     """Insert into several tables in one PostgreSQL statement (data-modifying CTEs), so that
     foreign keys between the new rows — a cycle included — are checked once all of them are
     in. Values as for :func:`insert_tuples`.
@@ -150,7 +154,9 @@ def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
             f'CREATE TEMPORARY TABLE "{stage}" AS SELECT {names} FROM "{table.name}" WITH NO DATA'
         )
         staged.append(stage)
-        cursor = connection.connection.driver_connection.cursor()  # psycopg 3
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its driver's connection
+        cursor = driver.cursor()  # psycopg 3
         with cursor.copy(f'COPY "{stage}" ({names}) FROM STDIN') as copy:
             for row in _converted(rows, _pg_converters(connection, table, columns)):
                 copy.write_row(row)
@@ -163,7 +169,7 @@ def insert_together(session: Session, parts: Sequence[TableRows]) -> None:
 
 
 def update_tuples(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: AnySession, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Set ``columns[1:]`` of the row whose ``columns[0]`` equals each row's first value.
 
@@ -295,8 +301,11 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def select_in(
-    query: Select[Any], column: ColumnElement[str], values: Sequence[str], size: int = CHUNK
-) -> list[Select[Any]]:
+    query: AnySelect,
+    column: ColumnElement[str] | QueryableAttribute[str],
+    values: Sequence[str],
+    size: int = CHUNK,
+) -> list[AnySelect]:
     """``query`` for the rows whose ``column`` is one of ``values``: on PostgreSQL one query
     with an array (no long IN list for the driver to parse), elsewhere IN lists in chunks of
     ``size``."""

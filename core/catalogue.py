@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -47,7 +48,7 @@ def extract() -> Catalog:
     return catalog
 
 
-def _extract_file(path: Path):  # type: ignore[no-untyped-def]
+def _extract_file(path: Path) -> Iterator[tuple[str, int, str | tuple[str, ...], list[str]]]:
     with path.open("rb") as handle:
         for lineno, message, comments, _context in extract_stream(
             "python", handle, keywords=KEYWORDS, comment_tags=("i18n:",)

@@ -8,7 +8,7 @@ imports what it uses: only ``init-db`` loads Alembic and the higher layers' init
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any, NoReturn, cast
 
 import click
 from flask import Flask
@@ -26,7 +26,7 @@ class UserError(click.ClickException):
 
     exit_code = 1
 
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+    def show(self, file: IO[Any] | None = None) -> None:
         click.echo(self.format_message(), err=True)
 
 
@@ -86,10 +86,12 @@ def register_cli(app: Flask) -> None:
 def scheduler_command() -> None:
     """Run the job process (monthly draw, daily escalation). Run exactly one, beside gunicorn."""
     from flask import current_app
+    from werkzeug.local import LocalProxy
 
     from core.scheduler import run_scheduler
 
-    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    # Flask types current_app as the Flask it stands for; it is the proxy
+    run_scheduler(cast("LocalProxy[Flask]", current_app)._get_current_object())
 
 
 @click.command("backup")

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from flask import Flask
+from flask.ctx import AppContext
 from flask.globals import app_ctx
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,9 +30,15 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # Every model maps one Table (SQLAlchemy types it as any FromClause).
+    __table__: ClassVar[Table]
 
 
-class UTCDateTime(TypeDecorator):
+# What the helpers that take a session accept: a Session, or db.session, which proxies one.
+AnySession = Session | scoped_session[Session]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps are stored in UTC and always come back timezone-aware."""
 
     impl = DateTime
@@ -49,6 +57,13 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE, DELETE or INSERT matched (SQLAlchemy types ``execute`` as returning
+    a Result; a DML statement's is a CursorResult)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 class Database:
@@ -82,7 +97,8 @@ class Database:
 def _scope() -> int:
     """One session per app context (request or CLI command), as Flask-SQLAlchemy does."""
     try:
-        return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+        # Flask types app_ctx as the AppContext it stands for; it is the proxy
+        return id(cast("LocalProxy[AppContext]", app_ctx)._get_current_object())
     except RuntimeError:
         return threading.get_ident()
 

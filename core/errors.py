@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,8 +17,9 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from core.db import db
 from core.i18n import _, _l, tr
@@ -48,7 +50,7 @@ class UserError(ValueError):
 class BoundedInt(IntegerConverter):
     """``<int:…>`` that never matches numbers beyond a database integer (a 404, not a 500)."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -64,7 +66,7 @@ MESSAGES = {
 }
 
 
-def _render(status: int, detail: str = ""):  # type: ignore[no-untyped-def]
+def _render(status: int, detail: str = "") -> ResponseReturnValue:
     message = str(MESSAGES.get(status) or _("请求未能完成"))
     if request.path.startswith("/api/"):
         return jsonify({"error": message, "detail": detail, "status": status}), status
@@ -83,7 +85,7 @@ def refused_field(name: str) -> str:
     return tr(refused.fields[name]) if refused and name in refused.fields else ""
 
 
-def refused_form(exc: UserError):  # type: ignore[no-untyped-def]
+def refused_form(exc: UserError) -> ResponseReturnValue:
     """After a refused POST (rolled back): the message flashed, and the form again — the same
     URL's GET page with the submitted values (:func:`submitted`) and the fields' messages
     (:func:`refused_field`), or, for a POST-only action (a button), a 303 back to the page
@@ -95,9 +97,8 @@ def refused_form(exc: UserError):  # type: ignore[no-untyped-def]
         return redirect(_back()), 303
     request.method = "GET"  # the page as its GET shows it; submitted() keeps the values
     try:
-        response = current_app.make_response(
-            current_app.view_functions[rule.endpoint](**dict(request.view_args or {}))
-        )
+        page = current_app.view_functions[rule.endpoint](**dict(request.view_args or {}))
+        response = current_app.make_response(cast(ResponseReturnValue, page))
     except UserError as again:  # the page itself refuses: its error page
         db.session.rollback()
         return _render(again.http_status, tr(again.message))
@@ -120,11 +121,11 @@ def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError  # the web stack only: commands import UserError
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return _render(400, _("表单已过期或缺少安全校验（CSRF），请刷新页面后重试"))
 
     @app.errorhandler(UserError)
-    def _user_error(exc: UserError):  # type: ignore[no-untyped-def]
+    def _user_error(exc: UserError) -> ResponseReturnValue:
         db.session.rollback()
         form_post = request.method == "POST" and not request.path.startswith("/api/")
         if form_post and exc.http_status != 403:  # a 403 is no form to correct
@@ -132,13 +133,13 @@ def init_app(app: Flask) -> None:
         return _render(exc.http_status, tr(exc.message))
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         detail = exc.description if exc.code not in (404, 500) and exc.description else ""
         if exc.code in MESSAGES and detail and detail.startswith(("The ", "You ")):
             detail = ""  # werkzeug's English default text
         return _render(exc.code or 500, detail)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error")
         return _render(500)

@@ -38,7 +38,7 @@ class Hooks:
     home_sections: list[HomeSection] = field(default_factory=list)
     #: ``flask init-db`` runs them in order; a step may return counts it reports (a dict)
     init_steps: list[Callable[[], Any]] = field(default_factory=list)
-    demo_steps: list[Callable[[str, date], Any]] = field(default_factory=list)
+    demo_steps: list[Callable[[int, date], Any]] = field(default_factory=list)
     scheduled_jobs: list[ScheduledJob] = field(default_factory=list)
     startup_jobs: list[tuple[str, Job]] = field(default_factory=list)
     lagging_counties: Callable[[date], set[int]] | None = None
@@ -72,4 +72,4 @@ def hooks(app: Flask | None = None, *, load_deferred: bool = True) -> Hooks:
     if found is None:
         found = Hooks(**{name: app.extensions.setdefault(name, []) for name in _LISTS})
         app.extensions["hooks"] = found
-    return found  # type: ignore[no-any-return]
+    return found

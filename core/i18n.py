@@ -162,7 +162,7 @@ TEXT_ESCAPE = "\x1f"
 MAX_MSG_DEPTH = 4
 
 
-class MessageText(TypeDecorator):
+class MessageText(TypeDecorator[str]):
     """A Text column that keeps a :class:`Msg` translatable and users' text literal.
 
     System messages and users' text are told apart by their *type* when stored, never by
@@ -229,7 +229,7 @@ def _well_formed(data: Any, depth: int) -> bool:
     return True
 
 
-class TermText(TypeDecorator):
+class TermText(TypeDecorator[str]):
     """A String column of reference names: read back as :class:`Term`."""
 
     impl = String

@@ -218,10 +218,9 @@ def keep_file(session: Any, sha256: str, data: bytes) -> None:
             existing.data = data
         return
     dialect = session.connection().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = dialect_insert(StoredFile).values(
         sha256=sha256, size=len(data), data=data, created_at=utcnow()
     )

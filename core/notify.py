@@ -31,7 +31,7 @@ from sqlalchemy import func, select, update
 
 from core import audit_log
 from core.bulk import chunks
-from core.db import db
+from core.db import db, rowcount
 from core.errors import UserError
 from core.i18n import Msg, _, tr
 from core.models import Notification, NotificationChannel, NotificationPreference, User
@@ -104,15 +104,14 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = db.session.connection().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = dialect_insert(Notification).on_conflict_do_nothing(
         index_elements=["event_key", "channel", "recipient"]
     )
     result = db.session.connection().execute(stmt, rows)
-    return max(result.rowcount or 0, 0)
+    return max(rowcount(result) or 0, 0)
 
 
 def enqueue(events: Iterable[Event], now: datetime) -> int:
@@ -303,18 +302,19 @@ def deliver(now: datetime, *, digests: bool) -> DeliveryResult:
             _mark([row], now, None)
             result.sent += 1
         elif row.channel == EMAIL:
+            assert user is not None  # an e-mail row names its user (USER_CHANNELS)
             if row.digest:
-                digest_mail[row.user_id].append(row)  # type: ignore[index]
+                digest_mail[user.id].append(row)
                 continue
             try:
-                send_email(user.email, tr(row.subject), _text(row.subject, row.link))  # type: ignore[union-attr]
+                send_email(user.email, tr(row.subject), _text(row.subject, row.link))
                 _mark([row], now, None)
                 result.sent += 1
             except DeliveryFailed as exc:
                 _mark([row], now, str(exc))
                 result.failed += 1
         else:
-            channel = channels.get(row.channel_id)  # type: ignore[arg-type]
+            channel = channels.get(row.channel_id) if row.channel_id is not None else None
             if channel is None or not channel.active:
                 row.status, row.last_error = "skipped", "channel removed"
                 result.skipped += 1
@@ -387,7 +387,7 @@ def mark_read(user: User, now: datetime, ids: Sequence[int] | None = None) -> in
     )
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(list(ids)))
-    return db.session.execute(stmt.values(read_at=now)).rowcount or 0
+    return rowcount(db.session.execute(stmt.values(read_at=now))) or 0
 
 
 def preferences(user: User) -> dict[str, bool]:

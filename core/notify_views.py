@@ -4,6 +4,7 @@ the bell in the top bar, and the admin's delivery log."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -34,7 +35,7 @@ CHANNEL_LABELS = {
 
 @bp.route("/notifications")
 @requires("notify.inbox")
-def inbox():  # type: ignore[no-untyped-def]
+def inbox() -> ResponseReturnValue:
     return listing(
         notify.inbox_query(current_user),
         "core/notifications.html",
@@ -52,7 +53,7 @@ def inbox():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/read", methods=["POST"])
 @requires("notify.read")
-def mark_read():  # type: ignore[no-untyped-def]
+def mark_read() -> ResponseReturnValue:
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
     notify.mark_read(current_user, utcnow(), ids or None)
     db.session.commit()
@@ -64,7 +65,7 @@ def mark_read():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/preferences", methods=["POST"])
 @requires("notify.settings")
-def preferences():  # type: ignore[no-untyped-def]
+def preferences() -> ResponseReturnValue:
     notify.set_preferences(
         current_user,
         {ch: request.form.get(ch) == "digest" for ch in notify.USER_CHANNELS},
@@ -76,7 +77,7 @@ def preferences():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/deliveries")
 @requires("admin.deliveries")
-def deliveries():  # type: ignore[no-untyped-def]
+def deliveries() -> ResponseReturnValue:
     status = request.args.get("status", "")
     stmt = (
         select(Notification, User.username, NotificationChannel)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE_FONT = "方正小标宋简体"  # i18n: data (font names)
@@ -48,7 +52,7 @@ class Notice:
     footer: Sequence[str] = field(default_factory=tuple)
 
 
-def _font(run, name: str, size: float, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _font(run: Run, name: str, size: float, bold: bool = False) -> None:
     run.font.name = name
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -62,16 +66,16 @@ def _font(run, name: str, size: float, bold: bool = False) -> None:  # type: ign
 
 
 def _paragraph(
-    doc,
+    doc: DocxDocument,
     text: str,
     *,
     font: str = BODY_FONT,
     size: float = 16,
-    bold: bool = False,  # type: ignore[no-untyped-def]
-    align=None,
+    bold: bool = False,
+    align: WD_ALIGN_PARAGRAPH | None = None,
     indent: bool = False,
     space_after: float = 0,
-):
+) -> Paragraph:
     p = doc.add_paragraph()
     fmt = p.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -135,6 +139,6 @@ def notice_docx(notice: Notice) -> bytes:
     return out.getvalue()
 
 
-def chinese_date(day) -> str:  # type: ignore[no-untyped-def]
+def chinese_date(day: date) -> str:
     """2026年11月25日 (the date line of a notice)."""
     return f"{day.year}年{day.month}月{day.day}日"  # i18n: data

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
@@ -289,7 +289,7 @@ def roles_for(*actions: str) -> frozenset[Role]:
 
 def requires(
     action: str,
-    model: type | None = None,
+    model: type[Any] | None = None,
     id_arg: str | None = None,
     *,
     write: str | None = None,
@@ -320,10 +320,10 @@ def requires(
                 kwargs[name.removesuffix("_id")] = obj
             return view(*args, **kwargs)
 
-        wrapper._access = ACTIONS[action]  # type: ignore[attr-defined]
-        wrapper._write_access = ACTIONS[write] if write else ACTIONS[action]  # type: ignore[attr-defined]
-        wrapper._action = action  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__["_access"] = ACTIONS[action]
+        wrapper.__dict__["_write_access"] = ACTIONS[write] if write else ACTIONS[action]
+        wrapper.__dict__["_action"] = action
+        return cast(F, wrapper)
 
     return decorate
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import aliased
 
 T = TypeVar("T")
@@ -18,4 +19,4 @@ def named(entity: type[T], name: str) -> Any:
     ``row.Audit``). It is the entity on its own table under another key, not a second copy
     of the table: the SQL, the identity map and the joins and filters written against
     ``entity`` itself are unchanged."""
-    return aliased(entity, entity.__table__, name=name)  # type: ignore[attr-defined]
+    return aliased(entity, inspect(entity).local_table, name=name)

@@ -9,7 +9,7 @@ from flask import Flask, Response, abort, current_app, request
 from sqlalchemy import delete, func, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.db import db, utcnow
+from core.db import db, rowcount, utcnow
 from core.models import LoginAttempt
 
 #: failed logins allowed (window, per address, per account); the next one answers 429
@@ -46,7 +46,8 @@ def init_app(app: Flask) -> None:
     )
     proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
     if proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        # the middleware shadows the method on the instance (mypy refuses assigning a method)
+        vars(app)["wsgi_app"] = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -101,7 +102,7 @@ def login_succeeded(attempt: LoginAttempt) -> None:
 def forget_login_attempts(now: datetime) -> int:
     """Delete attempts older than KEEP_ATTEMPTS (the daily purge job; idempotent)."""
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS))
-    return int(result.rowcount or 0)
+    return int(rowcount(result) or 0)
 
 
 def _forget_job() -> int:

@@ -17,7 +17,9 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from io import BytesIO
+from typing import Any
 
 import olefile
 from defusedxml import ElementTree as SafeET
@@ -279,7 +281,7 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     return parts
 
 
-def _iter_elements(zf: zipfile.ZipFile, part: str):  # type: ignore[no-untyped-def]
+def _iter_elements(zf: zipfile.ZipFile, part: str) -> Iterator[tuple[str, Any]]:
     try:
         with zf.open(part) as fh:
             yield from SafeET.iterparse(fh, events=("start", "end"))

@@ -32,7 +32,7 @@ def number(value: Any) -> str:
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (filters, pages, export)."""
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

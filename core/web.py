@@ -59,14 +59,16 @@ def page_number() -> int:
     return number
 
 
-def paginate(stmt: Select[Any], number: int, size: int = PAGE_SIZE) -> tuple[list[Any], int]:
+def paginate(
+    stmt: Select[*tuple[Any, ...]], number: int, size: int = PAGE_SIZE
+) -> tuple[list[Any], int]:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(db.session.execute(stmt.limit(size).offset(max(0, number - 1) * size)))
     return rows, total
 
 
 def listing(
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     template: str,
     *,
     export_title: Any,
@@ -78,9 +80,9 @@ def listing(
     """A paged list page; with ``?export=xlsx`` the same rows (all of them) as a workbook."""
     if request.args.get("export") == "xlsx":
         title = plain_text(export_title)  # a lazy label becomes text in the reader's language
-        rows = (list(export_row(row)) for row in db.session.execute(stmt))
+        exported = (list(export_row(row)) for row in db.session.execute(stmt))
         name = f"{title}-{local_today().isoformat()}.xlsx"
-        return xlsx_response(table_workbook(title, headers, rows), name)
+        return xlsx_response(table_workbook(title, headers, exported), name)
     number = page_number()
     rows, total = paginate(stmt, number, page_size)
     return render_template(

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, select
 
 from audits import rounds as sample_rounds
@@ -76,7 +77,7 @@ def _date_arg() -> date:
 
 @bp.route("/openapi.json")
 @public
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
@@ -89,7 +90,7 @@ def _with_county(entity: Any, name: str) -> Select[Any]:
 
 @bp.route("/counties")
 @api_requires("api.read")
-def counties():  # type: ignore[no-untyped-def]
+def counties() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         select(named(County, "county")).order_by(County.sort_order, County.id), County.id
     )
@@ -98,12 +99,12 @@ def counties():  # type: ignore[no-untyped-def]
 
 @bp.route("/enterprises")
 @api_requires("enterprise.view")
-def enterprises():  # type: ignore[no-untyped-def]
+def enterprises() -> ResponseReturnValue:
     stmt = scope_enterprises(_with_county(Enterprise, "enterprise"), g.api_user)
     return _page(stmt.order_by(Enterprise.id), fields.ENTERPRISE)
 
 
-def _contracts_stmt() -> Select[Any]:
+def _contracts_stmt() -> Select[*tuple[Any, ...]]:
     stmt = (
         select(
             named(Contract, "contract"),
@@ -119,13 +120,13 @@ def _contracts_stmt() -> Select[Any]:
 
 @bp.route("/contracts")
 @api_requires("contract.view")
-def contracts():  # type: ignore[no-untyped-def]
+def contracts() -> ResponseReturnValue:
     return _page(_contracts_stmt().order_by(Contract.id), fields.CONTRACT)
 
 
 @bp.route("/contracts/<int:contract_id>")
 @api_requires("contract.view")
-def contract(contract_id: int):  # type: ignore[no-untyped-def]
+def contract(contract_id: int) -> ResponseReturnValue:
     row = db.session.execute(_contracts_stmt().where(Contract.id == contract_id)).first()
     if row is None:
         abort(404)
@@ -134,14 +135,14 @@ def contract(contract_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/sample-rounds")
 @api_requires("sampling.view")
-def rounds():  # type: ignore[no-untyped-def]
+def rounds() -> ResponseReturnValue:
     stmt = select(named(SampleRound, "round")).order_by(SampleRound.month.desc())
     return _page(stmt, fields.SAMPLE_ROUND)
 
 
 @bp.route("/sample-rounds/<month>")
 @api_requires("sampling.population")
-def round_detail(month: str):  # type: ignore[no-untyped-def]
+def round_detail(month: str) -> ResponseReturnValue:
     round_ = sample_rounds.get_round(month)
     if round_ is None:
         abort(404)
@@ -150,14 +151,14 @@ def round_detail(month: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/audits")
 @api_requires("audit.view")
-def audits():  # type: ignore[no-untyped-def]
+def audits() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(_with_county(Audit, "audit"), Audit.county_id)
     return _page(stmt.order_by(Audit.id), fields.AUDIT)
 
 
 @bp.route("/rectifications")
 @api_requires("rectification.view")
-def rectifications():  # type: ignore[no-untyped-def]
+def rectifications() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(
         _with_county(Rectification, "rect"), Rectification.county_id, Rectification.enterprise_id
     )
@@ -166,7 +167,7 @@ def rectifications():  # type: ignore[no-untyped-def]
 
 @bp.route("/visits")
 @api_requires("visit.view")
-def visits():  # type: ignore[no-untyped-def]
+def visits() -> ResponseReturnValue:
     stmt = scope_of(g.api_user).where(_with_county(Visit, "visit"), Visit.county_id)
     quarter = request.args.get("quarter")
     if quarter:
@@ -176,7 +177,7 @@ def visits():  # type: ignore[no-untyped-def]
 
 @bp.route("/targets")
 @api_requires("dashboard.county")
-def targets():  # type: ignore[no-untyped-def]
+def targets() -> ResponseReturnValue:
     rows = [fields.TARGET.dump(t) for t in queries.county_targets(_date_arg())]
     scope = scope_of(g.api_user)
     if not scope.all_counties:

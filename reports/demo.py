@@ -28,6 +28,7 @@ def build_demo_targets(seed: int, today: date) -> dict[str, Any]:
     rows = queries.county_targets(today)
     _, worst = lagging_counties(rows)
     city = db.session.scalars(select(User).where(User.role == Role.CITY).order_by(User.id)).first()
+    assert city is not None  # the city's demo made its leaders
     planned = 0
     for index, code in enumerate(worst):
         county = db.session.scalars(select(County).where(County.code == code)).one()

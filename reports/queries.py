@@ -45,7 +45,7 @@ class ItemCount(NamedTuple):
     enterprises: int
 
 
-_cache: dict[str, Any] = {}
+_cache: dict[str | tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 
 
@@ -178,7 +178,7 @@ def _count_counties(day: date) -> dict[int, targets.CountyCount]:
 def counts_on(day: date) -> dict[int, targets.CountyCount]:
     """Each county's eligible, counted and covered enterprises on ``day``, once per change of
     the register."""
-    return _figure(day, "counts")  # type: ignore[no-any-return]
+    return _figure(day, "counts")
 
 
 # ------------------------------------------------------------------ register figures
@@ -304,7 +304,8 @@ def snapshot_history(before: date) -> dict[int, list[tuple[date, float]]]:
         .order_by(CountySnapshot.taken_on)
     )
     for county_id, taken_on, rate in db.session.execute(stmt):
-        history[county_id].append((taken_on, rate))
+        if rate is not None:  # as the query asks; narrows the type
+            history[county_id].append((taken_on, rate))
     return history
 
 
@@ -341,7 +342,7 @@ def county_targets(day: date) -> list[targets.CountyTarget]:
 
 def filing_kpis(day: date) -> dict[int, dict[str, int]]:
     """Per county: contracts in force, of which entered on the national platform (录入率)."""
-    return _figure(day, "filing")  # type: ignore[no-any-return]
+    return _figure(day, "filing")
 
 
 def _filing_kpis(day: date) -> dict[int, dict[str, int]]:
@@ -373,7 +374,7 @@ def _county_sizes(round_: SampleRound) -> dict[str, tuple[int, int]]:
         sizes = county_sizes(round_)
         with _lock:
             _cache[key] = sizes
-    return sizes  # type: ignore[no-any-return]
+    return sizes
 
 
 def sampling_kpis(day: date) -> dict[int, dict[str, int]]:
@@ -443,7 +444,7 @@ def interview_counts(day: date) -> dict[int, dict[str, int]]:
 def item_popularity(day: date, county_id: int | None = None) -> list[ItemCount]:
     """Each expansion item held by an in-force contract, most common first."""
     if county_id is None:
-        return _figure(day, "popularity")  # type: ignore[no-any-return]
+        return _figure(day, "popularity")
     return _item_popularity(day, county_id)
 
 

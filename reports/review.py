@@ -127,14 +127,13 @@ def build_review(half: Half) -> Review:
     for cid, status, deadline in db.session.execute(stmt):
         findings[names[cid]][status] += 1
         findings[names[cid]]["overdue"] += rules.is_overdue(status, deadline, half.end)
-    interviews = []
-    stmt = (
+    by_level = (
         select(Interview.county_id, Interview.level, Interview.status, func.count(Interview.id))
         .where(Interview.triggered_on.between(half.start, half.end))
         .group_by(Interview.county_id, Interview.level, Interview.status)
     )
     counts = {cid: InterviewCount(name, 0, 0, 0) for cid, name in names.items()}
-    for cid, level, status, n in db.session.execute(stmt):
+    for cid, level, status, n in db.session.execute(by_level):
         c = counts[cid]
         counts[cid] = c._replace(
             county_level=c.county_level + (n if level == "county" else 0),
@@ -150,7 +149,7 @@ def build_review(half: Half) -> Review:
             .order_by(Supervision.planned_on)
         )
     ]
-    return Review(half, now, before, ranking, list(findings.items()), interviews, supervisions)  # type: ignore[arg-type]
+    return Review(half, now, before, ranking, list(findings.items()), interviews, supervisions)
 
 
 def review_workbook(half: Half) -> bytes:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -71,7 +73,7 @@ def _export_rows(rows: list[Any], total: Any) -> list[list[Any]]:
 
 @bp.route("/dashboard")
 @requires("dashboard.city")
-def city():  # type: ignore[no-untyped-def]
+def city() -> ResponseReturnValue:
     day = _as_of()
     export = request.args.get("export") == "xlsx"
     if export:
@@ -111,7 +113,7 @@ def _city_body(day: date) -> Markup:
 
 @bp.route("/dashboard/<code>")
 @requires("dashboard.county")
-def county(code: str):  # type: ignore[no-untyped-def]
+def county(code: str) -> ResponseReturnValue:
     county = scope_of(current_user).check(
         db.session.scalars(select(County).where(County.code == code.upper())).first()
     )
@@ -125,7 +127,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
     if only_missing:
         ent_rows = [r for r in ent_rows if r.missing > 0]
     if export == "enterprises":
-        headers = (
+        headers: Sequence[str] = (
             _("统一社会信用代码"),
             _("企业名称"),
             _("行业"),
@@ -152,7 +154,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
         )
     if export == "overdue":
         headers = (_("整改编号"), _("企业"), _("问题"), _("期限"), _("逾期天数"), _("状态"))
-        rows = [
+        overdue_rows = [
             (
                 r.rect.id,
                 r.enterprise_name or "",
@@ -164,7 +166,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
             for r in overdue
         ]
         return xlsx_response(
-            table_workbook(_("%(county)s逾期整改", county=county.name), headers, rows),
+            table_workbook(_("%(county)s逾期整改", county=county.name), headers, overdue_rows),
             _("%(county)s-逾期整改-%(date)s.xlsx", county=county.name, date=day.isoformat()),
         )
     if export == "xlsx":
@@ -218,7 +220,7 @@ def county(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/supervision", methods=["POST"])
 @requires("supervision.plan")
-def supervision_plan():  # type: ignore[no-untyped-def]
+def supervision_plan() -> ResponseReturnValue:
     code = request.form.get("county", "")
     county = db.session.scalars(select(County).where(County.code == code.upper())).first()
     if county is None:
@@ -255,7 +257,7 @@ def _lagging_reason(code: str) -> Msg:
 
 @bp.route("/supervision/<int:supervision_id>", methods=["GET", "POST"])
 @requires("supervision.view", Supervision, write="supervision.record")
-def supervision_detail(supervision: Supervision):  # type: ignore[no-untyped-def]
+def supervision_detail(supervision: Supervision) -> ResponseReturnValue:
     if request.method == "POST":
         fields = {
             "held_on": form_date("held_on"),
@@ -291,7 +293,7 @@ def _render_supervision(supervision: Supervision) -> str:
 @bp.route("/review")
 @bp.route("/review/<half>")
 @requires("review.view")
-def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
+def review_page(half: str | None = None) -> ResponseReturnValue:
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
     except review.ReviewProblem as exc:
@@ -324,7 +326,7 @@ def review_page(half: str | None = None):  # type: ignore[no-untyped-def]
 
 @bp.route("/review/<half>/comments", methods=["POST"])
 @requires("review.comment")
-def review_comments(half: str):  # type: ignore[no-untyped-def]
+def review_comments(half: str) -> ResponseReturnValue:
     period = review.Half.parse(half)
     texts = {
         int(key[len("comment_") :]): value
