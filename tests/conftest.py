@@ -21,7 +21,7 @@ from tests.holidays import KnownUntil2026
 TODAY = date(2026, 11, 25)
 
 
-def _seed(app) -> None:  # type: ignore[no-untyped-def]
+def _seed(app) -> None:
     from core.hooks import hooks
     from core.settings import seed_settings
 
@@ -80,7 +80,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
 
 
 @pytest.fixture()
-def app(database: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+def app(database: dict[str, str], tmp_path: Path):
     if database["kind"] == "sqlite":
         path = tmp_path / "test.sqlite"
         shutil.copy(database["template"], path)
@@ -110,10 +110,10 @@ def app(database: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture()
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture()
-def runner(app):  # type: ignore[no-untyped-def]
+def runner(app):
     return app.test_cli_runner()

@@ -166,14 +166,14 @@ _CSRF = re.compile(
 )
 
 
-def csrf_token(client, url: str) -> str:  # type: ignore[no-untyped-def]
+def csrf_token(client, url: str) -> str:
     html = client.get(url).get_data(as_text=True)
     match = _CSRF.search(html)
     assert match, f"no CSRF token on {url}"
     return match.group(1) or match.group(2)
 
 
-def login(client, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client, username: str, password: str = PASSWORD):
     token = csrf_token(client, "/login")
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
@@ -186,7 +186,7 @@ def upload(
     filename: str = "filing.xlsx",
     url: str = "/filings/upload",
     xhr: bool = False,
-):  # type: ignore[no-untyped-def]
+):
     token = csrf_token(client, url)
     headers = {"X-Requested-With": "XMLHttpRequest"} if xhr else {}
     return client.post(
@@ -197,7 +197,7 @@ def upload(
     )
 
 
-def freeze_and_draw(month: str, public_value: str | None = "123456", now=None):  # type: ignore[no-untyped-def]
+def freeze_and_draw(month: str, public_value: str | None = "123456", now=None):
     """Freeze round ``month`` (YYYY-MM) and draw it with ``public_value`` (None: unwitnessed),
     committed, as SPEC §5 does it on the 1st and at the monthly meeting. Months from 2026-01
     may be sampled (setting sampling_start_month, unless a test set its own)."""
@@ -217,7 +217,7 @@ def freeze_and_draw(month: str, public_value: str | None = "123456", now=None): 
     return round_
 
 
-def make_finding(  # type: ignore[no-untyped-def]
+def make_finding(
     by,
     ent: Enterprise,
     opened_on: date,

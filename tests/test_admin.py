@@ -19,7 +19,7 @@ from core.settings import get_setting
 from tests.factories import PASSWORD, csrf_token, login, make_enterprise, make_user
 
 
-def _admin(client):  # type: ignore[no-untyped-def]
+def _admin(client):
     make_user("admin", Role.ADMIN)
     db.session.commit()
     login(client, "admin")
@@ -34,7 +34,7 @@ def _log(action: str, object_type: str) -> list[AuditLog]:
     )
 
 
-def test_admin_index_lists_every_screen(client):  # type: ignore[no-untyped-def]
+def test_admin_index_lists_every_screen(client):
     _admin(client)
     html = client.get("/admin").get_data(as_text=True)
     for url in (
@@ -48,7 +48,7 @@ def test_admin_index_lists_every_screen(client):  # type: ignore[no-untyped-def]
         assert f'href="{url}"' in html
 
 
-def test_city_leader_may_not_administer(client):  # type: ignore[no-untyped-def]
+def test_city_leader_may_not_administer(client):
     make_user("city", Role.CITY)
     db.session.commit()
     login(client, "city")
@@ -56,7 +56,7 @@ def test_city_leader_may_not_administer(client):  # type: ignore[no-untyped-def]
     assert client.get("/admin/users").status_code == 403
 
 
-def test_admin_creates_an_inspector_with_email(client):  # type: ignore[no-untyped-def]
+def test_admin_creates_an_inspector_with_email(client):
     token = _admin(client)
     response = client.post(
         "/admin/users/new",
@@ -77,7 +77,7 @@ def test_admin_creates_an_inspector_with_email(client):  # type: ignore[no-untyp
     assert _log("create", "user")[-1].after["username"] == "insp-new"
 
 
-def test_a_clerk_takes_the_county_of_their_enterprise(client):  # type: ignore[no-untyped-def]
+def test_a_clerk_takes_the_county_of_their_enterprise(client):
     token = _admin(client)
     ent = make_enterprise("YW")
     db.session.commit()
@@ -95,7 +95,7 @@ def test_a_clerk_takes_the_county_of_their_enterprise(client):  # type: ignore[n
     assert (user.enterprise_id, user.county_id) == (ent.id, ent.county_id)
 
 
-def test_an_inspector_without_county_is_refused(client):  # type: ignore[no-untyped-def]
+def test_an_inspector_without_county_is_refused(client):
     token = _admin(client)
     response = client.post(
         "/admin/users/new",
@@ -110,7 +110,7 @@ def test_an_inspector_without_county_is_refused(client):  # type: ignore[no-unty
     assert db.session.scalars(select(User).where(User.username == "nobody")).first() is None
 
 
-def test_admin_disables_a_user_and_their_tokens_end(client):  # type: ignore[no-untyped-def]
+def test_admin_disables_a_user_and_their_tokens_end(client):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     plain = new_api_token(insp, "report")
     db.session.commit()
@@ -122,7 +122,7 @@ def test_admin_disables_a_user_and_their_tokens_end(client):  # type: ignore[no-
     assert _log("disable", "user")
 
 
-def test_a_disabled_users_session_ends(client):  # type: ignore[no-untyped-def]
+def test_a_disabled_users_session_ends(client):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     admin = make_user("admin", Role.ADMIN)
     db.session.commit()
@@ -134,7 +134,7 @@ def test_a_disabled_users_session_ends(client):  # type: ignore[no-untyped-def]
     assert client.get("/").status_code == 302
 
 
-def test_reset_password_revokes_tokens_and_sets_the_new_one(client):  # type: ignore[no-untyped-def]
+def test_reset_password_revokes_tokens_and_sets_the_new_one(client):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     plain = new_api_token(insp, "report")
     db.session.commit()
@@ -148,7 +148,7 @@ def test_reset_password_revokes_tokens_and_sets_the_new_one(client):  # type: ig
     assert _log("reset_password", "user")
 
 
-def test_every_user_changes_their_own_password(app, client):  # type: ignore[no-untyped-def]
+def test_every_user_changes_their_own_password(app, client):
     make_user("clerk", Role.ENTERPRISE, enterprise=make_enterprise("WY"))
     db.session.commit()
     elsewhere = app.test_client()  # the same user signed in on another device
@@ -179,7 +179,7 @@ def test_every_user_changes_their_own_password(app, client):  # type: ignore[no-
         assert elsewhere.get("/notifications").status_code == 302  # ended there (SPEC §3)
 
 
-def test_settings_are_validated_and_nothing_is_saved_on_an_error(client):  # type: ignore[no-untyped-def]
+def test_settings_are_validated_and_nothing_is_saved_on_an_error(client):
     token = _admin(client)
     response = client.post(
         "/admin/settings",
@@ -193,7 +193,7 @@ def test_settings_are_validated_and_nothing_is_saved_on_an_error(client):  # typ
     assert (entry.before, entry.after) == ({"deadline_days_major": 30}, {"deadline_days_major": 45})
 
 
-def test_minimum_wage_tiers_pilot_and_k_per_county(client):  # type: ignore[no-untyped-def]
+def test_minimum_wage_tiers_pilot_and_k_per_county(client):
     token = _admin(client)
     jd = db.session.scalars(select(County).where(County.code == "JD")).one()
     data = {"csrf_token": token, "tiers": "2600 / 2350 / 2100"}
@@ -207,13 +207,13 @@ def test_minimum_wage_tiers_pilot_and_k_per_county(client):  # type: ignore[no-u
     assert _log("update", "county")[-1].after["required_items"] == 3
 
 
-def test_tiers_out_of_order_are_refused(client):  # type: ignore[no-untyped-def]
+def test_tiers_out_of_order_are_refused(client):
     token = _admin(client)
     client.post("/admin/counties", data={"csrf_token": token, "tiers": "2000 / 2350 / 2100"})
     assert get_setting("min_wage_tiers") == {"1": 2490, "2": 2260, "3": 2010}
 
 
-def test_catalogue_add_retire_and_codes_never_reused(client):  # type: ignore[no-untyped-def]
+def test_catalogue_add_retire_and_codes_never_reused(client):
     token = _admin(client)
     assert (
         client.post(
@@ -232,7 +232,7 @@ def test_catalogue_add_retire_and_codes_never_reused(client):  # type: ignore[no
     assert db.session.get(BargainingItem, "S08").name == "数字技能津贴"
 
 
-def test_holidays_entered_then_the_year_is_complete(client):  # type: ignore[no-untyped-def]
+def test_holidays_entered_then_the_year_is_complete(client):
     token = _admin(client)
     assert not quarter_days(Quarter(2027, 1)).known
     response = client.post(
@@ -255,7 +255,7 @@ def test_holidays_entered_then_the_year_is_complete(client):  # type: ignore[no-
     assert plan.known and date(2027, 2, 8) not in plan.days and date(2027, 2, 20) in plan.days
 
 
-def test_tokens_revoked_and_expired(client):  # type: ignore[no-untyped-def]
+def test_tokens_revoked_and_expired(client):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     one, two = new_api_token(insp, "a"), new_api_token(insp, "b")
     db.session.commit()
@@ -271,7 +271,7 @@ def test_tokens_revoked_and_expired(client):  # type: ignore[no-untyped-def]
     assert _log("revoke", "api_token") and _log("expire", "api_token")
 
 
-def test_create_user_takes_an_email(runner):  # type: ignore[no-untyped-def]
+def test_create_user_takes_an_email(runner):
     args = ["create-user", "city2", "--role", "city", "--password", "longenough"]
     result = runner.invoke(args=[*args, "--email", "city2@example.org"])
     assert result.exit_code == 0, result.output
@@ -281,7 +281,7 @@ def test_create_user_takes_an_email(runner):  # type: ignore[no-untyped-def]
     assert bad.exit_code == 1
 
 
-def test_the_admin_home_leads_to_administration(client):  # type: ignore[no-untyped-def]
+def test_the_admin_home_leads_to_administration(client):
     _admin(client)
     html = client.get("/").get_data(as_text=True)
     assert 'href="/admin"' in html and 'href="/admin/holidays"' in html

@@ -25,7 +25,7 @@ LISTS = {
 
 
 @pytest.fixture()
-def tokens(app):  # type: ignore[no-untyped-def]
+def tokens(app):
     wy, yw = make_enterprise("WY"), make_enterprise("YW")
     insp_wy = make_user("insp-WY", Role.INSPECTOR, "WY")
     insp_yw = make_user("insp-YW", Role.INSPECTOR, "YW")
@@ -50,12 +50,12 @@ def tokens(app):  # type: ignore[no-untyped-def]
     return result
 
 
-def _get(client, url: str, token: str | None):  # type: ignore[no-untyped-def]
+def _get(client, url: str, token: str | None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return client.get(url, headers=headers)
 
 
-def test_openapi_document_is_public_and_lists_every_route(client, app):  # type: ignore[no-untyped-def]
+def test_openapi_document_is_public_and_lists_every_route(client, app):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     documented = {"/api/v1" + path for path in doc["paths"]}
@@ -67,14 +67,14 @@ def test_openapi_document_is_public_and_lists_every_route(client, app):  # type:
     assert routes == documented
 
 
-def test_no_token_or_a_bad_token_is_401_json(client, tokens):  # type: ignore[no-untyped-def]
+def test_no_token_or_a_bad_token_is_401_json(client, tokens):
     for token in (None, "jt_not-a-real-token"):
         response = _get(client, "/api/v1/contracts", token)
         assert response.status_code == 401
         assert "令牌" in response.get_json()["error"]
 
 
-def test_every_list_matches_its_schema(client, tokens):  # type: ignore[no-untyped-def]
+def test_every_list_matches_its_schema(client, tokens):
     schemas = openapi_document()["components"]["schemas"]
     for url, schema in LISTS.items():
         body = _get(client, url, tokens["city"]).get_json()
@@ -83,7 +83,7 @@ def test_every_list_matches_its_schema(client, tokens):  # type: ignore[no-untyp
             assert set(item) == set(schemas[schema]["properties"]), url
 
 
-def test_scoping_matches_the_ui(client, tokens):  # type: ignore[no-untyped-def]
+def test_scoping_matches_the_ui(client, tokens):
     def numbers(token: str) -> set[str]:
         return {c["number"] for c in _get(client, "/api/v1/contracts", token).get_json()["items"]}
 
@@ -103,13 +103,13 @@ def test_scoping_matches_the_ui(client, tokens):  # type: ignore[no-untyped-def]
     assert [t["county"] for t in targets] == ["WY"]
 
 
-def test_bad_parameters_are_400(client, tokens):  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_400(client, tokens):
     assert _get(client, "/api/v1/contracts?per_page=0", tokens["city"]).status_code == 400
     assert _get(client, "/api/v1/contracts?page=x", tokens["city"]).status_code == 400
     assert _get(client, "/api/v1/targets?date=2026-13-01", tokens["city"]).status_code == 400
 
 
-def test_create_token_cli(runner, app):  # type: ignore[no-untyped-def]
+def test_create_token_cli(runner, app):
     make_user("city", Role.CITY)
     db.session.commit()
     result = runner.invoke(args=["create-token", "city", "--name", "报表系统"])

@@ -33,7 +33,7 @@ def _type_ok(value: Any, name: str) -> bool:
 
 def _check(
     value: Any, schema: dict[str, Any], doc: dict[str, Any], where: str, seen: dict
-) -> list[str]:  # type: ignore[type-arg]
+) -> list[str]:
     """The ways ``value`` departs from ``schema`` (its $refs resolved in ``doc``); counts the
     instances of each component schema met in ``seen``."""
     if "$ref" in schema:
@@ -71,7 +71,7 @@ def _check(
     return problems
 
 
-def _urls(client, headers: dict[str, str]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _urls(client, headers: dict[str, str]) -> list[tuple[str, str]]:
     """(documented path, a URL of it with real parameters) for every documented path."""
     contract_id = client.get("/api/v1/contracts", headers=headers).get_json()["items"][0]["id"]
     values = {"contract_id": contract_id, "month": "2026-10"}
@@ -81,7 +81,7 @@ def _urls(client, headers: dict[str, str]) -> list[tuple[str, str]]:  # type: ig
     ]
 
 
-def test_every_response_has_the_keys_and_types_of_its_table(app, client, world):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_every_response_has_the_keys_and_types_of_its_table(app, client, world):  # noqa: F811
     doc = openapi_document()
     headers = {"Authorization": f"Bearer {world['tokens']['city']}"}
     seen: dict[str, int] = {}
@@ -96,7 +96,7 @@ def test_every_response_has_the_keys_and_types_of_its_table(app, client, world):
     assert {name for name in fields.RESOURCES if not seen.get(name)} == set()
 
 
-def test_the_schema_check_catches_a_wrong_key_or_type(app, client, world):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_schema_check_catches_a_wrong_key_or_type(app, client, world):  # noqa: F811
     doc = openapi_document()
     ref = {"$ref": "#/components/schemas/Audit"}
     headers = {"Authorization": f"Bearer {world['tokens']['city']}"}
@@ -108,13 +108,13 @@ def test_the_schema_check_catches_a_wrong_key_or_type(app, client, world):  # ty
     assert _check({k: v for k, v in audit.items() if k != "status"}, ref, doc, "audit", {}) != []
 
 
-def test_a_round_record_is_the_public_record_field_for_field(app, world):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_round_record_is_the_public_record_field_for_field(app, world):  # noqa: F811
     record = round_json(get_round("2026-10"))
     assert record["picks"]  # drawn: its nested lists are filled
     assert fields.ROUND_RECORD.dump(record) == record
 
 
-def test_targets_are_what_the_cli_prints(app, world):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_targets_are_what_the_cli_prints(app, world):  # noqa: F811
     rows = queries.county_targets(date(2026, 11, 25))
     assert [fields.TARGET.dump(t) for t in rows] == [t.as_json() for t in rows]
 

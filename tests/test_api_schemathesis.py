@@ -19,7 +19,7 @@ TOKEN: dict[str, str] = {}
 
 
 @pytest.fixture()
-def api_schema(app):  # type: ignore[no-untyped-def]
+def api_schema(app):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     city = make_user("city", Role.CITY)
     ents = [make_enterprise("WY") for _ in range(3)]
@@ -35,7 +35,7 @@ def api_schema(app):  # type: ignore[no-untyped-def]
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
-def test_api_conforms_to_its_openapi_document(api_schema):  # type: ignore[no-untyped-def]
+def test_api_conforms_to_its_openapi_document(api_schema):
     headers = {"Authorization": f"Bearer {TOKEN['city']}"}
     checked = 0
     for result in api_schema.get_all_operations():
@@ -45,7 +45,7 @@ def test_api_conforms_to_its_openapi_document(api_schema):  # type: ignore[no-un
         @settings(
             max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None
         )
-        def run(case):  # type: ignore[no-untyped-def]
+        def run(case):
             case.call_and_validate(headers=headers)
 
         run()

@@ -45,12 +45,12 @@ def start_at(month: str) -> None:
     db.session.commit()
 
 
-def count(model) -> int:  # type: ignore[no-untyped-def]
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 @pytest.fixture()
-def city_setup(app):  # type: ignore[no-untyped-def]
+def city_setup(app):
     """WY: 10 contracts filed in October 2026, two inspectors, a clerk for the first enterprise."""
     ents = [make_enterprise("WY") for _ in range(10)]
     yw = make_enterprise("YW")
@@ -78,7 +78,7 @@ def city_setup(app):  # type: ignore[no-untyped-def]
     return {"ents": ents, "yw": yw}
 
 
-def test_draw_samples_ceil_30_percent_per_county_and_assigns_evenly(city_setup):  # type: ignore[no-untyped-def]
+def test_draw_samples_ceil_30_percent_per_county_and_assigns_evenly(city_setup):
     round_ = freeze_and_draw("2026-10", "31415926535897932384", now())
     assert round_.drawn and round_.witnessed
     assert round_.population_size == 11
@@ -104,7 +104,7 @@ def test_draw_samples_ceil_30_percent_per_county_and_assigns_evenly(city_setup):
     assert rounds.verify_round(round_).ok
 
 
-def test_a_month_is_frozen_once_and_drawn_once(city_setup):  # type: ignore[no-untyped-def]
+def test_a_month_is_frozen_once_and_drawn_once(city_setup):
     start_at("2026-01")
     frozen, fresh_freeze = freeze_month_once(rounds.Month(2026, 10), None, now())
     refrozen, fresh_refreeze = freeze_month_once(rounds.Month(2026, 10), None, now())
@@ -117,7 +117,7 @@ def test_a_month_is_frozen_once_and_drawn_once(city_setup):  # type: ignore[no-u
     assert count(SamplePick) == 4
 
 
-def test_freeze_publishes_the_commitment_and_not_the_secret(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_freeze_publishes_the_commitment_and_not_the_secret(city_setup, runner):
     # SPEC §5: "draws a 32-byte secret from a CSPRNG and publishes only its commitment
     # (SHA-256 of the secret's 64-hex-digit text)"
     start_at("2026-01")
@@ -151,7 +151,7 @@ def _population_pairs() -> list[tuple[str, str]]:
     )
 
 
-def test_draw_sample_json_seed_and_tickets_as_spec_says(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_draw_sample_json_seed_and_tickets_as_spec_says(city_setup, runner):
     # SPEC §5: seed = SHA-256 hex of "{secret},{public_value}"; ticket = SHA-256 hex of
     # "{seed},{contract_id}"; sort by ticket ascending, take the first k per county
     start_at("2026-01")
@@ -193,7 +193,7 @@ def test_draw_sample_json_seed_and_tickets_as_spec_says(city_setup, runner):  # 
     assert len(record["population"]) == 11 and len(record["picks"]) == 4
 
 
-def test_draw_sample_refuses_a_month_not_frozen(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_draw_sample_refuses_a_month_not_frozen(city_setup, runner):
     start_at("2026-01")
     result = runner.invoke(args=["draw-sample", "--month", "2026-10", "--public-value", "123456"])
     assert result.exit_code == 1
@@ -201,7 +201,7 @@ def test_draw_sample_refuses_a_month_not_frozen(city_setup, runner):  # type: ig
     assert count(SampleRound) == 0
 
 
-def test_a_drawn_month_prints_its_record_again(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_a_drawn_month_prints_its_record_again(city_setup, runner):
     # SPEC §9: "a drawn month prints the same record again and exits 0"
     freeze_and_draw("2026-10", "271828182845", now())
     first = runner.invoke(args=["draw-sample", "--month", "2026-10", "--json"])
@@ -214,7 +214,7 @@ def test_a_drawn_month_prints_its_record_again(city_setup, runner):  # type: ign
     assert "此前已抽取" in other.stderr and count(SampleRound) == 1
 
 
-def test_verify_sample_cli_catches_tampering(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_verify_sample_cli_catches_tampering(city_setup, runner):
     freeze_and_draw("2026-10", "271828182845", now())
     ok = runner.invoke(args=["verify-sample", "--month", "2026-10"])
     assert ok.exit_code == 0 and "核验通过" in ok.stdout
@@ -230,7 +230,7 @@ def test_verify_sample_cli_catches_tampering(city_setup, runner):  # type: ignor
     assert missing.exit_code == 1 and "尚未抽取" in missing.stderr
 
 
-def test_verify_sample_catches_a_secret_that_does_not_open_the_commitment(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_verify_sample_catches_a_secret_that_does_not_open_the_commitment(city_setup, runner):
     freeze_and_draw("2026-10", "271828182845", now())
     db.session.execute(text("UPDATE sample_round SET secret = :s"), {"s": "0" * 64})
     db.session.commit()
@@ -238,7 +238,7 @@ def test_verify_sample_catches_a_secret_that_does_not_open_the_commitment(city_s
     assert bad.exit_code == 1 and "承诺值" in bad.stderr
 
 
-def test_bad_month_and_public_value_exit_1(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_bad_month_and_public_value_exit_1(city_setup, runner):
     start_at("2026-01")
     assert runner.invoke(args=["freeze-sample", "--month", "2026-13"]).exit_code == 1
     assert runner.invoke(args=["draw-sample", "--month", "2026-13"]).exit_code == 1
@@ -248,7 +248,7 @@ def test_bad_month_and_public_value_exit_1(city_setup, runner):  # type: ignore[
     assert count(SamplePick) == 0 and not rounds.get_round("2026-10").drawn
 
 
-def test_unwitnessed_draw_has_an_empty_public_value_and_says_so(city_setup, client, runner):  # type: ignore[no-untyped-def]
+def test_unwitnessed_draw_has_an_empty_public_value_and_says_so(city_setup, client, runner):
     # SPEC §5: "the scheduler draws with an empty public value and the round is marked
     # unwitnessed on every page that shows it"
     start_at("2026-01")
@@ -262,7 +262,7 @@ def test_unwitnessed_draw_has_an_empty_public_value_and_says_so(city_setup, clie
     assert "未经见证" in client.get("/sampling/2026-10").get_data(as_text=True)
 
 
-def test_late_backfilled_version_joins_the_next_round(city_setup):  # type: ignore[no-untyped-def]
+def test_late_backfilled_version_joins_the_next_round(city_setup):
     september = freeze_and_draw("2026-09", "111111", now())
     assert september.population_size == 0
     insp = db.session.scalars(select(User).where(User.username == "insp-WY")).one()
@@ -283,13 +283,13 @@ def test_late_backfilled_version_joins_the_next_round(city_setup):  # type: igno
     assert picked_late in ([], [True])
 
 
-def test_the_current_month_cannot_be_frozen(city_setup):  # type: ignore[no-untyped-def]
+def test_the_current_month_cannot_be_frozen(city_setup):
     start_at("2026-01")
     with pytest.raises(rounds.RoundProblem, match="尚未结束"):
         rounds.freeze_round(rounds.Month.of(datetime.now(LOCAL_TZ).date()), None, now())
 
 
-def test_months_before_the_start_month_cannot_be_frozen_or_drawn(city_setup, client, runner):  # type: ignore[no-untyped-def]
+def test_months_before_the_start_month_cannot_be_frozen_or_drawn(city_setup, client, runner):
     # SPEC §5: "Months before sampling_start_month ... cannot be frozen or drawn"
     start_at("2026-09")
     login(client, "city")
@@ -302,19 +302,19 @@ def test_months_before_the_start_month_cannot_be_frozen_or_drawn(city_setup, cli
     assert count(SampleRound) == 0
 
 
-def test_without_a_start_month_only_last_month_may_be_frozen_first(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_without_a_start_month_only_last_month_may_be_frozen_first(city_setup, runner):
     # an empty sampling_start_month must not let anyone freeze 2000-01 (then catch up 317 months)
     result = runner.invoke(args=["freeze-sample", "--month", "2000-01"])
     assert result.exit_code == 1 and count(SampleRound) == 0
 
 
-def test_catch_up_never_goes_before_the_start_month(city_setup):  # type: ignore[no-untyped-def]
+def test_catch_up_never_goes_before_the_start_month(city_setup):
     start_at("2026-09")
     assert catch_up(date(2026, 11, 25), now()) == ["2026-09", "2026-10"]
     assert sorted(db.session.scalars(select(SampleRound.month))) == ["2026-09", "2026-10"]
 
 
-def test_catch_up_freezes_and_draws_each_missed_month_once(city_setup):  # type: ignore[no-untyped-def]
+def test_catch_up_freezes_and_draws_each_missed_month_once(city_setup):
     start_at("2026-08")
     freeze_and_draw("2026-08", "222222", now())
     drawn = catch_up(date(2026, 11, 25), now())
@@ -328,7 +328,7 @@ def test_catch_up_freezes_and_draws_each_missed_month_once(city_setup):  # type:
     assert all(not r.witnessed for r in rounds_of(["2026-09", "2026-10"]))
 
 
-def test_the_scheduler_waits_for_the_public_value_until_the_third_working_day(city_setup):  # type: ignore[no-untyped-def]
+def test_the_scheduler_waits_for_the_public_value_until_the_third_working_day(city_setup):
     # SPEC §5: "if none is entered by the 3rd working day (setting), the scheduler draws with
     # an empty public value". November 2026: Mon 2, Tue 3, Wed 4 are the first working days.
     start_at("2026-01")
@@ -343,10 +343,10 @@ def test_the_scheduler_waits_for_the_public_value_until_the_third_working_day(ci
 
 
 def rounds_of(months: list[str]) -> list[SampleRound]:
-    return [rounds.get_round(m) for m in months]  # type: ignore[misc]
+    return [rounds.get_round(m) for m in months]
 
 
-def test_a_legacy_round_keeps_its_record_and_says_so(city_setup, client):  # type: ignore[no-untyped-def]
+def test_a_legacy_round_keeps_its_record_and_says_so(city_setup, client):
     # drawn before commitments existed: as the migration leaves it (no commitment, old seed)
     round_ = freeze_and_draw("2026-10", "123456", now())
     old_seed = "31415926535897932384"
@@ -391,7 +391,7 @@ def _my_audit(username: str) -> tuple[User, Audit]:
 
 def test_audit_fail_c5_opens_rectification_that_the_clerk_answers_and_inspector_verifies(
     city_setup, client
-):  # type: ignore[no-untyped-def]
+):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     db.session.commit()
     insp, audit = _my_audit("insp-WY")
@@ -450,7 +450,7 @@ def test_audit_fail_c5_opens_rectification_that_the_clerk_answers_and_inspector_
     assert rect.status == "resolved" and rect.resolved_on is not None
 
 
-def test_invalid_transition_is_refused_with_a_message(city_setup):  # type: ignore[no-untyped-def]
+def test_invalid_transition_is_refused_with_a_message(city_setup):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     results = {**ALL_PASS, "C3": ("fail", "最低工资1900元")}
@@ -463,7 +463,7 @@ def test_invalid_transition_is_refused_with_a_message(city_setup):  # type: igno
         act_on_rectification(rect, insp, "submit", "  ", TODAY)
 
 
-def test_completing_needs_every_item_and_notes_for_failures(city_setup):  # type: ignore[no-untyped-def]
+def test_completing_needs_every_item_and_notes_for_failures(city_setup):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     with pytest.raises(ActionRefused, match="未填：C9"):
@@ -482,7 +482,7 @@ def test_completing_needs_every_item_and_notes_for_failures(city_setup):  # type
         save_audit(audit, insp, ALL_PASS, "", TODAY, complete=True)
 
 
-def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):  # type: ignore[no-untyped-def]
+def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     other = db.session.scalars(select(User).where(User.username == "insp-WY-2")).one()
@@ -491,7 +491,7 @@ def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):  # type: ign
         save_audit(audit, other, ALL_PASS, "", TODAY, complete=True)
 
 
-def test_scoping_of_audits_and_rectifications(city_setup, client):  # type: ignore[no-untyped-def]
+def test_scoping_of_audits_and_rectifications(city_setup, client):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
     save_audit(audit, insp, {**ALL_PASS, "C6": ("fail", "未录入平台")}, "", TODAY, complete=True)
@@ -517,7 +517,7 @@ def test_scoping_of_audits_and_rectifications(city_setup, client):  # type: igno
     assert client.get(f"/rectifications/{rect.id}").status_code == 200
 
 
-def _overdue_rectifications(city_setup, n: int, found_on: date) -> list[Rectification]:  # type: ignore[no-untyped-def]
+def _overdue_rectifications(city_setup, n: int, found_on: date) -> list[Rectification]:
     from audits.services import open_finding
 
     rects = []
@@ -539,7 +539,7 @@ def _overdue_rectifications(city_setup, n: int, found_on: date) -> list[Rectific
     return rects
 
 
-def test_escalation_levels_with_injected_dates(city_setup):  # type: ignore[no-untyped-def]
+def test_escalation_levels_with_injected_dates(city_setup):
     rects = _overdue_rectifications(city_setup, 2, date(2026, 9, 1))  # deadline 2026-10-01
     assert escalate(date(2026, 10, 1)).county_interviews == 0  # the deadline day is not overdue
     day_after = escalate(date(2026, 10, 2))
@@ -564,7 +564,7 @@ def test_escalation_levels_with_injected_dates(city_setup):  # type: ignore[no-u
     assert all(r.overdue_since == date(2026, 10, 2) for r in rects)
 
 
-def test_five_overdue_in_a_county_go_to_the_city_at_once(city_setup, runner):  # type: ignore[no-untyped-def]
+def test_five_overdue_in_a_county_go_to_the_city_at_once(city_setup, runner):
     _overdue_rectifications(city_setup, 5, date(2026, 9, 1))
     db.session.commit()
     result = runner.invoke(args=["escalate", "--date", "2026-10-02"])
@@ -576,7 +576,7 @@ def test_five_overdue_in_a_county_go_to_the_city_at_once(city_setup, runner):  #
     assert runner.invoke(args=["escalate", "--date", "2026-02-30"]).exit_code == 1
 
 
-def test_interview_is_recorded_by_the_right_level(city_setup, client):  # type: ignore[no-untyped-def]
+def test_interview_is_recorded_by_the_right_level(city_setup, client):
     _overdue_rectifications(city_setup, 1, date(2026, 9, 1))
     escalate(date(2026, 10, 2))
     db.session.commit()
@@ -612,7 +612,7 @@ def test_interview_is_recorded_by_the_right_level(city_setup, client):  # type: 
     assert interview.status == "held" and interview.follow_up_on == date(2026, 10, 20)
 
 
-def test_home_page_shows_reminders(city_setup, client):  # type: ignore[no-untyped-def]
+def test_home_page_shows_reminders(city_setup, client):
     _overdue_rectifications(city_setup, 1, date(2020, 1, 1))
     db.session.commit()
     login(client, "insp-WY")
@@ -620,7 +620,7 @@ def test_home_page_shows_reminders(city_setup, client):  # type: ignore[no-untyp
     assert "逾期未整改（1）" in html
 
 
-def test_round_pages_render_for_city_and_inspector(city_setup, client):  # type: ignore[no-untyped-def]
+def test_round_pages_render_for_city_and_inspector(city_setup, client):
     round_ = freeze_and_draw("2026-10", "31415926535897932384", now())
     login(client, "city")
     page = client.get("/sampling/2026-10").get_data(as_text=True)
@@ -639,7 +639,7 @@ def test_round_pages_render_for_city_and_inspector(city_setup, client):  # type:
     assert {ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)} == {"YW"}
 
 
-def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):  # type: ignore[no-untyped-def]
+def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):
     start_at("2026-01")
     login(client, "city")
     not_frozen = client.post(
@@ -685,7 +685,7 @@ def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):  # t
     assert db.session.scalars(select(SampleRound.public_value)).one() == "654321"
 
 
-def _token(client, url: str) -> str:  # type: ignore[no-untyped-def]
+def _token(client, url: str) -> str:
     from tests.factories import csrf_token
 
     return csrf_token(client, url)

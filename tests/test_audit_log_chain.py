@@ -21,7 +21,7 @@ from tests.factories import make_user
 
 
 @pytest.fixture()
-def entries(app):  # type: ignore[no-untyped-def]
+def entries(app):
     user = make_user("admin-log", Role.ADMIN)
     for i in range(6):
         audit_log.record(
@@ -44,7 +44,7 @@ def entries(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _triggers_come_back(app):  # type: ignore[no-untyped-def]
+def _triggers_come_back(app):
     """PostgreSQL keeps one test database for the whole session: a test that dropped the
     append-only trigger puts it back, so later tests see the schema the migrations made."""
     yield
@@ -70,7 +70,7 @@ def without_triggers() -> None:
     db.session.commit()
 
 
-def test_each_entry_hashes_its_content_and_the_previous_hash(entries):  # type: ignore[no-untyped-def]
+def test_each_entry_hashes_its_content_and_the_previous_hash(entries):
     rows = db.session.scalars(select(AuditLog).order_by(AuditLog.seq)).all()
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].prev_hash == "0" * 64
@@ -94,7 +94,7 @@ def test_each_entry_hashes_its_content_and_the_previous_hash(entries):  # type: 
     assert first.entry_hash == hashlib.sha256(b"0" * 64 + b"\n" + content).hexdigest()
 
 
-def test_verify_log_passes_and_prints_count_and_head(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_passes_and_prints_count_and_head(entries, runner):
     count, head = audit_log.head()
     result = runner.invoke(args=["verify-log"])
     assert result.exit_code == 0, result.output
@@ -102,7 +102,7 @@ def test_verify_log_passes_and_prints_count_and_head(entries, runner):  # type: 
     assert runner.invoke(args=["verify-log", "--head", head]).exit_code == 0
 
 
-def test_verify_log_names_an_entry_edited_in_the_database(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_names_an_entry_edited_in_the_database(entries, runner):
     without_triggers()
     target = db.session.get(AuditLog, entries[3])
     seq = target.seq
@@ -116,7 +116,7 @@ def test_verify_log_names_an_entry_edited_in_the_database(entries, runner):  # t
     assert f"第 {seq} 条" in result.stderr and "改动" in result.stderr
 
 
-def test_verify_log_names_an_entry_edited_with_its_hash_recomputed(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_names_an_entry_edited_with_its_hash_recomputed(entries, runner):
     # the editor recomputes the edited entry's own hash: the next entry's link breaks
     without_triggers()
     row = db.session.get(AuditLog, entries[2])
@@ -144,7 +144,7 @@ def test_verify_log_names_an_entry_edited_with_its_hash_recomputed(entries, runn
     assert f"第 {row.seq + 1} 条" in result.stderr
 
 
-def test_verify_log_names_a_removed_entry(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_names_a_removed_entry(entries, runner):
     without_triggers()
     seq = db.session.get(AuditLog, entries[2]).seq
     db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": entries[2]})
@@ -154,7 +154,7 @@ def test_verify_log_names_a_removed_entry(entries, runner):  # type: ignore[no-u
     assert f"第 {seq} 至 {seq} 条已被删除" in result.stderr
 
 
-def test_verify_log_names_reordered_entries(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_names_reordered_entries(entries, runner):
     without_triggers()
     a, b = entries[1], entries[4]
     seq_a = db.session.get(AuditLog, a).seq
@@ -169,7 +169,7 @@ def test_verify_log_names_reordered_entries(entries, runner):  # type: ignore[no
     assert f"第 {seq_a} 条" in result.stderr and "顺序被调换" in result.stderr
 
 
-def test_verify_log_catches_a_cut_tail_against_a_published_head(entries, runner):  # type: ignore[no-untyped-def]
+def test_verify_log_catches_a_cut_tail_against_a_published_head(entries, runner):
     _count, head = audit_log.head()
     without_triggers()
     db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": entries[-1]})
@@ -179,7 +179,7 @@ def test_verify_log_catches_a_cut_tail_against_a_published_head(entries, runner)
     assert cut.exit_code == 1 and head in cut.stderr
 
 
-def test_bulk_appends_continue_the_chain(entries, runner):  # type: ignore[no-untyped-def]
+def test_bulk_appends_continue_the_chain(entries, runner):
     user = make_user("bulk", Role.ADMIN)
     audit_log.record_many(
         user,
@@ -193,7 +193,7 @@ def test_bulk_appends_continue_the_chain(entries, runner):  # type: ignore[no-un
     assert runner.invoke(args=["verify-log"]).exit_code == 0
 
 
-def test_failed_logins_and_refused_uploads_are_logged(app, client):  # type: ignore[no-untyped-def]
+def test_failed_logins_and_refused_uploads_are_logged(app, client):
     # SPEC §3: "The audit log records every write ... plus failed logins and refused uploads"
     from bargaining.uploads import run_upload
     from tests.factories import contract_row, filing_workbook, login, make_enterprise
@@ -217,7 +217,7 @@ def test_failed_logins_and_refused_uploads_are_logged(app, client):  # type: ign
     assert audit_log.verify_chain().ok
 
 
-def test_an_upload_refused_for_its_size_is_logged(app):  # type: ignore[no-untyped-def]
+def test_an_upload_refused_for_its_size_is_logged(app):
     from bargaining.uploads import run_upload
     from core.models import Setting
 

@@ -54,7 +54,7 @@ with app.app_context():
 """
 
 
-def test_two_processes_appending_at_once_keep_one_chain(app, database):  # type: ignore[no-untyped-def]
+def test_two_processes_appending_at_once_keep_one_chain(app, database):
     if database["kind"] != "postgresql":
         pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
     url = database["url"]

@@ -21,7 +21,7 @@ from tests.factories import (
 )
 
 
-def test_login_with_wrong_password_is_refused_in_chinese(client):  # type: ignore[no-untyped-def]
+def test_login_with_wrong_password_is_refused_in_chinese(client):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     response = login(client, "insp-WY", "wrong-password")
@@ -30,13 +30,13 @@ def test_login_with_wrong_password_is_refused_in_chinese(client):  # type: ignor
     assert login(client, "insp-WY", PASSWORD).status_code == 302
 
 
-def test_password_is_stored_as_an_argon2_hash(app):  # type: ignore[no-untyped-def]
+def test_password_is_stored_as_an_argon2_hash(app):
     user = make_user("x", Role.CITY)
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
 
 
-def test_login_without_csrf_token_is_refused(client):  # type: ignore[no-untyped-def]
+def test_login_without_csrf_token_is_refused(client):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     response = client.post("/login", data={"username": "insp-WY", "password": PASSWORD})
@@ -44,7 +44,7 @@ def test_login_without_csrf_token_is_refused(client):  # type: ignore[no-untyped
     assert "CSRF" in response.get_data(as_text=True)
 
 
-def test_upload_without_csrf_token_is_refused_and_stores_nothing(client):  # type: ignore[no-untyped-def]
+def test_upload_without_csrf_token_is_refused_and_stores_nothing(client):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -64,7 +64,7 @@ def test_upload_without_csrf_token_is_refused_and_stores_nothing(client):  # typ
     assert db.session.scalar(select(func.count(Upload.id))) == 0
 
 
-def test_logout_is_a_csrf_protected_post(client):  # type: ignore[no-untyped-def]
+def test_logout_is_a_csrf_protected_post(client):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     login(client, "insp-WY")
@@ -73,13 +73,13 @@ def test_logout_is_a_csrf_protected_post(client):  # type: ignore[no-untyped-def
     assert client.get("/").status_code == 200
 
 
-def test_anonymous_users_are_sent_to_login(client):  # type: ignore[no-untyped-def]
+def test_anonymous_users_are_sent_to_login(client):
     response = client.get("/filings")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
-def test_open_redirect_after_login_is_refused(client):  # type: ignore[no-untyped-def]
+def test_open_redirect_after_login_is_refused(client):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     from tests.factories import csrf_token
@@ -92,17 +92,17 @@ def test_open_redirect_after_login_is_refused(client):  # type: ignore[no-untype
     assert response.headers["Location"] in ("/", "http://localhost/")
 
 
-def test_every_route_declares_who_may_use_it(app):  # type: ignore[no-untyped-def]
+def test_every_route_declares_who_may_use_it(app):
     check_every_route_declares_access(app)  # the real app passes
     bare = Flask("probe")
 
     @bare.route("/forgot")
-    def forgot():  # type: ignore[no-untyped-def]
+    def forgot():
         return "x"
 
     @bare.route("/declared")
     @requires("dashboard.city")
-    def declared():  # type: ignore[no-untyped-def]
+    def declared():
         return "y"
 
     with pytest.raises(RuntimeError, match="/forgot"):
@@ -110,7 +110,7 @@ def test_every_route_declares_who_may_use_it(app):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture()
-def two_counties(app):  # type: ignore[no-untyped-def]
+def two_counties(app):
     wy, yw = make_enterprise("WY"), make_enterprise("YW")
     insp_wy = make_user("insp-WY", Role.INSPECTOR, "WY")
     insp_yw = make_user("insp-YW", Role.INSPECTOR, "YW")
@@ -142,7 +142,7 @@ def two_counties(app):  # type: ignore[no-untyped-def]
     }
 
 
-def test_inspector_of_wy_cannot_see_yw_objects(client, two_counties):  # type: ignore[no-untyped-def]
+def test_inspector_of_wy_cannot_see_yw_objects(client, two_counties):
     login(client, "insp-WY")
     t = two_counties
     assert client.get(f"/contracts/{t['wy_contract'].id}").status_code == 200
@@ -159,7 +159,7 @@ def test_inspector_of_wy_cannot_see_yw_objects(client, two_counties):  # type: i
     assert b"YW-C" not in export.data
 
 
-def test_enterprise_clerk_sees_only_itself(client, two_counties):  # type: ignore[no-untyped-def]
+def test_enterprise_clerk_sees_only_itself(client, two_counties):
     login(client, "clerk-wy")
     t = two_counties
     assert client.get(f"/contracts/{t['wy_contract'].id}").status_code == 200
@@ -173,7 +173,7 @@ def test_enterprise_clerk_sees_only_itself(client, two_counties):  # type: ignor
     assert "WY-C" in listing and "YW-C" not in listing
 
 
-def test_city_leader_sees_every_county_but_cannot_upload_the_registry(client, two_counties):  # type: ignore[no-untyped-def]
+def test_city_leader_sees_every_county_but_cannot_upload_the_registry(client, two_counties):
     login(client, "city")
     t = two_counties
     assert client.get(f"/contracts/{t['yw_contract'].id}").status_code == 200

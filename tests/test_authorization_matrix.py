@@ -61,7 +61,7 @@ SHARED = {
 }
 
 
-def _objects(county: str, ent, insp: User, _city: User) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _objects(county: str, ent, insp: User, _city: User) -> dict[str, object]:
     contract = db.session.scalars(select(Contract).where(Contract.enterprise_id == ent.id)).first()
     upload = db.session.scalars(
         select(Upload).where(Upload.user_id == insp.id, Upload.status == "rejected")
@@ -99,7 +99,7 @@ def _objects(county: str, ent, insp: User, _city: User) -> dict[str, object]:  #
 
 
 @pytest.fixture()
-def world(app):  # type: ignore[no-untyped-def]
+def world(app):
     today = date(2026, 11, 25)
     city = make_user("city", Role.CITY)
     make_user("admin", Role.ADMIN)
@@ -194,7 +194,7 @@ def world(app):  # type: ignore[no-untyped-def]
     }
 
 
-def _url(app, rule, values: dict[str, object]) -> str | None:  # type: ignore[no-untyped-def]
+def _url(app, rule, values: dict[str, object]) -> str | None:
     missing = [a for a in rule.arguments if a not in values]
     assert not missing, f"{rule.rule}: add {missing} to the authorization matrix"
     with app.test_request_context():
@@ -203,11 +203,11 @@ def _url(app, rule, values: dict[str, object]) -> str | None:  # type: ignore[no
         return url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
 
 
-def _get_rules(app):  # type: ignore[no-untyped-def]
+def _get_rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint != "static" and "GET" in r.methods]
 
 
-def test_every_get_route_by_every_role(app, client, world):  # type: ignore[no-untyped-def]
+def test_every_get_route_by_every_role(app, client, world):
     checked = 0
     for role in (None, *ROLES):
         if role:
@@ -240,7 +240,7 @@ def test_every_get_route_by_every_role(app, client, world):  # type: ignore[no-u
     assert checked >= 300  # routes × roles × in/out of scope
 
 
-def test_every_post_route_refuses_roles_it_does_not_allow(app, client, world):  # type: ignore[no-untyped-def]
+def test_every_post_route_refuses_roles_it_does_not_allow(app, client, world):
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert posts
     for role in ROLES:

@@ -11,7 +11,7 @@ from core.models import StoredFile
 from tests.factories import make_enterprise
 
 
-def test_backup_then_restore_brings_everything_back(runner, database, tmp_path):  # type: ignore[no-untyped-def]
+def test_backup_then_restore_brings_everything_back(runner, database, tmp_path):
     if database["kind"] != "sqlite":
         pytest.skip("PostgreSQL backups are pg_dump/pg_restore (documented in the README)")
     make_enterprise("WY", name="备份前的企业")

@@ -17,7 +17,7 @@ def test_chunks_cover_the_values_in_order_in_slices_of_at_most_size() -> None:
     assert list(chunks([], 3)) == []
 
 
-def test_next_ids_are_fresh_ascending_and_usable(app) -> None:  # type: ignore[no-untyped-def]
+def test_next_ids_are_fresh_ascending_and_usable(app) -> None:
     made = [make_enterprise() for _ in range(3)]
     db.session.flush()
     ids = next_ids(db.session, Enterprise.__table__, 4)
@@ -28,7 +28,7 @@ def test_next_ids_are_fresh_ascending_and_usable(app) -> None:  # type: ignore[n
     db.session.flush()  # the id was free
 
 
-def test_select_in_finds_every_value_across_chunks(app) -> None:  # type: ignore[no-untyped-def]
+def test_select_in_finds_every_value_across_chunks(app) -> None:
     codes = list(db.session.scalars(select(County.code)))
     query = select(County.code)
     found = [
@@ -39,7 +39,7 @@ def test_select_in_finds_every_value_across_chunks(app) -> None:  # type: ignore
     assert sorted(found) == sorted(codes)
 
 
-def test_enterprise_names_ignore_none_and_repeats(app) -> None:  # type: ignore[no-untyped-def]
+def test_enterprise_names_ignore_none_and_repeats(app) -> None:
     a, b = make_enterprise(), make_enterprise("DY")
     db.session.flush()
     assert enterprise_names([a.id, None, a.id, b.id]) == {a.id: a.name, b.id: b.name}

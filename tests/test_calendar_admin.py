@@ -8,7 +8,7 @@ from audits.visit_service import quarter_days
 from audits.visits import Quarter
 
 
-def test_entering_2027_holidays_changes_the_working_days(runner):  # type: ignore[no-untyped-def]
+def test_entering_2027_holidays_changes_the_working_days(runner):
     q1 = Quarter(2027, 1)
     before = quarter_days(q1)
     assert not before.known and date(2027, 1, 1) in before.days  # a Friday, weekdays only
@@ -31,7 +31,7 @@ def test_entering_2027_holidays_changes_the_working_days(runner):  # type: ignor
     assert date(2027, 2, 7) in after.days  # a Sunday made a working day
 
 
-def test_a_known_year_comes_from_chinese_calendar(app):  # type: ignore[no-untyped-def]
+def test_a_known_year_comes_from_chinese_calendar(app):
     q4 = quarter_days(Quarter(2026, 4))
     assert q4.known
     assert (

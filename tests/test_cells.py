@@ -25,7 +25,7 @@ def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _problem(func, *args, **kwargs) -> CellProblem:  # type: ignore[no-untyped-def]
+def _problem(func, *args, **kwargs) -> CellProblem:
     with pytest.raises(CellProblem) as info:
         func(*args, **kwargs)
     assert info.value.message, "a CellProblem must carry a message"

@@ -20,13 +20,13 @@ from tests.factories import (
 )
 
 
-def _write(tmp_path, name: str, data: bytes) -> str:  # type: ignore[no-untyped-def]
+def _write(tmp_path, name: str, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
     return str(path)
 
 
-def test_import_filings_success_then_duplicate(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_import_filings_success_then_duplicate(runner, tmp_path):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -40,7 +40,7 @@ def test_import_filings_success_then_duplicate(runner, tmp_path):  # type: ignor
     assert db.session.scalar(select(func.count(ContractVersion.id))) == 1
 
 
-def test_import_filings_errors_go_to_stderr_one_per_line(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_import_filings_errors_go_to_stderr_one_per_line(runner, tmp_path):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -57,7 +57,7 @@ def test_import_filings_errors_go_to_stderr_one_per_line(runner, tmp_path):  # t
     assert db.session.scalar(select(func.count(Contract.id))) == 0
 
 
-def test_file_level_error_is_reported_as_file(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_file_level_error_is_reported_as_file(runner, tmp_path):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     path = _write(tmp_path, "empty.xlsx", b"")
@@ -66,7 +66,7 @@ def test_file_level_error_is_reported_as_file(runner, tmp_path):  # type: ignore
     assert result.stderr.strip() == "file: 文件为空，请选择填写好的 Excel 文件"
 
 
-def test_unknown_user_and_missing_file_exit_1(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_unknown_user_and_missing_file_exit_1(runner, tmp_path):
     result = runner.invoke(args=["import-filings", str(tmp_path / "x.xlsx"), "--as", "nobody"])
     assert result.exit_code == 1
     assert "用户「nobody」不存在" in result.stderr
@@ -77,7 +77,7 @@ def test_unknown_user_and_missing_file_exit_1(runner, tmp_path):  # type: ignore
     assert "找不到文件" in result.stderr
 
 
-def test_import_enterprises_and_role_refusal(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_import_enterprises_and_role_refusal(runner, tmp_path):
     make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("city", Role.CITY)
     db.session.commit()
@@ -91,7 +91,7 @@ def test_import_enterprises_and_role_refusal(runner, tmp_path):  # type: ignore[
     assert db.session.scalar(select(func.count(Enterprise.id))) == 2
 
 
-def test_create_user_and_its_errors(runner):  # type: ignore[no-untyped-def]
+def test_create_user_and_its_errors(runner):
     ok = runner.invoke(
         args=[
             "create-user",
@@ -134,7 +134,7 @@ def test_create_user_and_its_errors(runner):  # type: ignore[no-untyped-def]
     assert (user.enterprise_id, user.county_id) == (ent.id, ent.county_id)
 
 
-def test_template_command_writes_both_templates(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_template_command_writes_both_templates(runner, tmp_path):
     out = tmp_path / "t.xlsx"
     assert runner.invoke(args=["template", "-o", str(out)]).exit_code == 0
     assert "合同" in openpyxl.load_workbook(out).sheetnames
@@ -143,14 +143,14 @@ def test_template_command_writes_both_templates(runner, tmp_path):  # type: igno
     assert "企业名录" in openpyxl.load_workbook(BytesIO(reg.read_bytes())).sheetnames
 
 
-def test_init_db_is_idempotent(runner):  # type: ignore[no-untyped-def]
+def test_init_db_is_idempotent(runner):
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert "新增县(市、区) 0 个" in result.stdout
     assert db.session.scalar(select(func.count(County.id))) == 10
 
 
-def test_demo_builds_the_jinhua_city(runner):  # type: ignore[no-untyped-def]
+def test_demo_builds_the_jinhua_city(runner):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "insp-WY" in result.stdout and "Jinhua2026!" in result.stdout
@@ -177,7 +177,7 @@ def test_demo_builds_the_jinhua_city(runner):  # type: ignore[no-untyped-def]
     assert refused.exit_code == 1
 
 
-def test_cli_follows_jinhua_lang(runner, monkeypatch):  # type: ignore[no-untyped-def]
+def test_cli_follows_jinhua_lang(runner, monkeypatch):
     from flask_babel import refresh
 
     monkeypatch.setenv("JINHUA_LANG", "en")

@@ -40,20 +40,20 @@ def _loaded(result: subprocess.CompletedProcess[str]) -> list[str]:
     return line.split()[1:]
 
 
-def test_help_lists_every_command_without_the_web_stack(tmp_path):  # type: ignore[no-untyped-def]
+def test_help_lists_every_command_without_the_web_stack(tmp_path):
     result = _flask(tmp_path, "--help")
     assert result.returncode == 0
     assert "import-filings" in result.stdout and "draw-sample" in result.stdout
     assert _loaded(result) == []
 
 
-def test_import_filings_loads_neither_alembic_nor_views(tmp_path):  # type: ignore[no-untyped-def]
+def test_import_filings_loads_neither_alembic_nor_views(tmp_path):
     result = _flask(tmp_path, "import-filings", str(tmp_path / "none.xlsx"), "--as", "nobody")
     assert result.returncode == 1
     assert _loaded(result) == []
 
 
-def test_init_db_runs_the_deferred_steps_of_higher_layers(tmp_path):  # type: ignore[no-untyped-def]
+def test_init_db_runs_the_deferred_steps_of_higher_layers(tmp_path):
     result = _flask(tmp_path, "init-db")
     assert result.returncode == 0, result.stderr
     assert "alembic" in _loaded(result) and "audits.visit_service" in _loaded(result)
@@ -62,7 +62,7 @@ def test_init_db_runs_the_deferred_steps_of_higher_layers(tmp_path):  # type: ig
     assert years > 0  # the working-day calendar, registered by audits.visit_service
 
 
-def test_core_account_commands_load_no_deferred_part(tmp_path):  # type: ignore[no-untyped-def]
+def test_core_account_commands_load_no_deferred_part(tmp_path):
     """create-user (core) places an inspector through bargaining's hook, registered when the
     app is made: neither Alembic nor a higher layer's deferred registrations are imported."""
     assert _flask(tmp_path, "init-db").returncode == 0
@@ -83,7 +83,7 @@ def test_core_account_commands_load_no_deferred_part(tmp_path):  # type: ignore[
     assert county == ("WY",)
 
 
-def test_deferred_registrations_run_once_in_order_on_first_use():  # type: ignore[no-untyped-def]
+def test_deferred_registrations_run_once_in_order_on_first_use():
     app = Flask(__name__)
     parts.defer(app, "tests.test_cli_start:_register_a", "tests.test_cli_start:_register_b")
     assert "steps" not in app.extensions

@@ -42,7 +42,7 @@ def _filed() -> tuple[object, ContractVersion]:
     return inspector, version
 
 
-def test_inspector_attaches_a_text_on_the_contract_page(client, app) -> None:  # type: ignore[no-untyped-def]
+def test_inspector_attaches_a_text_on_the_contract_page(client, app) -> None:
     _inspector, version = _filed()
     login(client, "insp-WY")
     url = f"/contracts/{version.contract_id}"
@@ -59,7 +59,7 @@ def test_inspector_attaches_a_text_on_the_contract_page(client, app) -> None:  #
     assert "排队等待读取" in page and 'http-equiv="refresh"' in page
 
 
-def test_contract_page_highlights_passages_and_escapes_the_text(client, app) -> None:  # type: ignore[no-untyped-def]
+def test_contract_page_highlights_passages_and_escapes_the_text(client, app) -> None:
     inspector, version = _filed()
     lines = ["第一条 职工上夜班的，发放夜班津贴<script>alert(1)</script>。", "第二条 其他事项。"]
     attach_text(inspector, version, "a.docx", docx_bytes(lines))
@@ -75,7 +75,7 @@ def test_contract_page_highlights_passages_and_escapes_the_text(client, app) -> 
     assert "已备案但文本中未找到：S01、W01" in page
 
 
-def test_admin_edits_recognition_rules_and_a_bad_pattern_is_refused(client, app) -> None:  # type: ignore[no-untyped-def]
+def test_admin_edits_recognition_rules_and_a_bad_pattern_is_refused(client, app) -> None:
     make_user("admin", Role.ADMIN)
     db.session.commit()
     login(client, "admin")

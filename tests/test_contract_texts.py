@@ -41,7 +41,7 @@ KEYS = [
 
 
 @pytest.fixture()
-def filed(app):  # type: ignore[no-untyped-def]
+def filed(app):
     """An inspector of WY and one filed contract HT-T1 with items W01, S01, A01."""
     inspector = make_user("insp-WY", Role.INSPECTOR, "WY")
     ent = make_enterprise("WY")
@@ -57,27 +57,27 @@ def filed(app):  # type: ignore[no-untyped-def]
     return inspector, version
 
 
-def _write(tmp_path, name: str, data: bytes) -> str:  # type: ignore[no-untyped-def]
+def _write(tmp_path, name: str, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
     return str(path)
 
 
-def test_attached_text_is_kept_and_queued_not_read_in_the_request(filed) -> None:  # type: ignore[no-untyped-def]
+def test_attached_text_is_kept_and_queued_not_read_in_the_request(filed) -> None:
     inspector, version = filed
     text, fresh = attach_text(inspector, version, "合同.docx", docx_bytes())
     assert fresh and text.status == "queued" and text.text == ""
     assert db.session.get(StoredFile, text.sha256).size == len(docx_bytes())
 
 
-def test_the_same_file_twice_is_recognised(filed) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_file_twice_is_recognised(filed) -> None:
     inspector, version = filed
     first, _ = attach_text(inspector, version, "a.pdf", text_pdf())
     again, fresh = attach_text(inspector, version, "b.pdf", text_pdf())
     assert (again.id, fresh) == (first.id, False)
 
 
-def test_too_large_and_unknown_files_are_refused(filed, app) -> None:  # type: ignore[no-untyped-def]
+def test_too_large_and_unknown_files_are_refused(filed, app) -> None:
     inspector, version = filed
     with pytest.raises(TextRefused) as big:
         attach_text(inspector, version, "big.pdf", b"%PDF-" + b"0" * (20 * 1024 * 1024))
@@ -87,7 +87,7 @@ def test_too_large_and_unknown_files_are_refused(filed, app) -> None:  # type: i
     assert odd.value.status == 415
 
 
-def test_city_leader_attaches_nothing(filed) -> None:  # type: ignore[no-untyped-def]
+def test_city_leader_attaches_nothing(filed) -> None:
     _inspector, version = filed
     city = make_user("city", Role.CITY)
     with pytest.raises(TextRefused) as refused:
@@ -95,7 +95,7 @@ def test_city_leader_attaches_nothing(filed) -> None:  # type: ignore[no-untyped
     assert refused.value.status == 403
 
 
-def test_job_extracts_queued_texts_and_recognises_items(filed) -> None:  # type: ignore[no-untyped-def]
+def test_job_extracts_queued_texts_and_recognises_items(filed) -> None:
     inspector, version = filed
     attach_text(inspector, version, "a.docx", docx_bytes())
     db.session.commit()
@@ -109,7 +109,7 @@ def test_job_extracts_queued_texts_and_recognises_items(filed) -> None:  # type:
     assert process_queued_texts(NOW) == 0
 
 
-def test_a_file_that_kills_its_reader_fails_with_a_message_and_stays_kept(filed) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_kills_its_reader_fails_with_a_message_and_stays_kept(filed) -> None:
     inspector, version = filed
     text, _ = attach_text(inspector, version, "a.pdf", text_pdf())
     db.session.commit()
@@ -120,7 +120,7 @@ def test_a_file_that_kills_its_reader_fails_with_a_message_and_stays_kept(filed)
     assert db.session.get(StoredFile, text.sha256) is not None
 
 
-def test_rules_are_seeded_in_the_database_and_edits_apply(filed) -> None:  # type: ignore[no-untyped-def]
+def test_rules_are_seeded_in_the_database_and_edits_apply(filed) -> None:
     inspector, version = filed
     rule = db.session.get(ItemRecognition, "S01")
     rule.keywords = ["岗位工资制"]
@@ -132,7 +132,7 @@ def test_rules_are_seeded_in_the_database_and_edits_apply(filed) -> None:  # typ
     assert "S01" in vt.found_codes
 
 
-def test_cli_attach_text_json_on_a_docx(filed, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_attach_text_json_on_a_docx(filed, runner, tmp_path) -> None:
     db.session.commit()
     path = _write(tmp_path, "contract.docx", docx_bytes())
     result = runner.invoke(
@@ -150,7 +150,7 @@ def test_cli_attach_text_json_on_a_docx(filed, runner, tmp_path) -> None:  # typ
     assert data["found_not_filed"] == ["W02", "W03"]
 
 
-def test_cli_attach_text_on_a_text_pdf(filed, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_attach_text_on_a_text_pdf(filed, runner, tmp_path) -> None:
     db.session.commit()
     path = _write(tmp_path, "contract.pdf", text_pdf())
     result = runner.invoke(
@@ -162,7 +162,7 @@ def test_cli_attach_text_on_a_text_pdf(filed, runner, tmp_path) -> None:  # type
     assert "A01" in [i["code"] for i in data["items_found"]]
 
 
-def test_cli_attach_text_on_a_scanned_page(filed, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_attach_text_on_a_scanned_page(filed, runner, tmp_path) -> None:
     needs_tesseract()
     db.session.commit()
     path = _write(tmp_path, "scan.png", scan_png())
@@ -174,7 +174,7 @@ def test_cli_attach_text_on_a_scanned_page(filed, runner, tmp_path) -> None:  # 
     assert {"W01", "A01"} <= {i["code"] for i in data["items_found"]}
 
 
-def test_cli_unreadable_text_exits_1_and_keeps_the_file(filed, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_unreadable_text_exits_1_and_keeps_the_file(filed, runner, tmp_path) -> None:
     db.session.commit()
     path = _write(tmp_path, "broken.pdf", b"%PDF-1.4\n1 0 obj garbage")
     result = runner.invoke(args=["attach-text", "--contract", "HT-T1", path, "--as", "insp-WY"])
@@ -184,7 +184,7 @@ def test_cli_unreadable_text_exits_1_and_keeps_the_file(filed, runner, tmp_path)
     assert db.session.scalars(select(ContractText.status)).all() == ["failed"]
 
 
-def test_cli_unknown_contract_exits_1(filed, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_unknown_contract_exits_1(filed, runner, tmp_path) -> None:
     db.session.commit()
     path = _write(tmp_path, "c.pdf", text_pdf())
     result = runner.invoke(args=["attach-text", "--contract", "NOPE", path, "--as", "insp-WY"])
@@ -192,7 +192,7 @@ def test_cli_unknown_contract_exits_1(filed, runner, tmp_path) -> None:  # type:
     assert "NOPE" in result.stderr
 
 
-def test_texts_left_processing_by_a_dead_job_are_queued_again(filed) -> None:  # type: ignore[no-untyped-def]
+def test_texts_left_processing_by_a_dead_job_are_queued_again(filed) -> None:
     from datetime import timedelta
 
     from bargaining.texts import claim, requeue_stale

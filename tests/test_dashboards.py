@@ -64,7 +64,7 @@ def _items(number: str, codes: str) -> list[dict[str, str]]:
     return [{"合同编号": number, "事项代码": c, "条款摘要": ""} for c in codes.split()]
 
 
-def _file(user: User, name: str, contracts: list[tuple[dict[str, Any], str]], coverage=None):  # type: ignore[no-untyped-def]
+def _file(user: User, name: str, contracts: list[tuple[dict[str, Any], str]], coverage=None):
     rows = [row for row, _ in contracts]
     items = [i for row, codes in contracts for i in _items(row["合同编号"], codes)]
     data = filing_workbook(rows, items=items, coverage=coverage)
@@ -77,7 +77,7 @@ OLD = {"签订日期": date(2023, 6, 17), "报送日期": date(2023, 6, 24)}
 
 
 @pytest.fixture()
-def city(app):  # type: ignore[no-untyped-def]
+def city(app):
     """WY (pilot, K=3): 8 eligible, 2 counted. YW (K=2): 4 eligible, 3 counted."""
     e = {k: make_enterprise("WY", name=f"武义{k}有限公司") for k in "12345789"}
     e["6"] = make_enterprise("WY", name="武义6有限公司", has_union=False)
@@ -149,7 +149,7 @@ def city(app):  # type: ignore[no-untyped-def]
     return {"wy": e, "yw": y, "insp": insp, "insp_yw": insp_yw}
 
 
-def _as(client, username: str):  # type: ignore[no-untyped-def]
+def _as(client, username: str):
     """Log ``client`` in as ``username`` (logging out whoever was logged in first)."""
     if client.get("/").status_code == 200:
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -159,7 +159,7 @@ def _as(client, username: str):  # type: ignore[no-untyped-def]
     return client
 
 
-def _targets(runner, day: str = "2026-11-25") -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _targets(runner, day: str = "2026-11-25") -> dict[str, dict[str, Any]]:
     result = runner.invoke(args=["targets", "--date", day, "--json"])
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
@@ -205,7 +205,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[Any, ...]]:
 # ---------------------------------------------------------------------------- targets
 
 
-def test_latest_version_replaces_the_first(city):  # type: ignore[no-untyped-def]
+def test_latest_version_replaces_the_first(city):
     contract = db.session.scalars(select(Contract).where(Contract.number == "WY-E1")).one()
     versions = db.session.scalars(
         select(ContractVersion).where(ContractVersion.contract_id == contract.id)
@@ -230,7 +230,7 @@ def _pure_item_popularity(register: target_oracle.Register, day: date) -> dict[s
 
 
 @pytest.mark.parametrize("day", [DAY, date(2025, 2, 1), date(2024, 6, 30), date(2027, 12, 31)])
-def test_sql_aggregates_equal_the_pure_computation(city, day):  # type: ignore[no-untyped-def]
+def test_sql_aggregates_equal_the_pure_computation(city, day):
     register = target_oracle.load_register()
     pure = target_oracle.count_counties(
         register.counties, register.enterprises, register.contracts, register.expansion_codes, day
@@ -246,7 +246,7 @@ def test_sql_aggregates_equal_the_pure_computation(city, day):  # type: ignore[n
         assert queries.expansion_items(day, c.id) == {e: v for e, v in items.items() if e in ids}
 
 
-def test_targets_json_one_object_per_county_with_the_spec_keys(city, runner):  # type: ignore[no-untyped-def]
+def test_targets_json_one_object_per_county_with_the_spec_keys(city, runner):
     records = _targets(runner)
     assert len(records) == 10
     assert set(records) == {"WC", "JD", "LX", "DY", "YW", "YK", "PJ", "WY", "PA", "KF"}
@@ -270,7 +270,7 @@ def test_targets_json_one_object_per_county_with_the_spec_keys(city, runner):  #
         assert empty["behind"] is False and empty["projected_miss"] is False
 
 
-def test_targets_on_other_days(city, runner):  # type: ignore[no-untyped-def]
+def test_targets_on_other_days(city, runner):
     # the day before: YW-4 is not yet in force; WY unchanged
     before = _targets(runner, "2026-11-24")
     assert (before["YW"]["eligible"], before["YW"]["counted"]) == (4, 2)
@@ -286,7 +286,7 @@ def test_targets_on_other_days(city, runner):  # type: ignore[no-untyped-def]
     assert (december["WY"]["counted"], december["YW"]["counted"]) == (3, 2)
 
 
-def test_targets_bad_date_exits_1(city, runner):  # type: ignore[no-untyped-def]
+def test_targets_bad_date_exits_1(city, runner):
     result = runner.invoke(args=["targets", "--date", "2026-13-45", "--json"])
     assert result.exit_code == 1
     assert result.stderr.strip() and not result.stdout.strip()
@@ -295,7 +295,7 @@ def test_targets_bad_date_exits_1(city, runner):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- city dashboard
 
 
-def test_city_dashboard_and_export_match_targets_json(city, client, runner):  # type: ignore[no-untyped-def]
+def test_city_dashboard_and_export_match_targets_json(city, client, runner):
     records = _targets(runner)
     client = _as(client, "city")
     page = client.get("/dashboard?date=2026-11-25")
@@ -332,7 +332,7 @@ def test_city_dashboard_and_export_match_targets_json(city, client, runner):  # 
     assert by_name["磐安县"][col["拓展达标率(%)"]] is None
 
 
-def test_dashboard_serves_plotly_locally_without_cdn(city, client):  # type: ignore[no-untyped-def]
+def test_dashboard_serves_plotly_locally_without_cdn(city, client):
     client = _as(client, "city")
     for url in ("/dashboard?date=2026-11-25", "/dashboard/WY?date=2026-11-25"):
         html = client.get(url).get_data(as_text=True)
@@ -344,7 +344,7 @@ def test_dashboard_serves_plotly_locally_without_cdn(city, client):  # type: ign
     script.close()
 
 
-def test_lagging_county_flagged(city, client):  # type: ignore[no-untyped-def]
+def test_lagging_county_flagged(city, client):
     client = _as(client, "city")
     html = client.get("/dashboard?date=2026-11-25").get_data(as_text=True)
 
@@ -372,7 +372,7 @@ def test_lagging_county_flagged(city, client):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- county dashboard
 
 
-def _overdue(ent, deadline: date, code: str = "WY"):  # type: ignore[no-untyped-def]
+def _overdue(ent, deadline: date, code: str = "WY"):
     finding = Finding(
         source="visit",
         check_code="C5",
@@ -397,7 +397,7 @@ def _overdue(ent, deadline: date, code: str = "WY"):  # type: ignore[no-untyped-
     db.session.flush()
 
 
-def test_county_dashboard_lists_enterprises_missing_items(city, client):  # type: ignore[no-untyped-def]
+def test_county_dashboard_lists_enterprises_missing_items(city, client):
     e = city["wy"]
     client = _as(client, "insp-WY")
     page = client.get("/dashboard/WY?date=2026-11-25")
@@ -416,7 +416,7 @@ def test_county_dashboard_lists_enterprises_missing_items(city, client):  # type
         assert e[k].name not in missing
 
 
-def test_county_exports_open_in_openpyxl(city, client):  # type: ignore[no-untyped-def]
+def test_county_exports_open_in_openpyxl(city, client):
     e = city["wy"]
     _overdue(e["7"], date(2026, 11, 1))
     _overdue(e["4"], date(2026, 12, 31))  # not yet due
@@ -452,7 +452,7 @@ def test_county_exports_open_in_openpyxl(city, client):  # type: ignore[no-untyp
 # ---------------------------------------------------------------------------- scoping
 
 
-def test_dashboard_scoping(city, client):  # type: ignore[no-untyped-def]
+def test_dashboard_scoping(city, client):
     anonymous = client.get("/dashboard")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     inspector = _as(client, "insp-WY")
@@ -478,7 +478,7 @@ def test_dashboard_scoping(city, client):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- snapshots
 
 
-def test_backfill_snapshots_once_per_county_per_month(city, runner):  # type: ignore[no-untyped-def]
+def test_backfill_snapshots_once_per_county_per_month(city, runner):
     added = backfill_snapshots(DAY)
     db.session.commit()
     months = 11 + 11  # 2025-02..2025-12 and 2026-01..2026-11
@@ -524,7 +524,7 @@ def test_backfill_snapshots_once_per_county_per_month(city, runner):  # type: ig
 # ---------------------------------------------------------------------------- supervision
 
 
-def test_city_plans_and_records_supervision_inspector_cannot(city, client):  # type: ignore[no-untyped-def]
+def test_city_plans_and_records_supervision_inspector_cannot(city, client):
     leader = _as(client, "city")
     html = leader.get("/dashboard?date=2026-11-25").get_data(as_text=True)
     assert 'name="county" value="WY"' in html  # the form on the lagging county's row
@@ -588,7 +588,7 @@ def test_city_plans_and_records_supervision_inspector_cannot(city, client):  # t
 # ---------------------------------------------------------------------------- review
 
 
-def _hostile_supervision(city) -> None:  # type: ignore[no-untyped-def]
+def _hostile_supervision(city) -> None:
     leader = db.session.scalars(select(User).where(User.username == "city")).one()
     s = plan_supervision(county("WY").id, date(2026, 3, 10), '=HYPERLINK("http://x")', leader)
     record_supervision(
@@ -606,7 +606,7 @@ def _hostile_supervision(city) -> None:  # type: ignore[no-untyped-def]
     db.session.commit()
 
 
-def test_review_report_workbook(city, runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_review_report_workbook(city, runner, tmp_path):
     _hostile_supervision(city)
     out = tmp_path / "r.xlsx"
     result = runner.invoke(args=["review-report", "--half", "2026H1", "-o", str(out)])
@@ -637,7 +637,7 @@ def test_review_report_workbook(city, runner, tmp_path):  # type: ignore[no-unty
     assert "=1+2" in strings and "@SUM(A1:A2)" in strings
 
 
-def test_review_report_bad_half_exits_1(city, runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_review_report_bad_half_exits_1(city, runner, tmp_path):
     out = tmp_path / "bad.xlsx"
     for half in ("2026H3", "2026-1", "H12026"):
         result = runner.invoke(args=["review-report", "--half", half, "-o", str(out)])
@@ -646,7 +646,7 @@ def test_review_report_bad_half_exits_1(city, runner, tmp_path):  # type: ignore
         assert not out.exists()
 
 
-def test_review_page_for_city_only(city, client):  # type: ignore[no-untyped-def]
+def test_review_page_for_city_only(city, client):
     _hostile_supervision(city)
     leader = _as(client, "city")
     page = leader.get("/review/2026H1")
@@ -677,7 +677,7 @@ def _forget_figures() -> None:
         queries._cache.clear()
 
 
-def test_stored_figures_are_read_while_the_register_is_unchanged(city):  # type: ignore[no-untyped-def]
+def test_stored_figures_are_read_while_the_register_is_unchanged(city):
     live = (queries.counts_on(DAY), queries.item_popularity(DAY), queries.filing_kpis(DAY))
     assert queries.refresh_figures(DAY) == ["counts", "popularity", "filing"]
     db.session.commit()
@@ -693,7 +693,7 @@ def test_stored_figures_are_read_while_the_register_is_unchanged(city):  # type:
     assert queries.counts_on(DAY)[wy].eligible == live[0][wy].eligible + 1000
 
 
-def test_a_change_of_the_register_makes_the_stored_figures_stale(city):  # type: ignore[no-untyped-def]
+def test_a_change_of_the_register_makes_the_stored_figures_stale(city):
     queries.refresh_figures(DAY)
     db.session.commit()
     before = queries.counts_on(DAY)

@@ -67,7 +67,7 @@ with app.app_context():
 
 
 @pytest.fixture()
-def pg_url(app, database):  # type: ignore[no-untyped-def]
+def pg_url(app, database):
     if database["kind"] != "postgresql":
         pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
     return database["url"]
@@ -188,7 +188,7 @@ def file_month(user: User, ents: dict[str, list[Enterprise]], month: Month) -> N
 
 
 @pytest.fixture()
-def filed(pg_url):  # type: ignore[no-untyped-def]
+def filed(pg_url):
     """Filings in every month of DRAW_MONTHS and one inspector per county, committed."""
     admin = make_user("race-admin", Role.ADMIN)
     ents = {code: [make_enterprise(code) for _ in range(10)] for code in COUNTIES}
@@ -247,7 +247,7 @@ def start_at(month: Month) -> None:
     db.session.commit()
 
 
-def test_two_freeze_sample_processes_freeze_a_month_once(filed):  # type: ignore[no-untyped-def]
+def test_two_freeze_sample_processes_freeze_a_month_once(filed):
     start_at(min(DRAW_MONTHS, key=str))
     flask = _flask()
     for month in DRAW_MONTHS[:2]:
@@ -271,7 +271,7 @@ def test_two_freeze_sample_processes_freeze_a_month_once(filed):  # type: ignore
         assert freezes == 1
 
 
-def test_two_draw_sample_processes_draw_a_month_once(filed):  # type: ignore[no-untyped-def]
+def test_two_draw_sample_processes_draw_a_month_once(filed):
     from audits.jobs import freeze_month_once
     from core.db import utcnow
 
@@ -300,7 +300,7 @@ def test_two_draw_sample_processes_draw_a_month_once(filed):  # type: ignore[no-
     print(f"\n{raced} of {len(DRAW_MONTHS)} draws raced to the sample_round insert")
 
 
-def test_two_catch_up_processes_draw_each_month_once(filed):  # type: ignore[no-untyped-def]
+def test_two_catch_up_processes_draw_each_month_once(filed):
     months = sorted(DRAW_MONTHS, key=str)
     start_at(months[0])
     code = CATCH_UP.format(y=TODAY.year, m=TODAY.month, d=TODAY.day)

@@ -32,7 +32,7 @@ GOOD = {
 }
 
 
-def _clerk(client):  # type: ignore[no-untyped-def]
+def _clerk(client):
     ent = make_enterprise("WY")
     make_user("clerk", Role.ENTERPRISE, enterprise=ent)
     db.session.commit()
@@ -40,12 +40,12 @@ def _clerk(client):  # type: ignore[no-untyped-def]
     return ent
 
 
-def _post(client, fields, items=("W01", "A01")):  # type: ignore[no-untyped-def]
+def _post(client, fields, items=("W01", "A01")):
     token = csrf_token(client, "/filings/form")
     return client.post("/filings/form", data={"csrf_token": token, **fields, "items": list(items)})
 
 
-def test_clerk_files_one_contract_through_the_form(client) -> None:  # type: ignore[no-untyped-def]
+def test_clerk_files_one_contract_through_the_form(client) -> None:
     ent = _clerk(client)
     response = _post(client, GOOD)
     assert response.status_code == 303
@@ -57,7 +57,7 @@ def test_clerk_files_one_contract_through_the_form(client) -> None:  # type: ign
     assert upload_row.status == "imported" and upload_row.sha256
 
 
-def test_form_errors_are_the_workbooks_messages_beside_the_fields(client) -> None:  # type: ignore[no-untyped-def]
+def test_form_errors_are_the_workbooks_messages_beside_the_fields(client) -> None:
     _clerk(client)
     response = _post(client, {**GOOD, "votes_for": "50", "expires_on": "2026-05-01"}, ["X99"])
     assert response.status_code == 422
@@ -67,7 +67,7 @@ def test_form_errors_are_the_workbooks_messages_beside_the_fields(client) -> Non
     assert db.session.scalar(select(func.count(ContractVersion.id))) == 0
 
 
-def test_clerk_template_is_prefilled_and_code_columns_are_text(client) -> None:  # type: ignore[no-untyped-def]
+def test_clerk_template_is_prefilled_and_code_columns_are_text(client) -> None:
     ent = _clerk(client)
     wb = openpyxl.load_workbook(BytesIO(client.get("/filings/template.xlsx").data))
     ws = wb["合同"]
@@ -80,7 +80,7 @@ def test_clerk_template_is_prefilled_and_code_columns_are_text(client) -> None: 
         assert ws.column_dimensions[headers[header]].number_format == "@"
 
 
-def test_prefilled_template_completed_by_the_clerk_imports(client) -> None:  # type: ignore[no-untyped-def]
+def test_prefilled_template_completed_by_the_clerk_imports(client) -> None:
     _clerk(client)
     wb = openpyxl.load_workbook(BytesIO(client.get("/filings/template.xlsx").data))
     ws = wb["合同"]
@@ -106,6 +106,6 @@ def test_prefilled_template_completed_by_the_clerk_imports(client) -> None:  # t
     assert "已导入 1 份合同" in response.get_data(as_text=True)
 
 
-def test_anonymous_template_is_not_prefilled(client) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_template_is_not_prefilled(client) -> None:
     wb = openpyxl.load_workbook(BytesIO(client.get("/filings/template.xlsx").data))
     assert all(c.value is None for row in wb["合同"].iter_rows(min_row=2) for c in row)

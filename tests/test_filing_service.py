@@ -33,16 +33,16 @@ from tests.factories import (
 )
 
 
-def count(model) -> int:  # type: ignore[no-untyped-def]
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 @pytest.fixture()
-def inspector(app):  # type: ignore[no-untyped-def]
+def inspector(app):
     return make_user("insp-WY", Role.INSPECTOR, "WY")
 
 
-def test_valid_workbook_files_contracts_items_and_flags(inspector):  # type: ignore[no-untyped-def]
+def test_valid_workbook_files_contracts_items_and_flags(inspector):
     ent = make_enterprise("WY")
     data = filing_workbook([contract_row(ent, 合同编号="A-1", 赞成票数=20)])
     outcome = run_upload(inspector, KIND_FILINGS, "a.xlsx", data, TODAY)
@@ -56,7 +56,7 @@ def test_valid_workbook_files_contracts_items_and_flags(inspector):  # type: ign
     assert outcome.upload.counts["flags"] == 1
 
 
-def test_any_error_stores_no_contract_at_all(inspector):  # type: ignore[no-untyped-def]
+def test_any_error_stores_no_contract_at_all(inspector):
     ent = make_enterprise("WY")
     good = [contract_row(ent, 合同编号=f"G-{i}") for i in range(5)]
     bad = contract_row(ent, 合同编号="BAD", 出席代表数=99)
@@ -74,7 +74,7 @@ def test_any_error_stores_no_contract_at_all(inspector):  # type: ignore[no-unty
     assert upload.errors[0]["message"].startswith("出席代表数")
 
 
-def test_same_number_makes_a_new_version_and_keeps_history(inspector):  # type: ignore[no-untyped-def]
+def test_same_number_makes_a_new_version_and_keeps_history(inspector):
     ent = make_enterprise("WY")
     first = filing_workbook([contract_row(ent, 合同编号="V-1", 工资增长幅度=4)])
     second = filing_workbook([contract_row(ent, 合同编号="V-1", 工资增长幅度=6)])
@@ -102,7 +102,7 @@ def test_same_number_makes_a_new_version_and_keeps_history(inspector):  # type: 
     assert actions == ["file_contract_version", "file_contract"]
 
 
-def test_same_number_in_another_enterprise_is_another_contract(inspector):  # type: ignore[no-untyped-def]
+def test_same_number_in_another_enterprise_is_another_contract(inspector):
     a, b = make_enterprise("WY"), make_enterprise("WY")
     data = filing_workbook(
         [contract_row(a, 合同编号="2026-01"), contract_row(b, 合同编号="2026-02")]
@@ -114,7 +114,7 @@ def test_same_number_in_another_enterprise_is_another_contract(inspector):  # ty
     assert count(ContractVersion) == 3
 
 
-def test_the_same_file_twice_is_not_imported_twice(inspector):  # type: ignore[no-untyped-def]
+def test_the_same_file_twice_is_not_imported_twice(inspector):
     ent = make_enterprise("WY")
     data = filing_workbook([contract_row(ent, 合同编号="D-1")])
     first = run_upload(inspector, KIND_FILINGS, "d.xlsx", data, TODAY)
@@ -129,7 +129,7 @@ def test_the_same_file_twice_is_not_imported_twice(inspector):  # type: ignore[n
     assert count(AuditLog) == logs_before
 
 
-def test_a_rejected_file_can_be_uploaded_again_after_the_registry_is_fixed(inspector):  # type: ignore[no-untyped-def]
+def test_a_rejected_file_can_be_uploaded_again_after_the_registry_is_fixed(inspector):
     uscc_row = registry_row()
     row = contract_row(None, 统一社会信用代码=uscc_row["统一社会信用代码"], 企业名称="后登记企业")
     data = filing_workbook([row])
@@ -141,7 +141,7 @@ def test_a_rejected_file_can_be_uploaded_again_after_the_registry_is_fixed(inspe
     assert run_upload(inspector, KIND_FILINGS, "x.xlsx", data, TODAY).status == "imported"
 
 
-def test_backfilled_filing_date_counts_for_flags(inspector):  # type: ignore[no-untyped-def]
+def test_backfilled_filing_date_counts_for_flags(inspector):
     ent = make_enterprise("WY")
     row = contract_row(ent, 备案日期=date(2026, 7, 1), 平台录入日期=None)
     run_upload(inspector, KIND_FILINGS, "old.xlsx", filing_workbook([row]), TODAY)
@@ -152,7 +152,7 @@ def test_backfilled_filing_date_counts_for_flags(inspector):  # type: ignore[no-
     assert [f.code for f in version_flags(version, TODAY)] == ["PLATFORM_MISSING"]
 
 
-def test_industry_contract_with_coverage(inspector):  # type: ignore[no-untyped-def]
+def test_industry_contract_with_coverage(inspector):
     covered = [make_enterprise("WY") for _ in range(3)]
     row = contract_row(None, 合同编号="HY-1", 协商层级="行业性", 企业名称="武义县五金行业")
     coverage = [
@@ -170,7 +170,7 @@ def test_industry_contract_with_coverage(inspector):  # type: ignore[no-untyped-
     )
 
 
-def test_enterprise_clerk_files_only_for_itself(app):  # type: ignore[no-untyped-def]
+def test_enterprise_clerk_files_only_for_itself(app):
     own, other = make_enterprise("WY"), make_enterprise("WY")
     clerk = make_user("clerk", Role.ENTERPRISE, enterprise=own)
     ok = run_upload(clerk, KIND_FILINGS, "own.xlsx", filing_workbook([contract_row(own)]), TODAY)
@@ -182,7 +182,7 @@ def test_enterprise_clerk_files_only_for_itself(app):  # type: ignore[no-untyped
     assert refused.errors[0].message == "企业经办人只能为本企业备案"
 
 
-def test_inspector_of_wy_cannot_file_for_yw(inspector):  # type: ignore[no-untyped-def]
+def test_inspector_of_wy_cannot_file_for_yw(inspector):
     yw = make_enterprise("YW")
     outcome = run_upload(
         inspector,
@@ -197,13 +197,13 @@ def test_inspector_of_wy_cannot_file_for_yw(inspector):  # type: ignore[no-untyp
     assert count(Contract) == 0
 
 
-def test_city_leader_may_not_keep_the_registry(app):  # type: ignore[no-untyped-def]
+def test_city_leader_may_not_keep_the_registry(app):
     city = make_user("city", Role.CITY)
     with pytest.raises(NotAllowed):
         run_upload(city, KIND_REGISTRY, "r.xlsx", registry_workbook([registry_row()]), TODAY)
 
 
-def test_registry_reupload_updates_and_keeps_history(inspector):  # type: ignore[no-untyped-def]
+def test_registry_reupload_updates_and_keeps_history(inspector):
     row = registry_row(职工人数=100)
     first = run_upload(inspector, KIND_REGISTRY, "r1.xlsx", registry_workbook([row]), TODAY)
     assert first.upload.counts == {"created": 1, "updated": 0, "unchanged": 0}
@@ -222,7 +222,7 @@ def test_registry_reupload_updates_and_keeps_history(inspector):  # type: ignore
     assert log[0].before["employees"] == 100 and log[0].after["employees"] == 180
 
 
-def test_audit_log_is_append_only_in_orm_and_database(inspector):  # type: ignore[no-untyped-def]
+def test_audit_log_is_append_only_in_orm_and_database(inspector):
     ent = make_enterprise("WY")
     run_upload(inspector, KIND_FILINGS, "a.xlsx", filing_workbook([contract_row(ent)]), TODAY)
     entry = db.session.scalars(select(AuditLog)).first()

@@ -61,7 +61,7 @@ cell = st.one_of(
 row = st.lists(cell, min_size=0, max_size=len(CONTRACTS.columns) + 3)
 
 
-def _book(contract_rows, item_rows, header_shift: int) -> bytes:  # type: ignore[no-untyped-def]
+def _book(contract_rows, item_rows, header_shift: int) -> bytes:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for spec, rows in ((CONTRACTS, contract_rows), (ITEMS, item_rows), (COVERAGE, [])):
@@ -89,7 +89,7 @@ def _book(contract_rows, item_rows, header_shift: int) -> bytes:  # type: ignore
 @given(
     st.lists(row, max_size=6), st.lists(st.lists(cell, max_size=4), max_size=4), st.integers(0, 5)
 )
-def test_any_cells_end_in_rows_or_errors(contract_rows, item_rows, header_shift):  # type: ignore[no-untyped-def]
+def test_any_cells_end_in_rows_or_errors(contract_rows, item_rows, header_shift):
     data = _book(contract_rows, item_rows, header_shift)
     with cpu_bound(5, "reading and checking a small workbook"):
         try:

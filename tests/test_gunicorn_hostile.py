@@ -60,7 +60,7 @@ def _token(session: requests.Session, url: str) -> str:
 
 
 @pytest.fixture()
-def server(app, database, tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(app, database, tmp_path: Path):
     if database["kind"] != "sqlite":
         pytest.skip("runs against its own SQLite file")
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
@@ -118,7 +118,7 @@ def server(app, database, tmp_path: Path):  # type: ignore[no-untyped-def]
             proc.wait()
 
 
-def test_the_hostile_corpus_leaves_every_worker_serving(server, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_hostile_corpus_leaves_every_worker_serving(server, app) -> None:
     base, proc, log = server
     workers = _children(proc.pid)
     assert len(workers) == 2

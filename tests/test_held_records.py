@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 16)
 
 
 @pytest.fixture()
-def people(app):  # type: ignore[no-untyped-def]
+def people(app):
     return {
         "insp": make_user("insp-WY", Role.INSPECTOR, "WY"),
         "other": make_user("insp-YW", Role.INSPECTOR, "YW"),
@@ -31,7 +31,7 @@ def people(app):  # type: ignore[no-untyped-def]
     }
 
 
-def held_interview(people) -> Interview:  # type: ignore[no-untyped-def]
+def held_interview(people) -> Interview:
     interview = Interview(
         level="county",
         county_id=county("WY").id,
@@ -63,7 +63,7 @@ def log_of(kind: str, object_id: int) -> list[AuditLog]:
     )
 
 
-def test_a_held_interview_is_not_overwritten_without_a_reason(people):  # type: ignore[no-untyped-def]
+def test_a_held_interview_is_not_overwritten_without_a_reason(people):
     interview = held_interview(people)
     with pytest.raises(ActionRefused, match="更正原因"):
         record_interview(
@@ -76,7 +76,7 @@ def test_a_held_interview_is_not_overwritten_without_a_reason(people):  # type: 
     assert db.session.get(Interview, interview.id).minutes == "企业承认逾期，原因是负责人出差"
 
 
-def test_an_amendment_keeps_the_earlier_text_in_the_log(people):  # type: ignore[no-untyped-def]
+def test_an_amendment_keeps_the_earlier_text_in_the_log(people):
     interview = held_interview(people)
     record_interview(
         interview,
@@ -103,7 +103,7 @@ def test_an_amendment_keeps_the_earlier_text_in_the_log(people):  # type: ignore
     }
 
 
-def test_the_interview_history_page_shows_the_earlier_minutes(people, client):  # type: ignore[no-untyped-def]
+def test_the_interview_history_page_shows_the_earlier_minutes(people, client):
     interview = held_interview(people)
     login(client, "insp-WY")
     url = f"/interviews/{interview.id}"
@@ -137,7 +137,7 @@ def test_the_interview_history_page_shows_the_earlier_minutes(people, client):  
     assert client.get(url).status_code == 404
 
 
-def test_a_held_supervision_is_amended_with_a_reason(people):  # type: ignore[no-untyped-def]
+def test_a_held_supervision_is_amended_with_a_reason(people):
     supervision = plan_supervision(county("WY").id, date(2026, 11, 5), "推进滞后", people["city"])
     fields = {
         "held_on": date(2026, 11, 5),
@@ -163,7 +163,7 @@ def test_a_held_supervision_is_amended_with_a_reason(people):  # type: ignore[no
     assert amendment.before == {"problems": "覆盖率低"}
 
 
-def test_a_done_visit_record_is_amended_with_a_reason_and_not_unrecorded(people):  # type: ignore[no-untyped-def]
+def test_a_done_visit_record_is_amended_with_a_reason_and_not_unrecorded(people):
     visit = Visit(
         quarter="2026Q4",
         kind="enterprise",
@@ -202,7 +202,7 @@ def test_a_done_visit_record_is_amended_with_a_reason_and_not_unrecorded(people)
     assert db.session.get(Visit, visit.id).status == "done"
 
 
-def test_an_audit_verdict_once_decided_is_never_overwritten(people):  # type: ignore[no-untyped-def]
+def test_an_audit_verdict_once_decided_is_never_overwritten(people):
     from audits.models import Audit
     from audits.services import save_audit
     from bargaining.uploads import run_upload
@@ -227,7 +227,7 @@ def test_an_audit_verdict_once_decided_is_never_overwritten(people):  # type: ig
     assert db.session.get(Audit, audit.id).verdict == "qualified"
 
 
-def test_a_completed_audits_opinion_is_amended_with_a_reason_and_the_verdict_stays(people, client):  # type: ignore[no-untyped-def]
+def test_a_completed_audits_opinion_is_amended_with_a_reason_and_the_verdict_stays(people, client):
     from audits.models import Audit
     from audits.services import save_audit
     from bargaining.uploads import run_upload

@@ -17,11 +17,11 @@ TODAY = date(2026, 11, 25)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_today(monkeypatch):  # type: ignore[no-untyped-def]
+def _fixed_today(monkeypatch):
     monkeypatch.setattr(audits.views, "local_today", lambda: TODAY)
 
 
-def _rect(ent, deadline: date, description: str = "报送逾期"):  # type: ignore[no-untyped-def]
+def _rect(ent, deadline: date, description: str = "报送逾期"):
     # a critical finding gets 7 days: opened 7 days before the wanted deadline
     return open_finding(
         None,
@@ -43,7 +43,7 @@ def _section(html: str, anchor: str) -> str:
     return html[start : end if end > 0 else None]
 
 
-def test_today_tomorrow_week_and_overdue_are_separate_and_name_the_place(client):  # type: ignore[no-untyped-def]
+def test_today_tomorrow_week_and_overdue_are_separate_and_name_the_place(client):
     today = TODAY
     ent = make_enterprise("WY", name="武义县提醒测试有限公司")
     make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -65,7 +65,7 @@ def test_today_tomorrow_week_and_overdue_are_separate_and_name_the_place(client)
         assert "武义县" in part and "武义县提醒测试有限公司" in part
 
 
-def test_a_long_list_links_to_all_of_it(client):  # type: ignore[no-untyped-def]
+def test_a_long_list_links_to_all_of_it(client):
     today = TODAY
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -81,7 +81,7 @@ def test_a_long_list_links_to_all_of_it(client):  # type: ignore[no-untyped-def]
     assert len(re.findall(r"问题\d+", full)) == 25
 
 
-def test_a_clerk_sees_the_rectifications_addressed_to_the_enterprise(client):  # type: ignore[no-untyped-def]
+def test_a_clerk_sees_the_rectifications_addressed_to_the_enterprise(client):
     today = TODAY
     ent, other = make_enterprise("WY"), make_enterprise("WY")
     make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
@@ -94,7 +94,7 @@ def test_a_clerk_sees_the_rectifications_addressed_to_the_enterprise(client):  #
     assert "别家的问题" not in html
 
 
-def test_the_rectification_list_filters_by_due_window(client):  # type: ignore[no-untyped-def]
+def test_the_rectification_list_filters_by_due_window(client):
     today = TODAY
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")

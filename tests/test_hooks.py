@@ -21,7 +21,7 @@ def test_placing_a_user_without_the_assignment_hook_fails_loudly() -> None:
         Hooks().assign_user("inspector", "WY", "")
 
 
-def test_the_app_registers_every_hook(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_registers_every_hook(app) -> None:
     wired = hooks(app)
     assert wired.lagging_counties is not None and wired.user_assignment is not None
     assert len(wired.home_sections) == 4  # the admin's, the leaders', reminders, the register's

@@ -141,7 +141,7 @@ def test_compiled_catalogue_matches_the_po() -> None:
     ), "run `make translations`"
 
 
-def test_stored_message_follows_the_reader(app) -> None:  # type: ignore[no-untyped-def]
+def test_stored_message_follows_the_reader(app) -> None:
     message = Msg("「%(column)s」不能为空", column="合同编号")
     assert message == "「合同编号」不能为空"
     with app.test_request_context("/?lang=en"):
@@ -211,7 +211,7 @@ def _catalogue_texts() -> tuple[set[str], list[str]]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_is_english(app, client, world, role) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_every_page_is_english(app, client, world, role) -> None:  # noqa: F811
     login(client, world["users"][role])
     client.get("/lang/en")
     values = {**SHARED, **world["in_enterprise" if role == "enterprise" else "in"]}

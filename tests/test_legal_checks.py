@@ -47,7 +47,7 @@ def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def flags_of(facts: LegalFacts, minimum_wage: Decimal = TIER_2, today: date = TODAY, **kw):  # type: ignore[no-untyped-def]
+def flags_of(facts: LegalFacts, minimum_wage: Decimal = TIER_2, today: date = TODAY, **kw):
     flags = legal_flags(facts, minimum_wage, today, **kw)
     for flag in flags:
         assert isinstance(flag.message, str) and flag.message.strip(), flag
@@ -55,7 +55,7 @@ def flags_of(facts: LegalFacts, minimum_wage: Decimal = TIER_2, today: date = TO
     return flags
 
 
-def codes(facts: LegalFacts, **kw) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(facts: LegalFacts, **kw) -> set[str]:
     return {f.code for f in flags_of(facts, **kw)}
 
 

@@ -17,7 +17,7 @@ from tests.factories import PASSWORD, csrf_token, login, make_user
 
 
 @pytest.fixture()
-def workers(app, database, tmp_path):  # type: ignore[no-untyped-def]
+def workers(app, database, tmp_path):
     """Two app instances on one database: two workers, each with its own memory (``app``
     empties and seeds the PostgreSQL database first)."""
     if database["kind"] == "sqlite":
@@ -34,7 +34,7 @@ def workers(app, database, tmp_path):  # type: ignore[no-untyped-def]
         db.engine.dispose()
 
 
-def _attempt(client, username: str, password: str = "wrong", **environ) -> int:  # type: ignore[no-untyped-def]
+def _attempt(client, username: str, password: str = "wrong", **environ) -> int:
     token = csrf_token(client, "/login")
     return client.post(
         "/login",
@@ -43,14 +43,14 @@ def _attempt(client, username: str, password: str = "wrong", **environ) -> int: 
     ).status_code
 
 
-def test_the_limit_per_address_holds_across_workers(workers) -> None:  # type: ignore[no-untyped-def]
+def test_the_limit_per_address_holds_across_workers(workers) -> None:
     clients = [app.test_client() for app in workers]
     statuses = [_attempt(clients[i % 2], f"nobody{i}") for i in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
 
 
-def test_the_limit_per_account_holds_across_addresses(workers) -> None:  # type: ignore[no-untyped-def]
+def test_the_limit_per_account_holds_across_addresses(workers) -> None:
     clients = [app.test_client() for app in workers]
     statuses = [
         _attempt(clients[i % 2], "insp-WY", REMOTE_ADDR=f"10.0.0.{i + 1}") for i in range(11)
@@ -59,7 +59,7 @@ def test_the_limit_per_account_holds_across_addresses(workers) -> None:  # type:
     assert statuses[10] == 429
 
 
-def test_successful_logins_do_not_count(workers) -> None:  # type: ignore[no-untyped-def]
+def test_successful_logins_do_not_count(workers) -> None:
     with workers[0].app_context():
         make_user("insp-WY", Role.INSPECTOR, "WY")
         db.session.commit()
@@ -68,12 +68,12 @@ def test_successful_logins_do_not_count(workers) -> None:  # type: ignore[no-unt
     assert statuses == [302] * 12
 
 
-def _addresses(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _addresses(app) -> list[str]:
     with app.app_context():
         return db.session.scalars(select(LoginAttempt.address).order_by(LoginAttempt.id)).all()
 
 
-def test_x_forwarded_for_is_ignored_without_trusted_proxies(workers) -> None:  # type: ignore[no-untyped-def]
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(workers) -> None:
     client = workers[0].test_client()
     token = csrf_token(client, "/login")
     client.post(
@@ -84,7 +84,7 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(workers) -> None:  #
     assert _addresses(workers[0]) == ["127.0.0.1"]
 
 
-def test_x_forwarded_for_is_used_behind_a_trusted_proxy(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_x_forwarded_for_is_used_behind_a_trusted_proxy(database, tmp_path) -> None:
     if database["kind"] != "sqlite":
         pytest.skip("its own SQLite copy")
     shutil.copy(database["template"], tmp_path / "proxy.sqlite")
@@ -113,11 +113,11 @@ def test_x_forwarded_for_is_used_behind_a_trusted_proxy(database, tmp_path) -> N
 
 
 @pytest.fixture()
-def verifications(monkeypatch):  # type: ignore[no-untyped-def]
+def verifications(monkeypatch):
     calls = []
     original = argon2.PasswordHasher.verify
 
-    def counting(self, hash, password):  # type: ignore[no-untyped-def]
+    def counting(self, hash, password):
         calls.append(hash)
         return original(self, hash, password)
 
@@ -126,7 +126,7 @@ def verifications(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("who", ["unknown", "disabled", "wrong password"])
-def test_every_failed_login_costs_one_hash_check(client, verifications, who) -> None:  # type: ignore[no-untyped-def]
+def test_every_failed_login_costs_one_hash_check(client, verifications, who) -> None:
     user = make_user("insp-WY", Role.INSPECTOR, "WY")
     if who == "disabled":
         user.active = False
@@ -138,7 +138,7 @@ def test_every_failed_login_costs_one_hash_check(client, verifications, who) -> 
     assert verifications[0].startswith("$argon2")
 
 
-def test_attempts_are_forgotten_after_a_day(app) -> None:  # type: ignore[no-untyped-def]
+def test_attempts_are_forgotten_after_a_day(app) -> None:
     from datetime import timedelta
 
     from core.db import utcnow

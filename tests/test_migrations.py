@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from core.db import Base, db
 
 
-def test_migrations_match_the_models(app):  # type: ignore[no-untyped-def]
+def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []

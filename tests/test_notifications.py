@@ -40,7 +40,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
 
@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def mailbox(app) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+def mailbox(app) -> Iterator[Mailbox]:
     from aiosmtpd.controller import Controller
 
     box = Mailbox()
@@ -76,8 +76,8 @@ class Receiver:
     """Records each POST (path, query, JSON body); answers with ``replies`` in turn."""
 
     def __init__(self) -> None:
-        self.posts: list[dict] = []  # type: ignore[type-arg]
-        self.replies: list[dict] = []  # type: ignore[type-arg]
+        self.posts: list[dict] = []
+        self.replies: list[dict] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,7 +99,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -119,7 +119,7 @@ def receiver() -> Iterator[Receiver]:
 # ---------------------------------------------------------------------------- the world
 
 
-def _overdue_world(email: str = "clerk@example.org"):  # type: ignore[no-untyped-def]
+def _overdue_world(email: str = "clerk@example.org"):
     ent = make_enterprise("WY", name="武义县通知测试五金有限公司")
     clerk = make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
     clerk.email = email
@@ -130,7 +130,7 @@ def _overdue_world(email: str = "clerk@example.org"):  # type: ignore[no-untyped
     return ent, clerk, insp
 
 
-def _group(receiver: Receiver, kind: str = "wecom", secret: str = "", code: str = "WY"):  # type: ignore[no-untyped-def]
+def _group(receiver: Receiver, kind: str = "wecom", secret: str = "", code: str = "WY"):
     county = db.session.scalars(select(County).where(County.code == code)).one()
     channel = NotificationChannel(
         county_id=county.id, kind=kind, url=f"{receiver.url}/robot/{kind}", secret=secret
@@ -147,7 +147,7 @@ def _rows(channel: str) -> list[Notification]:
 # ---------------------------------------------------------------------------- tests
 
 
-def test_an_overdue_rectification_is_told_once_on_each_channel(mailbox, receiver):  # type: ignore[no-untyped-def]
+def test_an_overdue_rectification_is_told_once_on_each_channel(mailbox, receiver):
     _, clerk, _ = _overdue_world()
     _group(receiver)
     send_notifications(TODAY, NOW)
@@ -167,7 +167,7 @@ def test_an_overdue_rectification_is_told_once_on_each_channel(mailbox, receiver
     assert len(mailbox.messages) == 1 and len(receiver.posts) == 1 and len(_rows("inapp")) == 1
 
 
-def test_dingtalk_messages_carry_the_timestamp_and_signature(mailbox, receiver):  # type: ignore[no-untyped-def]
+def test_dingtalk_messages_carry_the_timestamp_and_signature(mailbox, receiver):
     _overdue_world()
     secret = "SECtest0123456789"
     _group(receiver, "dingtalk", secret)
@@ -182,7 +182,7 @@ def test_dingtalk_messages_carry_the_timestamp_and_signature(mailbox, receiver):
     assert post["body"]["msgtype"] == "text" and "整改逾期" in post["body"]["text"]["content"]
 
 
-def test_nothing_for_a_disabled_user(mailbox, receiver):  # type: ignore[no-untyped-def]
+def test_nothing_for_a_disabled_user(mailbox, receiver):
     _, clerk, _ = _overdue_world()
     clerk.active = False
     db.session.commit()
@@ -192,7 +192,7 @@ def test_nothing_for_a_disabled_user(mailbox, receiver):  # type: ignore[no-unty
     assert all(n.user_id != clerk.id for n in db.session.scalars(select(Notification)))
 
 
-def test_a_user_disabled_after_queuing_is_skipped(mailbox):  # type: ignore[no-untyped-def]
+def test_a_user_disabled_after_queuing_is_skipped(mailbox):
     _, clerk, _ = _overdue_world()
     notify.set_preferences(clerk, {"inapp": False, "email": True})  # waits for the digest
     send_immediate(TODAY, NOW)
@@ -205,7 +205,7 @@ def test_a_user_disabled_after_queuing_is_skipped(mailbox):  # type: ignore[no-u
     assert [n.status for n in _rows("email")] == ["skipped"]
 
 
-def test_failed_deliveries_are_retried_with_back_off(mailbox, receiver):  # type: ignore[no-untyped-def]
+def test_failed_deliveries_are_retried_with_back_off(mailbox, receiver):
     _overdue_world()
     _group(receiver)
     receiver.replies = [{"errcode": 45009, "errmsg": "api freq out of limit"}]
@@ -220,12 +220,12 @@ def test_failed_deliveries_are_retried_with_back_off(mailbox, receiver):  # type
     assert len(receiver.posts) == 2 and row.status == "sent"
 
 
-def test_back_off_doubles_and_gives_up():  # type: ignore[no-untyped-def]
+def test_back_off_doubles_and_gives_up():
     assert [notify.backoff(n).seconds // 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert notify.MAX_ATTEMPTS == 6
 
 
-def test_smtp_down_is_a_failed_delivery_not_a_crash(app):  # type: ignore[no-untyped-def]
+def test_smtp_down_is_a_failed_delivery_not_a_crash(app):
     _overdue_world()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
     result = send_notifications(TODAY, NOW)
@@ -233,7 +233,7 @@ def test_smtp_down_is_a_failed_delivery_not_a_crash(app):  # type: ignore[no-unt
     assert _rows("email")[0].status == "failed"
 
 
-def test_a_daily_digest_bundles_the_users_mail(mailbox):  # type: ignore[no-untyped-def]
+def test_a_daily_digest_bundles_the_users_mail(mailbox):
     ent, clerk, insp = _overdue_world()
     make_finding(insp, ent, date(2026, 9, 2), check_code="C6", description="未录入平台")
     notify.set_preferences(clerk, {"inapp": False, "email": True})
@@ -247,7 +247,7 @@ def test_a_daily_digest_bundles_the_users_mail(mailbox):  # type: ignore[no-unty
     assert "报送逾期" in body and "未录入平台" in body
 
 
-def test_deadline_today_tomorrow_and_in_seven_days(mailbox):  # type: ignore[no-untyped-def]
+def test_deadline_today_tomorrow_and_in_seven_days(mailbox):
     ent = make_enterprise("WY")
     clerk = make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
     for days_left, code in ((0, "C1"), (1, "C2"), (7, "C3"), (3, "C4")):
@@ -272,7 +272,7 @@ def test_deadline_today_tomorrow_and_in_seven_days(mailbox):  # type: ignore[no-
     assert texts["due0"].startswith("整改今日到期") and texts["due1"].startswith("整改明日到期")
 
 
-def test_the_bell_counts_unread_and_the_list_marks_them_read(client, mailbox):  # type: ignore[no-untyped-def]
+def test_the_bell_counts_unread_and_the_list_marks_them_read(client, mailbox):
     _overdue_world()
     send_notifications(TODAY, NOW)
     db.session.commit()
@@ -284,7 +284,7 @@ def test_the_bell_counts_unread_and_the_list_marks_them_read(client, mailbox):  
     assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
 
 
-def test_each_user_chooses_digest_per_channel(client):  # type: ignore[no-untyped-def]
+def test_each_user_chooses_digest_per_channel(client):
     _, clerk, _ = _overdue_world()
     login(client, "ent-WY-1")
     token = csrf_token(client, "/notifications")
@@ -295,7 +295,7 @@ def test_each_user_chooses_digest_per_channel(client):  # type: ignore[no-untype
     assert notify.preferences(clerk) == {"inapp": False, "email": True}
 
 
-def test_the_admin_sees_the_delivery_log(client, app):  # type: ignore[no-untyped-def]
+def test_the_admin_sees_the_delivery_log(client, app):
     _overdue_world()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
     send_notifications(TODAY, NOW)
@@ -306,7 +306,7 @@ def test_the_admin_sees_the_delivery_log(client, app):  # type: ignore[no-untype
     assert "ent-WY-1" in html and "SMTP" in html
 
 
-def test_admin_adds_work_groups_per_county(client):  # type: ignore[no-untyped-def]
+def test_admin_adds_work_groups_per_county(client):
     make_user("admin", Role.ADMIN)
     db.session.commit()
     login(client, "admin")
@@ -330,7 +330,7 @@ def test_admin_adds_work_groups_per_county(client):  # type: ignore[no-untyped-d
     assert db.session.scalar(select(func.count()).select_from(NotificationChannel)) == 1
 
 
-def test_send_notifications_command(runner, mailbox):  # type: ignore[no-untyped-def]
+def test_send_notifications_command(runner, mailbox):
     _overdue_world()
     result = runner.invoke(args=["send-notifications", "--date", "2026-11-25"])
     assert result.exit_code == 0, result.output
@@ -341,13 +341,13 @@ def test_send_notifications_command(runner, mailbox):  # type: ignore[no-untyped
     assert bad.exit_code == 1
 
 
-def test_the_scheduler_sends_at_eight(app):  # type: ignore[no-untyped-def]
+def test_the_scheduler_sends_at_eight(app):
     job = build_scheduler(app).get_job("daily_notifications")
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["hour"], fields["minute"]) == ("8", "0")
 
 
-def test_a_county_without_inspector_is_reported(mailbox):  # type: ignore[no-untyped-def]
+def test_a_county_without_inspector_is_reported(mailbox):
     admin = make_user("admin", Role.ADMIN)
     admin.email = "admin@example.org"
     for code in ("WC", "JD", "LX", "DY", "YW", "YK", "PJ", "WY", "KF"):
@@ -358,7 +358,7 @@ def test_a_county_without_inspector_is_reported(mailbox):  # type: ignore[no-unt
     assert db.session.scalar(select(func.count()).select_from(User)) == 10
 
 
-def test_the_citys_digest_carries_the_audit_log_head(mailbox):  # type: ignore[no-untyped-def]
+def test_the_citys_digest_carries_the_audit_log_head(mailbox):
     """SPEC §3: the current head hash is shown ... in the city's daily digest."""
     city = make_user("city", Role.CITY)
     city.email = "city@example.org"
@@ -376,7 +376,7 @@ def test_the_citys_digest_carries_the_audit_log_head(mailbox):  # type: ignore[n
     assert bodies and head_hash in bodies[0] and f"共 {count} 条" in bodies[0]
 
 
-def test_a_frozen_round_asks_the_city_for_the_public_value(mailbox):  # type: ignore[no-untyped-def]
+def test_a_frozen_round_asks_the_city_for_the_public_value(mailbox):
     """SPEC §6 events: a round frozen (city: enter the public value) and drawn."""
     from audits.jobs import draw_month_once, freeze_month_once
     from audits.rounds import Month
@@ -396,7 +396,7 @@ def test_a_frozen_round_asks_the_city_for_the_public_value(mailbox):  # type: ig
     assert kinds.count("round_frozen") == 1 and kinds.count("round_drawn") == 1, kinds
 
 
-def test_an_inspector_moved_to_another_county_stops_hearing_of_the_old_one(mailbox):  # type: ignore[no-untyped-def]
+def test_an_inspector_moved_to_another_county_stops_hearing_of_the_old_one(mailbox):
     """Recipients are whoever the policy says may act on the object: after a move, the
     county's notices go to its inspectors of the day, not to the one who left."""
     ent = make_enterprise("WY")  # no clerk: its rectification is the county inspectors' to answer
@@ -418,7 +418,7 @@ def test_an_inspector_moved_to_another_county_stops_hearing_of_the_old_one(mailb
     assert not [n for n in _rows("inapp") if n.user_id == moved.id and n.kind == "due1"]
 
 
-def test_a_visit_in_the_old_county_is_not_announced_to_an_inspector_who_moved(mailbox):  # type: ignore[no-untyped-def]
+def test_a_visit_in_the_old_county_is_not_announced_to_an_inspector_who_moved(mailbox):
     """The visit names its visitor, but only one who may still record it hears of it."""
     from audits.models import Visit
 

@@ -29,7 +29,7 @@ HUGE = "99999999999999999999"
 
 
 @pytest.fixture()
-def city(client):  # type: ignore[no-untyped-def]
+def city(client):
     make_user("city", Role.CITY)
     db.session.commit()
     login(client, "city")
@@ -37,27 +37,27 @@ def city(client):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("path", LISTS)
-def test_a_huge_page_number_is_400(city, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_page_number_is_400(city, path: str) -> None:
     response = city.get(f"{path}?page={HUGE}")
     assert response.status_code == 400
     assert "页码超出范围" in response.get_data(as_text=True)
 
 
-def test_a_half_year_out_of_range_is_400(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_half_year_out_of_range_is_400(city) -> None:
     response = city.get("/review/0000H1")
     assert response.status_code == 400
     assert "0000H1" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("quarter", ["9999Q4", "0000Q1"])
-def test_a_quarter_out_of_range_is_404(city, quarter: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_quarter_out_of_range_is_404(city, quarter: str) -> None:
     assert city.get(f"/visits?quarter={quarter}").status_code == 404
     token = csrf_token(city, "/visits")
     response = city.post("/visits/plan", data={"quarter": quarter, "csrf_token": token})
     assert response.status_code == 404
 
 
-def test_next_with_a_line_break_goes_home(client) -> None:  # type: ignore[no-untyped-def]
+def test_next_with_a_line_break_goes_home(client) -> None:
     make_user("city", Role.CITY)
     db.session.commit()
     token = csrf_token(client, "/login")
@@ -73,7 +73,7 @@ def test_next_with_a_line_break_goes_home(client) -> None:  # type: ignore[no-un
 @pytest.mark.parametrize(
     "name", ['a"b.xlsx', "a\x00b.xlsx", "合同\r\n X: y.xlsx", '合同"报表".xlsx']
 )
-def test_odd_file_names_are_stored_and_served_safely(client, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_file_names_are_stored_and_served_safely(client, name: str) -> None:
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -104,7 +104,7 @@ VALUES = st.one_of(ODD, st.text(max_size=12), st.integers().map(str))
 _ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def _routes(app) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+def _routes(app) -> list[tuple[str, dict[str, str]]]:
     routes = []
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods and rule.endpoint != "static":
@@ -113,14 +113,14 @@ def _routes(app) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped
     return sorted(routes)
 
 
-def _path_value(converter: str):  # type: ignore[no-untyped-def]
+def _path_value(converter: str):
     if "Int" in converter:
         return st.one_of(st.integers(min_value=-3, max_value=2**40), st.just(1))
     return VALUES
 
 
 @st.composite
-def requests(draw, routes):  # type: ignore[no-untyped-def]
+def requests(draw, routes):
     rule, converters = draw(st.sampled_from(routes))
 
     def fill(match: re.Match[str]) -> str:
@@ -132,7 +132,7 @@ def requests(draw, routes):  # type: ignore[no-untyped-def]
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _signed_in(client, role: str) -> None:  # type: ignore[no-untyped-def]
+def _signed_in(client, role: str) -> None:
     ent = make_enterprise("WY")
     user = {
         "admin": lambda: make_user("u", Role.ADMIN),
@@ -144,7 +144,7 @@ def _signed_in(client, role: str) -> None:  # type: ignore[no-untyped-def]
     upload(client, filing_workbook([contract_row(ent)]))
 
 
-def test_every_odd_value_in_every_parameter_of_every_get_route(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_every_odd_value_in_every_parameter_of_every_get_route(app, client) -> None:
     """Each odd value at once in every known query parameter and path argument of every GET
     route (an exhaustive sweep; the property test below adds random text)."""
     _signed_in(client, "admin")
@@ -165,7 +165,7 @@ def test_every_odd_value_in_every_parameter_of_every_get_route(app, client) -> N
 
 
 @pytest.mark.parametrize("role", ["admin", "inspector", "enterprise"])
-def test_no_get_route_answers_500_to_generated_parameters(app, client, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_get_route_answers_500_to_generated_parameters(app, client, role: str) -> None:
     _signed_in(client, role)
     routes = _routes(app)
     failures: list[tuple[str, int]] = []
@@ -188,11 +188,11 @@ def test_no_get_route_answers_500_to_generated_parameters(app, client, role: str
 
 
 @pytest.mark.parametrize("url", ["/filings?q=%00", "/uploads?kind=a%00b", "/visits?quarter=%00"])
-def test_a_nul_byte_in_a_parameter_is_400(city, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_nul_byte_in_a_parameter_is_400(city, url: str) -> None:
     assert city.get(url).status_code == 400
 
 
-def test_a_nul_byte_in_a_form_field_is_400(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_nul_byte_in_a_form_field_is_400(client) -> None:
     token = csrf_token(client, "/login")
     response = client.post(
         "/login", data={"username": "a\x00b", "password": "x", "csrf_token": token}

@@ -34,7 +34,7 @@ def _text(data: bytes) -> str:
 
 
 @pytest.fixture()
-def overdue(app):  # type: ignore[no-untyped-def]
+def overdue(app):
     ent = make_enterprise("WY", name="武义县纸面测试五金有限公司")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
@@ -45,7 +45,7 @@ def overdue(app):  # type: ignore[no-untyped-def]
     return ent
 
 
-def test_the_rectification_notice_is_an_official_notice(overdue, client):  # type: ignore[no-untyped-def]
+def test_the_rectification_notice_is_an_official_notice(overdue, client):
     rect = db.session.scalars(select(Rectification)).one()
     login(client, "ent-WY-1")  # the enterprise it is addressed to may download it
     response = client.get(f"/rectifications/{rect.id}/notice.docx")
@@ -59,7 +59,7 @@ def test_the_rectification_notice_is_an_official_notice(overdue, client):  # typ
     assert "武义县总工会" in text and "（盖章）" in text
 
 
-def test_the_interview_notice_names_the_enterprise_leader(overdue, client):  # type: ignore[no-untyped-def]
+def test_the_interview_notice_names_the_enterprise_leader(overdue, client):
     interview = db.session.scalars(select(Interview).where(Interview.level == "county")).one()
     login(client, "insp-WY")
     text = _text(client.get(f"/interviews/{interview.id}/notice.docx").data)
@@ -67,7 +67,7 @@ def test_the_interview_notice_names_the_enterprise_leader(overdue, client):  # t
     assert "签订后第15日才报送" in text and "武义县总工会" in text
 
 
-def test_the_city_writes_commentary_that_lands_in_the_review_docx(overdue, client):  # type: ignore[no-untyped-def]
+def test_the_city_writes_commentary_that_lands_in_the_review_docx(overdue, client):
     login(client, "city")
     wy = county("WY")
     token = csrf_token(client, "/review/2026H2")
@@ -86,7 +86,7 @@ def test_the_city_writes_commentary_that_lands_in_the_review_docx(overdue, clien
     assert entry.after["text"] == "武义县逾期整改偏多，请加强跟踪。"
 
 
-def test_the_review_offers_the_next_half_until_the_current_one(app, client):  # type: ignore[no-untyped-def]
+def test_the_review_offers_the_next_half_until_the_current_one(app, client):
     make_user("city", Role.CITY)
     db.session.commit()
     login(client, "city")
@@ -95,7 +95,7 @@ def test_the_review_offers_the_next_half_until_the_current_one(app, client):  # 
     assert str(Half(2025, 1).previous()) == "2024H2"
 
 
-def test_a_notice_opens_in_libreoffice_and_renders(overdue, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_notice_opens_in_libreoffice_and_renders(overdue, tmp_path):
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
         pytest.skip("LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed")

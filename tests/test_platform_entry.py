@@ -30,7 +30,7 @@ SIXTY_DAYS_LATER = date(2026, 11, 30)
 
 
 @pytest.fixture()
-def filed(app):  # type: ignore[no-untyped-def]
+def filed(app):
     """A WY contract filed on 2026-10-01 with no 平台录入日期."""
     ent = make_enterprise("WY")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -45,7 +45,7 @@ def filed(app):  # type: ignore[no-untyped-def]
     return {"ent": ent, "insp": insp, "row": row, "contract": contract}
 
 
-def _today(monkeypatch, day: date) -> None:  # type: ignore[no-untyped-def]
+def _today(monkeypatch, day: date) -> None:
     for module in ("bargaining.views", "reports.api", "reports.api_fields", "audits.views"):
         monkeypatch.setattr(f"{module}.local_today", lambda: day)
 
@@ -57,7 +57,7 @@ def _versions() -> int:
 # ---------------------------------------------------------------------------- as of today (item 2)
 
 
-def test_api_flags_hold_as_of_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
+def test_api_flags_hold_as_of_today(client, filed, monkeypatch):
     """SPEC §4: "This flag is true as of today, not only at import: a contract filed 40 days
     ago with no platform date is flagged now"."""
     token = new_api_token(filed["insp"], "t")
@@ -73,7 +73,7 @@ def test_api_flags_hold_as_of_today(client, filed, monkeypatch):  # type: ignore
     assert one["flags"] == ["PLATFORM_MISSING"]
 
 
-def test_filing_filters_and_counts_hold_as_of_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
+def test_filing_filters_and_counts_hold_as_of_today(client, filed, monkeypatch):
     """SPEC §4: the platform flag "is true as of today, not only at import"."""
     login(client, "insp-WY")
     _today(monkeypatch, SIXTY_DAYS_LATER)
@@ -85,7 +85,7 @@ def test_filing_filters_and_counts_hold_as_of_today(client, filed, monkeypatch):
     assert "P-1" in client.get("/filings?flag=none").get_data(as_text=True)
 
 
-def test_contract_page_shows_the_flag_as_of_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
+def test_contract_page_shows_the_flag_as_of_today(client, filed, monkeypatch):
     """SPEC §4: "a contract filed 40 days ago with no platform date is flagged now"."""
     login(client, "insp-WY")
     _today(monkeypatch, SIXTY_DAYS_LATER)
@@ -93,7 +93,7 @@ def test_contract_page_shows_the_flag_as_of_today(client, filed, monkeypatch):  
     assert "备案超过30日仍未录入全国平台" in page
 
 
-def test_c6_pre_audit_help_holds_as_of_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
+def test_c6_pre_audit_help_holds_as_of_today(client, filed, monkeypatch):
     """SPEC §4: the platform flag is true as of today — so the audit's C6 line shows it."""
     # drawn after the filing was recorded (created_at is the machine's time)
     freeze_and_draw("2026-10", "123456789", utcnow())
@@ -105,7 +105,7 @@ def test_c6_pre_audit_help_holds_as_of_today(client, filed, monkeypatch):  # typ
     assert "备案超过30日仍未录入全国平台" in page
 
 
-def test_platform_days_run_from_the_first_filing(filed):  # type: ignore[no-untyped-def]
+def test_platform_days_run_from_the_first_filing(filed):
     """SPEC §4: "The 30 days run from the contract's first filing" — a new version filed
     with an entry date does not restart them."""
     row = {**filed["row"], "工资增长幅度": 7, "平台录入日期": date(2026, 11, 29)}
@@ -122,7 +122,7 @@ def test_platform_days_run_from_the_first_filing(filed):  # type: ignore[no-unty
 # ---------------------------------------------------------------------------- in place (item 3)
 
 
-def test_a_row_differing_only_in_the_platform_date_updates_in_place(filed):  # type: ignore[no-untyped-def]
+def test_a_row_differing_only_in_the_platform_date_updates_in_place(filed):
     """SPEC §4: "Recording the platform date (… a workbook whose row differs only in
     平台录入日期) updates the version in place: it makes no new version and does not put the
     contract back into the sample population"."""
@@ -147,14 +147,14 @@ def test_a_row_differing_only_in_the_platform_date_updates_in_place(filed):  # t
     assert log.after["platform_entered_on"] == "2026-11-29"
 
 
-def test_a_row_differing_in_more_than_the_date_is_a_new_version(filed):  # type: ignore[no-untyped-def]
+def test_a_row_differing_in_more_than_the_date_is_a_new_version(filed):
     """SPEC §4: only a row that "differs only in 平台录入日期" is recorded in place."""
     row = {**filed["row"], "覆盖职工人数": 321, "平台录入日期": date(2026, 10, 20)}
     run_upload(filed["insp"], KIND_FILINGS, "v2.xlsx", filing_workbook([row]), SIXTY_DAYS_LATER)
     assert _versions() == 2
 
 
-def _post_date(client, contract_id: int, day: str):  # type: ignore[no-untyped-def]
+def _post_date(client, contract_id: int, day: str):
     token = csrf_token(client, "/")
     return client.post(
         f"/contracts/{contract_id}/platform-date",
@@ -163,7 +163,7 @@ def _post_date(client, contract_id: int, day: str):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.parametrize("user", ["insp-WY", "clerk-WY"])
-def test_the_contract_page_form_records_the_date_in_place(client, filed, monkeypatch, user):  # type: ignore[no-untyped-def]
+def test_the_contract_page_form_records_the_date_in_place(client, filed, monkeypatch, user):
     """SPEC §4: "Recording the platform date (a small form on the contract …) updates the
     version in place: it makes no new version"."""
     login(client, user)
@@ -180,7 +180,7 @@ def test_the_contract_page_form_records_the_date_in_place(client, filed, monkeyp
 
 
 @pytest.mark.parametrize("user, status", [("city", 403), ("insp-YW", 404)])
-def test_the_form_is_refused_outside_the_policy(client, filed, user, status):  # type: ignore[no-untyped-def]
+def test_the_form_is_refused_outside_the_policy(client, filed, user, status):
     """SPEC §3: the city files nothing; an object outside a user's scope answers 404."""
     login(client, user)
     assert _post_date(client, filed["contract"].id, "2026-10-20").status_code == status
@@ -188,7 +188,7 @@ def test_the_form_is_refused_outside_the_policy(client, filed, user, status):  #
     assert db.session.scalars(select(ContractVersion)).one().platform_entered_on is None
 
 
-def test_the_form_refuses_a_date_after_today(client, filed, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_form_refuses_a_date_after_today(client, filed, monkeypatch):
     """SPEC §4: bad input gets a clear message — a platform date cannot lie in the future."""
     login(client, "insp-WY")
     _today(monkeypatch, SIXTY_DAYS_LATER)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WY, YW = 7, 8
 
 
-def user(role: Role, county: int | None = WY, enterprise: int | None = None, uid: int = 1):  # type: ignore[no-untyped-def]
+def user(role: Role, county: int | None = WY, enterprise: int | None = None, uid: int = 1):
     return SimpleNamespace(id=uid, role=role, county_id=county, enterprise_id=enterprise)
 
 
@@ -36,7 +36,7 @@ class Owned:  # an object clerks see when it is their enterprise's
 T = Table("t", MetaData(), Column("county_id", Integer), Column("enterprise_id", Integer))
 
 
-def _where(u) -> str:  # type: ignore[no-untyped-def]
+def _where(u) -> str:
     stmt = Scope.of(u).where(select(T), T.c.county_id, T.c.enterprise_id)
     return str(stmt.compile(compile_kwargs={"literal_binds": True})).split("WHERE")[-1].strip()
 

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
-def filed(app):  # type: ignore[no-untyped-def]
+def filed(app):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("insp-YW", Role.INSPECTOR, "YW")
     rows = []
@@ -75,7 +75,7 @@ def run_script(tmp_path: Path, record: dict) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_public_record_answers_without_login_with_public_ids_only(filed, client):  # type: ignore[no-untyped-def]
+def test_public_record_answers_without_login_with_public_ids_only(filed, client):
     round_ = freeze_and_draw("2026-10", "20261103", datetime.now(UTC))
     response = client.get("/public/sampling/2026-10.json")
     assert response.status_code == 200
@@ -107,7 +107,7 @@ def test_public_record_answers_without_login_with_public_ids_only(filed, client)
     assert client.get("/public/sampling/nonsense").status_code == 404
 
 
-def test_before_the_draw_the_secret_stays_unpublished(filed, client):  # type: ignore[no-untyped-def]
+def test_before_the_draw_the_secret_stays_unpublished(filed, client):
     round_, _fresh = freeze_month_once(rounds.Month(2026, 10), None, datetime.now(UTC))
     db.session.commit()
     record = client.get("/public/sampling/2026-10.json").get_json()
@@ -117,13 +117,13 @@ def test_before_the_draw_the_secret_stays_unpublished(filed, client):  # type: i
     assert round_.secret not in html and round_.commitment in html
 
 
-def test_the_served_script_is_the_one_in_the_repository(app, client):  # type: ignore[no-untyped-def]
+def test_the_served_script_is_the_one_in_the_repository(app, client):
     response = client.get("/public/verify_draw.py")
     assert response.status_code == 200
     assert response.data == (ROOT / "verify_draw.py").read_bytes()
 
 
-def test_standalone_script_verifies_the_public_json(filed, client, tmp_path):  # type: ignore[no-untyped-def]
+def test_standalone_script_verifies_the_public_json(filed, client, tmp_path):
     # SPEC §5: "a standalone script (/public/verify_draw.py, Python standard library only)
     # that anyone can run on the round's JSON"
     freeze_and_draw("2026-10", "31415926", datetime.now(UTC))
@@ -133,7 +133,7 @@ def test_standalone_script_verifies_the_public_json(filed, client, tmp_path):  #
     assert "OK" in result.stdout and "witnessed" in result.stdout
 
 
-def test_standalone_script_verifies_an_unwitnessed_round(filed, client, tmp_path):  # type: ignore[no-untyped-def]
+def test_standalone_script_verifies_an_unwitnessed_round(filed, client, tmp_path):
     freeze_and_draw("2026-10", None, datetime.now(UTC))
     result = run_script(tmp_path, client.get("/public/sampling/2026-10.json").get_json())
     assert result.returncode == 0, result.stdout + result.stderr
@@ -144,7 +144,7 @@ def test_standalone_script_verifies_an_unwitnessed_round(filed, client, tmp_path
     "tamper",
     ["public_value", "secret", "pick", "population", "commitment", "witnessed"],
 )
-def test_standalone_script_fails_on_a_tampered_json(filed, client, tmp_path, tamper):  # type: ignore[no-untyped-def]
+def test_standalone_script_fails_on_a_tampered_json(filed, client, tmp_path, tamper):
     freeze_and_draw("2026-10", "31415926", datetime.now(UTC))
     record = client.get("/public/sampling/2026-10.json").get_json()
     if tamper == "public_value":

@@ -23,7 +23,7 @@ from tests.factories import (
 
 
 @pytest.fixture()
-def inspector(app):  # type: ignore[no-untyped-def]
+def inspector(app):
     db.session.get(Setting, "upload_max_rows").value = 10
     db.session.flush()
     return make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -37,7 +37,7 @@ def _workbook(n: int, title_row: str | None) -> bytes:
 
 
 @pytest.mark.parametrize("title_row", [None, "金华市集体合同备案表"], ids=["header", "title"])
-def test_ten_data_rows_are_imported(inspector, title_row) -> None:  # type: ignore[no-untyped-def]
+def test_ten_data_rows_are_imported(inspector, title_row) -> None:
     data = _workbook(10, title_row)
     outcome = run_upload(inspector, KIND_FILINGS, "ten.xlsx", data, TODAY)
     assert outcome.status == "imported", [str(e.message) for e in outcome.errors]
@@ -45,7 +45,7 @@ def test_ten_data_rows_are_imported(inspector, title_row) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("title_row", [None, "金华市集体合同备案表"], ids=["header", "title"])
-def test_eleven_data_rows_are_refused(inspector, title_row) -> None:  # type: ignore[no-untyped-def]
+def test_eleven_data_rows_are_refused(inspector, title_row) -> None:
     data = _workbook(11, title_row)
     outcome = run_upload(inspector, KIND_FILINGS, "eleven.xlsx", data, TODAY)
     assert outcome.status == "rejected"
@@ -55,7 +55,7 @@ def test_eleven_data_rows_are_refused(inspector, title_row) -> None:  # type: ig
     assert any("「协商事项」有 11 行数据" in m for m in messages), messages
 
 
-def test_the_registry_counts_data_rows_too(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_the_registry_counts_data_rows_too(inspector) -> None:
     ok = run_upload(
         inspector,
         KIND_REGISTRY,

@@ -39,13 +39,13 @@ def setting(key: str, value: str) -> None:
 
 
 @pytest.fixture()
-def inspector(app) -> User:  # type: ignore[no-untyped-def]
+def inspector(app) -> User:
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     setting("sampling_start_month", "2026-01")
     return insp
 
 
-def file(insp: User, number: str, filed_on: date, **overrides) -> ContractVersion:  # type: ignore[no-untyped-def]
+def file(insp: User, number: str, filed_on: date, **overrides) -> ContractVersion:
     ent = make_enterprise("WY")
     signed = filed_on - timedelta(days=30)
     fields = {"签订日期": signed, "报送日期": signed + timedelta(days=5), **overrides}
@@ -62,7 +62,7 @@ def members(month: str) -> set[str]:
     return {m.public_id for m in rounds.sampling.parse_population(rounds.population_of(round_))}
 
 
-def freeze(month: str) -> rounds.SampleRound:  # type: ignore[name-defined]
+def freeze(month: str) -> rounds.SampleRound:
     round_, fresh = freeze_month_once(rounds.Month.parse(month), None, now())
     assert fresh
     return round_
@@ -71,7 +71,7 @@ def freeze(month: str) -> rounds.SampleRound:  # type: ignore[name-defined]
 # ------------------------------------------------------------------ 17.4: at most one round
 
 
-def test_a_late_version_joins_one_round_when_rounds_are_drawn_out_of_order(inspector):  # type: ignore[no-untyped-def]
+def test_a_late_version_joins_one_round_when_rounds_are_drawn_out_of_order(inspector):
     # SPEC §5: "A version back-filled later with a 备案日期 in a month already frozen joins the
     # next round that is not yet frozen, marked late; a version belongs to at most one round,
     # whatever order rounds are drawn in." Issue 17.4: draw 2026-07, back-fill a version dated
@@ -87,7 +87,7 @@ def test_a_late_version_joins_one_round_when_rounds_are_drawn_out_of_order(inspe
     assert late.public_id in members("2026-08") and august.late_count == 1
 
 
-def test_a_late_version_never_joins_a_round_beyond_a_month_not_yet_frozen(inspector):  # type: ignore[no-untyped-def]
+def test_a_late_version_never_joins_a_round_beyond_a_month_not_yet_frozen(inspector):
     # SPEC §5 (as above): 2026-07 frozen, 2026-08 not, 2026-09 frozen: the back-filled July
     # version waits for 2026-08, the next round not yet frozen when it was recorded
     freeze("2026-07")
@@ -98,7 +98,7 @@ def test_a_late_version_never_joins_a_round_beyond_a_month_not_yet_frozen(inspec
     assert late.public_id in members("2026-08")
 
 
-def test_a_version_recorded_after_several_frozen_months_joins_the_next_one(inspector):  # type: ignore[no-untyped-def]
+def test_a_version_recorded_after_several_frozen_months_joins_the_next_one(inspector):
     # SPEC §5: "joins the next round that is not yet frozen, marked late"
     freeze("2026-07")
     freeze("2026-08")
@@ -110,7 +110,7 @@ def test_a_version_recorded_after_several_frozen_months_joins_the_next_one(inspe
     assert not {late.public_id} & (members("2026-07") | members("2026-08"))
 
 
-def test_every_version_is_in_at_most_one_round_whatever_the_freeze_order(inspector):  # type: ignore[no-untyped-def]
+def test_every_version_is_in_at_most_one_round_whatever_the_freeze_order(inspector):
     # SPEC §5: "a version belongs to at most one round, whatever order rounds are drawn in"
     order = ["2026-08", "2026-06", "2026-10", "2026-07", "2026-09"]
     for i, month in enumerate(order):
@@ -127,7 +127,7 @@ def test_every_version_is_in_at_most_one_round_whatever_the_freeze_order(inspect
 # ------------------------------------------------------------------ 17.5: the setting
 
 
-def test_in_force_never_sampled_takes_every_contract_in_force_never_picked(inspector):  # type: ignore[no-untyped-def]
+def test_in_force_never_sampled_takes_every_contract_in_force_never_picked(inspector):
     # SPEC §5: "setting sample_population: filed_in_month, or in_force_never_sampled = every
     # contract in force on the last day of M that has never been picked"
     old = file(inspector, "OLD", date(2026, 5, 5))  # in force 2026-07-01 .. 2029-06-30
@@ -161,7 +161,7 @@ def test_in_force_never_sampled_takes_every_contract_in_force_never_picked(inspe
     assert october == expected
 
 
-def test_filed_in_month_is_the_default_population(inspector):  # type: ignore[no-untyped-def]
+def test_filed_in_month_is_the_default_population(inspector):
     # SPEC §5: "Population: per county, the contract versions filed during the round's month"
     earlier = file(inspector, "EARLIER", date(2026, 9, 5))
     october = file(inspector, "OCT", date(2026, 10, 5))
@@ -171,7 +171,7 @@ def test_filed_in_month_is_the_default_population(inspector):  # type: ignore[no
     assert earlier.public_id not in members("2026-10")
 
 
-def test_an_unknown_population_setting_is_refused(inspector):  # type: ignore[no-untyped-def]
+def test_an_unknown_population_setting_is_refused(inspector):
     setting("sample_population", "everything")
     with pytest.raises(rounds.RoundProblem, match="sample_population"):
         rounds.freeze_round(rounds.Month(2026, 10), None, now())

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture()
-def inspector(app):  # type: ignore[no-untyped-def]
+def inspector(app):
     make_enterprise("WY", uscc="91330723TE2RNHUC5X", name="武义宇振文具实业有限公司")
     make_enterprise("WY", uscc="91330723YAY5ECMPQY", name="武义鑫通电动工具股份有限公司")
     return make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -28,7 +28,7 @@ def inspector(app):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     "name", ["libreoffice-filing.ods", "libreoffice-filing.xls", "libreoffice-filing.xlsx"]
 )
-def test_libreoffice_saved_workbook_imports(inspector, name):  # type: ignore[no-untyped-def]
+def test_libreoffice_saved_workbook_imports(inspector, name):
     outcome = run_upload(inspector, KIND_FILINGS, name, (FIXTURES / name).read_bytes(), TODAY)
     assert outcome.status == "imported", [e.cli_line() for e in outcome.errors]
     versions = {v.contract.number: v for v in db.session.scalars(select(ContractVersion))}
@@ -49,7 +49,7 @@ def test_libreoffice_saved_workbook_imports(inspector, name):  # type: ignore[no
     ]
 
 
-def test_libreoffice_saved_broken_workbook_lists_every_error_in_order(inspector):  # type: ignore[no-untyped-def]
+def test_libreoffice_saved_broken_workbook_lists_every_error_in_order(inspector):
     data = (FIXTURES / "libreoffice-broken.ods").read_bytes()
     outcome = run_upload(inspector, KIND_FILINGS, "broken.ods", data, TODAY)
     assert outcome.status == "rejected"

@@ -11,7 +11,7 @@ from core.clock import LOCAL_TZ
 from core.scheduler import build_scheduler, run_startup_jobs
 
 
-def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-def]
+def test_jobs_are_scheduled_in_shanghai_time(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
@@ -42,7 +42,7 @@ def test_jobs_are_scheduled_in_shanghai_time(app):  # type: ignore[no-untyped-de
     assert notify_next == datetime(2026, 11, 26, 8, 0, tzinfo=LOCAL_TZ)
 
 
-def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-def]
+def test_startup_catches_up_missed_months_once(app):
     from core.db import db
     from core.models import Setting
 
@@ -59,7 +59,7 @@ def test_startup_catches_up_missed_months_once(app):  # type: ignore[no-untyped-
     assert sorted(db.session.scalars(select(SampleRound.month))) == months
 
 
-def test_creating_the_web_app_starts_no_scheduler(app):  # type: ignore[no-untyped-def]
+def test_creating_the_web_app_starts_no_scheduler(app):
     import threading
 
     assert not any(

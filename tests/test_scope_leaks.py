@@ -25,7 +25,7 @@ from tests.factories import (
 )
 
 
-def test_city_leader_files_no_contract_through_the_service(app):  # type: ignore[no-untyped-def]
+def test_city_leader_files_no_contract_through_the_service(app):
     """SPEC §3: "The city leader files nothing: uploads are for clerks, inspectors (their
     county) and admin"."""
     city = make_user("city", Role.CITY)
@@ -35,7 +35,7 @@ def test_city_leader_files_no_contract_through_the_service(app):  # type: ignore
     assert db.session.scalar(select(func.count(Contract.id))) == 0
 
 
-def test_city_leader_gets_403_on_the_filing_upload_and_no_upload_link(client):  # type: ignore[no-untyped-def]
+def test_city_leader_gets_403_on_the_filing_upload_and_no_upload_link(client):
     """SPEC §3: "The city leader files nothing"."""
     make_user("city", Role.CITY)
     ent = make_enterprise("WY")
@@ -57,7 +57,7 @@ def test_city_leader_gets_403_on_the_filing_upload_and_no_upload_link(client):  
     assert db.session.scalar(select(func.count(Contract.id))) == 0
 
 
-def test_inspector_and_clerk_still_file(client):  # type: ignore[no-untyped-def]
+def test_inspector_and_clerk_still_file(client):
     """SPEC §3: uploads are for clerks, inspectors (their county) and admin."""
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -67,7 +67,7 @@ def test_inspector_and_clerk_still_file(client):  # type: ignore[no-untyped-def]
     assert upload(client, filing_workbook([contract_row(ent)])).status_code == 200
 
 
-def test_enterprise_page_hides_another_countys_covering_contract(client):  # type: ignore[no-untyped-def]
+def test_enterprise_page_hides_another_countys_covering_contract(client):
     """SPEC §3: "An object outside a user's scope answers 404, never its data" — a YW
     regional contract covering a WY enterprise is not named to the WY inspector."""
     wy = make_enterprise("WY")

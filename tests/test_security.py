@@ -10,7 +10,7 @@ from app import create_app
 from tests.factories import csrf_token
 
 
-def test_login_is_rate_limited(database, tmp_path):  # type: ignore[no-untyped-def]
+def test_login_is_rate_limited(database, tmp_path):
     import shutil
 
     if database["kind"] == "sqlite":
@@ -41,7 +41,7 @@ def test_login_is_rate_limited(database, tmp_path):  # type: ignore[no-untyped-d
     db.engine.dispose()
 
 
-def test_secure_headers_on_every_page(client):  # type: ignore[no-untyped-def]
+def test_secure_headers_on_every_page(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -53,7 +53,7 @@ def test_secure_headers_on_every_page(client):  # type: ignore[no-untyped-def]
     assert "frame-ancestors 'none'" in csp
 
 
-def test_pages_have_no_inline_script_handlers(client):  # type: ignore[no-untyped-def]
+def test_pages_have_no_inline_script_handlers(client):
     import pathlib
 
     templates = pathlib.Path(__file__).parent.parent / "templates"
@@ -63,19 +63,19 @@ def test_pages_have_no_inline_script_handlers(client):  # type: ignore[no-untype
         assert "<script>" not in text, path  # only <script src> and JSON data blocks
 
 
-def test_session_cookie_flags(app):  # type: ignore[no-untyped-def]
+def test_session_cookie_flags(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_production_refuses_a_short_secret():  # type: ignore[no-untyped-def]
+def test_production_refuses_a_short_secret():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "short"})
     app = create_app({"DATABASE_URL": "sqlite://", "PRODUCTION": True, "SECRET_KEY": "k" * 40})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_without_a_secret_one_is_generated_in_the_instance_folder(tmp_path):  # type: ignore[no-untyped-def]
+def test_without_a_secret_one_is_generated_in_the_instance_folder(tmp_path):
     """No public constant signs anybody's cookies (issue 14): the key is random, private to
     the install (mode 0600) and the same on the next start."""
     import os
@@ -92,7 +92,7 @@ def test_without_a_secret_one_is_generated_in_the_instance_folder(tmp_path):  # 
     assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no temporary file left
 
 
-def test_the_app_uses_the_generated_secret_when_none_is_set(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_app_uses_the_generated_secret_when_none_is_set(monkeypatch, tmp_path):
     import core.config
 
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
@@ -101,7 +101,7 @@ def test_the_app_uses_the_generated_secret_when_none_is_set(monkeypatch, tmp_pat
     assert app.config["SECRET_KEY"] == "g" * 64
 
 
-def test_no_default_secret_is_left_in_the_code():  # type: ignore[no-untyped-def]
+def test_no_default_secret_is_left_in_the_code():
     import core.config
 
     assert not hasattr(core.config, "DEV_SECRET")

@@ -17,13 +17,13 @@ from tests.factories import csrf_token, login, make_user
 
 
 @pytest.fixture()
-def inspector(app):  # type: ignore[no-untyped-def]
+def inspector(app):
     user = make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     return user
 
 
-def _captured(client):  # type: ignore[no-untyped-def]
+def _captured(client):
     """A second browser holding a copy of ``client``'s session cookie."""
     cookie = client.get_cookie("session")
     assert cookie is not None
@@ -32,13 +32,13 @@ def _captured(client):  # type: ignore[no-untyped-def]
     return thief
 
 
-def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(client) -> bool:
     # the tests' app context outlives requests: forget the user Flask-Login cached on g
     g.pop("_login_user", None)
     return client.get("/uploads").status_code == 200
 
 
-def test_a_cookie_captured_before_logout_is_dead_after(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_cookie_captured_before_logout_is_dead_after(client, inspector) -> None:
     login(client, "insp-WY")
     thief = _captured(client)
     assert _signed_in(thief)
@@ -47,14 +47,14 @@ def test_a_cookie_captured_before_logout_is_dead_after(client, inspector) -> Non
     assert not _signed_in(thief)
 
 
-def test_logging_in_again_after_logout_works(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_logging_in_again_after_logout_works(client, inspector) -> None:
     login(client, "insp-WY")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert login(client, "insp-WY").status_code == 302
     assert _signed_in(client)
 
 
-def test_a_password_change_ends_sessions_and_tokens(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_change_ends_sessions_and_tokens(client, inspector) -> None:
     login(client, "insp-WY")
     token = new_api_token(inspector, "report")
     db.session.commit()
@@ -68,7 +68,7 @@ def test_a_password_change_ends_sessions_and_tokens(client, inspector) -> None: 
     assert login(client, "insp-WY", "a-new-password-77").status_code == 302
 
 
-def test_disabling_a_user_ends_sessions_and_tokens(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_a_user_ends_sessions_and_tokens(client, inspector) -> None:
     login(client, "insp-WY")
     token = new_api_token(inspector, "report")
     db.session.commit()
@@ -82,7 +82,7 @@ def test_disabling_a_user_ends_sessions_and_tokens(client, inspector) -> None:  
     )
 
 
-def test_a_disabled_user_with_a_current_session_is_out(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_disabled_user_with_a_current_session_is_out(client, inspector) -> None:
     """Disabled behind the service's back (a database edit): the session still ends."""
     login(client, "insp-WY")
     inspector.active = False
@@ -90,7 +90,7 @@ def test_a_disabled_user_with_a_current_session_is_out(client, inspector) -> Non
     assert not _signed_in(client)
 
 
-def test_end_sessions_ends_every_browser_and_token_and_is_logged(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_end_sessions_ends_every_browser_and_token_and_is_logged(client, inspector) -> None:
     login(client, "insp-WY")
     other = client.application.test_client()
     login(other, "insp-WY")
@@ -108,7 +108,7 @@ def test_end_sessions_ends_every_browser_and_token_and_is_logged(client, inspect
     ).all()
 
 
-def test_the_end_sessions_command(client, inspector, runner) -> None:  # type: ignore[no-untyped-def]
+def test_the_end_sessions_command(client, inspector, runner) -> None:
     login(client, "insp-WY")
     result = runner.invoke(args=["end-sessions", "insp-WY"])
     assert result.exit_code == 0, result.output
@@ -116,7 +116,7 @@ def test_the_end_sessions_command(client, inspector, runner) -> None:  # type: i
     assert runner.invoke(args=["end-sessions", "nobody"]).exit_code == 1
 
 
-def test_a_token_expires(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_expires(client, inspector) -> None:
     token = new_api_token(inspector, "report", days=30)
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
@@ -128,7 +128,7 @@ def test_a_token_expires(client, inspector) -> None:  # type: ignore[no-untyped-
     assert client.get("/api/v1/counties", headers=headers).status_code == 401
 
 
-def test_a_token_expires_by_the_setting_unless_told(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_expires_by_the_setting_unless_told(inspector) -> None:
     new_api_token(inspector, "a")
     new_api_token(inspector, "b", days=0)
     rows = {t.name: t.expires_at for t in db.session.scalars(select(ApiToken))}
@@ -136,7 +136,7 @@ def test_a_token_expires_by_the_setting_unless_told(inspector) -> None:  # type:
     assert rows["b"] is None
 
 
-def test_a_token_can_be_revoked(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_can_be_revoked(client, inspector) -> None:
     token = new_api_token(inspector, "report")
     db.session.commit()
     revoke_api_token(db.session.scalars(select(ApiToken)).one())
@@ -147,7 +147,7 @@ def test_a_token_can_be_revoked(client, inspector) -> None:  # type: ignore[no-u
     )
 
 
-def test_a_csrf_token_has_a_lifetime(client, inspector, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_csrf_token_has_a_lifetime(client, inspector, monkeypatch) -> None:
     limit = client.application.config["WTF_CSRF_TIME_LIMIT"]
     assert limit
     token = csrf_token(client, "/login")

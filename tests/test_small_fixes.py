@@ -23,7 +23,7 @@ from tests.factories import (
 )
 
 
-def test_a_reupload_lands_on_the_earlier_upload_saying_already_imported(client):  # type: ignore[no-untyped-def]
+def test_a_reupload_lands_on_the_earlier_upload_saying_already_imported(client):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -36,7 +36,7 @@ def test_a_reupload_lands_on_the_earlier_upload_saying_already_imported(client):
     assert "未重复导入" in page and 'class="flash info"' in page
 
 
-def test_the_draw_form_does_not_offer_a_month_already_drawn(client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_draw_form_does_not_offer_a_month_already_drawn(client, monkeypatch):
     from datetime import date
 
     monkeypatch.setattr(audits.views, "local_today", lambda: date(2026, 11, 25))
@@ -50,7 +50,7 @@ def test_the_draw_form_does_not_offer_a_month_already_drawn(client, monkeypatch)
     assert 'name="month" value="2026-10"' not in html and "2026-10 已抽取" in html
 
 
-def test_the_picks_export_shows_status_labels(client):  # type: ignore[no-untyped-def]
+def test_the_picks_export_shows_status_labels(client):
     from datetime import date
 
     from bargaining.uploads import run_upload
@@ -79,7 +79,7 @@ def test_the_rate_axis_says_percent_and_months_are_numeric(axis: str) -> None:
     assert figure["layout"]["xaxis"]["tickformat"] == "%Y-%m"
 
 
-def test_the_demo_shows_the_loop_from_every_side(runner):  # type: ignore[no-untyped-def]
+def test_the_demo_shows_the_loop_from_every_side(runner):
     from sqlalchemy import func, select
 
     from audits.models import Interview, Rectification, Visit

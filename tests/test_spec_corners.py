@@ -35,7 +35,7 @@ from tests.factories import (
 # ---------------------------------------------------------------------------- CLI (§9)
 
 
-def _no_traceback(result) -> None:  # type: ignore[no-untyped-def]
+def _no_traceback(result) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
@@ -52,7 +52,7 @@ def _no_traceback(result) -> None:  # type: ignore[no-untyped-def]
         ["review-report", "-o", "r.xlsx"],  # --half missing
     ],
 )
-def test_usage_errors_exit_1_with_the_reason_on_stderr(runner, args):  # type: ignore[no-untyped-def]
+def test_usage_errors_exit_1_with_the_reason_on_stderr(runner, args):
     """SPEC §9: "1 on a user error with the reason on stderr, never a traceback — usage
     errors (a missing or unknown option) included"."""
     result = runner.invoke(args=args)
@@ -70,7 +70,7 @@ def test_usage_errors_exit_1_with_the_reason_on_stderr(runner, args):  # type: i
         ["review-report", "--half", "2026H1", "-o", "/nonexistent/r.xlsx"],
     ],
 )
-def test_output_to_a_missing_folder_exits_1_without_traceback(runner, args):  # type: ignore[no-untyped-def]
+def test_output_to_a_missing_folder_exits_1_without_traceback(runner, args):
     """SPEC §9: "Exit status … 1 on a user error with the reason on stderr, never a traceback"."""
     result = runner.invoke(args=args)
     assert result.exit_code == 1, result.output
@@ -79,7 +79,7 @@ def test_output_to_a_missing_folder_exits_1_without_traceback(runner, args):  # 
     assert result.stderr.startswith("file: ")
 
 
-def test_a_directory_given_as_the_workbook_says_so(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_directory_given_as_the_workbook_says_so(runner, tmp_path):
     """SPEC §9: a user error exits 1 "with the reason on stderr" — the reason for a directory
     is that it is a directory, not that the file is missing."""
     make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -114,7 +114,7 @@ def test_due_date_skips_holidays_and_counts_adjusted_working_days():
     assert audit_due_on(date(2026, 9, 30), golden_week) == date(2026, 10, 21)
 
 
-def test_round_due_on_reads_the_draw_day_in_shanghai(app):  # type: ignore[no-untyped-def]
+def test_round_due_on_reads_the_draw_day_in_shanghai(app):
     """SPEC §5: due "never fewer than 10 working days after the draw"."""
     # 2026-11-30 08:00 UTC is 16:00 in Shanghai, the last day of November
     assert rounds.round_due_on(datetime(2026, 11, 30, 8, 0, tzinfo=UTC)) >= date(2026, 12, 14)
@@ -127,7 +127,7 @@ def test_round_due_on_reads_the_draw_day_in_shanghai(app):  # type: ignore[no-un
     "value",
     [20260601, 20260601.0, "20260601", "2026-06-01 00:00:00", "2026/6/1 08:30", "2026-06-01T00:00"],
 )
-def test_a_date_as_number_or_text_or_date_time_text_is_the_same_date(value):  # type: ignore[no-untyped-def]
+def test_a_date_as_number_or_text_or_date_time_text_is_the_same_date(value):
     """SPEC §4: "numbers typed as text … are accepted" and dates are accepted as Excel dates
     (a date-time keeps its day): the number 20260601 and the text "20260601" mean the same,
     and so does the text of a date-time, "2026-06-01 00:00:00"."""
@@ -135,7 +135,7 @@ def test_a_date_as_number_or_text_or_date_time_text_is_the_same_date(value):  # 
 
 
 @pytest.mark.parametrize("number, text", [(20261301, "20261301"), (20260230, "20260230")])
-def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, text):  # type: ignore[no-untyped-def]
+def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, text):
     """SPEC §4: bad input gets a clear message — the same one whether typed as number or text."""
     with pytest.raises(CellProblem) as as_number:
         parse_date(number)
@@ -147,7 +147,7 @@ def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, t
 # ---------------------------------------------------------------------------- error lines (§9)
 
 
-def _edited(data: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
+def _edited(data: bytes, edit) -> bytes:
     wb = openpyxl.load_workbook(BytesIO(data))
     edit(wb)
     out = BytesIO()
@@ -155,7 +155,7 @@ def _edited(data: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
-def _import_lines(runner, tmp_path, data: bytes) -> list[str]:  # type: ignore[no-untyped-def]
+def _import_lines(runner, tmp_path, data: bytes) -> list[str]:
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     path = tmp_path / "book.xlsx"
@@ -165,14 +165,14 @@ def _import_lines(runner, tmp_path, data: bytes) -> list[str]:  # type: ignore[n
     return result.stderr.strip().splitlines()
 
 
-def test_a_formula_cell_is_reported_under_its_header_name(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_formula_cell_is_reported_under_its_header_name(runner, tmp_path):
     """SPEC §9: upload errors "one per line, as `sheet!row column: message`" and SPEC §4:
     "a table of sheet, row, column (header name)" — not the cell reference."""
     ent = make_enterprise("WY")
     headers = [c.header for c in CONTRACTS.columns]
     col = get_column_letter(headers.index("覆盖职工人数") + 1)
 
-    def formula(wb):  # type: ignore[no-untyped-def]
+    def formula(wb):
         wb["合同"][f"{col}2"] = "=300+20"
 
     data = _edited(filing_workbook([contract_row(ent)]), formula)
@@ -183,18 +183,18 @@ def test_a_formula_cell_is_reported_under_its_header_name(runner, tmp_path):  # 
     assert not any(f"{col}2" in line for line in lines)
 
 
-def test_a_header_only_sheet_is_reported_on_its_first_data_row(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_header_only_sheet_is_reported_on_its_first_data_row(runner, tmp_path):
     """SPEC §9: every upload error "as `sheet!row column: message`" (or `file: message`)."""
     lines = _import_lines(runner, tmp_path, filing_workbook([]))
     assert lines == ["合同!2: 「合同」表没有数据行"]
 
 
-def test_a_sheet_found_by_an_alias_is_reported_under_the_workbooks_name(runner, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_sheet_found_by_an_alias_is_reported_under_the_workbooks_name(runner, tmp_path):
     """SPEC §4/§9: errors name the sheet and "Excel's own row numbers" — the sheet as the
     workbook calls it (集体合同), so the user finds it."""
     ent = make_enterprise("WY")
 
-    def rename(wb):  # type: ignore[no-untyped-def]
+    def rename(wb):
         wb["合同"].title = "集体合同"
 
     data = _edited(filing_workbook([contract_row(ent, 出席代表数=99)]), rename)
@@ -245,11 +245,11 @@ def test_plan_places_what_fits_and_lists_the_rest_per_person():
     ]
 
 
-def _open_finding(user, ent) -> None:  # type: ignore[no-untyped-def]
+def _open_finding(user, ent) -> None:
     make_finding(user, ent, date(2026, 9, 15))
 
 
-def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(runner, monkeypatch):  # type: ignore[no-untyped-def]
+def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(runner, monkeypatch):
     """SPEC §7: the plan "places what fits and lists, per person, what did not fit — it never
     fails the whole quarter for every county"."""
     city = make_user("city", Role.CITY)
@@ -275,7 +275,7 @@ def test_schedule_visits_lists_the_overflow_and_the_county_without_inspector(run
 # ---------------------------------------------------------------------------- round page (§5)
 
 
-def test_a_county_without_inspector_is_named_on_the_round_page_and_warned(client):  # type: ignore[no-untyped-def]
+def test_a_county_without_inspector_is_named_on_the_round_page_and_warned(client):
     """SPEC §5: "A county without an inspector is named on the round page …; its picks wait,
     unassigned, until one exists"."""
     city = make_user("city", Role.CITY)

@@ -22,7 +22,7 @@ Q4 = visits.Quarter(2026, 4)
 
 
 @pytest.fixture()
-def city(app):  # type: ignore[no-untyped-def]
+def city(app):
     leader = make_user("city", Role.CITY)
     db.session.commit()
     return leader
@@ -32,7 +32,7 @@ def _visit_of(supervision: Supervision) -> Visit:
     return db.session.scalars(select(Visit).where(Visit.supervision_id == supervision.id)).one()
 
 
-def test_a_supervision_planned_by_hand_is_on_the_plan_and_in_the_calendar(city, client):  # type: ignore[no-untyped-def]
+def test_a_supervision_planned_by_hand_is_on_the_plan_and_in_the_calendar(city, client):
     s = plan_supervision(county("JD").id, date(2026, 12, 8), "落后进度线", city)
     db.session.commit()
     visit = _visit_of(s)
@@ -43,7 +43,7 @@ def test_a_supervision_planned_by_hand_is_on_the_plan_and_in_the_calendar(city, 
     assert date(2026, 12, 8) in starts
 
 
-def test_planning_an_existing_supervision_says_so(city, client):  # type: ignore[no-untyped-def]
+def test_planning_an_existing_supervision_says_so(city, client):
     plan_supervision(county("JD").id, date(2026, 12, 8), "落后进度线", city)
     db.session.commit()
     with pytest.raises(ActionRefused):
@@ -60,7 +60,7 @@ def test_planning_an_existing_supervision_says_so(city, client):  # type: ignore
     assert db.session.scalar(select(func.count(Supervision.id))) == 1
 
 
-def test_marking_the_visit_done_holds_the_supervision(city):  # type: ignore[no-untyped-def]
+def test_marking_the_visit_done_holds_the_supervision(city):
     s = plan_supervision(county("YK").id, date(2026, 11, 20), "落后进度线", city)
     visit = _visit_of(s)
     record_visit(
@@ -74,7 +74,7 @@ def test_marking_the_visit_done_holds_the_supervision(city):  # type: ignore[no-
     assert s.participants == "县总工会 李四"
 
 
-def test_recording_the_supervision_marks_its_visit_done(city):  # type: ignore[no-untyped-def]
+def test_recording_the_supervision_marks_its_visit_done(city):
     s = plan_supervision(county("YK").id, date(2026, 11, 20), "落后进度线", city)
     record_supervision(
         s,
@@ -91,7 +91,7 @@ def test_recording_the_supervision_marks_its_visit_done(city):  # type: ignore[n
     assert (visit.status, visit.done_on) == ("done", date(2026, 11, 21))
 
 
-def test_replanning_moves_both_and_links_the_open_supervision(city):  # type: ignore[no-untyped-def]
+def test_replanning_moves_both_and_links_the_open_supervision(city):
     s = plan_supervision(county("WY").id, date(2026, 10, 9), "落后进度线", city)
     db.session.commit()
     schedule_visits(Q4, city, date(2026, 10, 12), {county("WY").id})
@@ -102,7 +102,7 @@ def test_replanning_moves_both_and_links_the_open_supervision(city):  # type: ig
     assert db.session.scalar(select(func.count(Supervision.id))) == 1
 
 
-def test_the_supervision_page_links_its_visit(city, client):  # type: ignore[no-untyped-def]
+def test_the_supervision_page_links_its_visit(city, client):
     s = plan_supervision(county("JD").id, date(2026, 12, 8), "落后进度线", city)
     db.session.commit()
     login(client, "city")

@@ -67,14 +67,14 @@ def contract(
     return ContractRow(effective, expires, tuple(covers), frozenset(items))
 
 
-def counts(enterprises, contracts, day: date = DAY) -> dict[int, CountyCount]:  # type: ignore[no-untyped-def]
+def counts(enterprises, contracts, day: date = DAY) -> dict[int, CountyCount]:
     return count_counties(COUNTIES, enterprises, contracts, EXPANSION, day)
 
 
 # ---------------------------------------------------------------------------- counting
 
 
-def test_pilot_needs_three_items_other_counties_two():  # type: ignore[no-untyped-def]
+def test_pilot_needs_three_items_other_counties_two():
     enterprises = [ent(10, WY), ent(11, WY), ent(20, YW)]
     contracts = [
         contract(10, items={"W01", "S01", "A01"}),  # 2 expansion items in a pilot: not enough
@@ -88,7 +88,7 @@ def test_pilot_needs_three_items_other_counties_two():  # type: ignore[no-untype
     assert result[YW.id].rate == 1.0
 
 
-def test_exactly_two_items_counts_in_a_non_pilot_and_not_in_a_pilot():  # type: ignore[no-untyped-def]
+def test_exactly_two_items_counts_in_a_non_pilot_and_not_in_a_pilot():
     items = {"S01", "A01"}
     result = counts(
         [ent(10, WY), ent(20, YW)], [contract(10, items=items), contract(20, items=items)]
@@ -97,7 +97,7 @@ def test_exactly_two_items_counts_in_a_non_pilot_and_not_in_a_pilot():  # type: 
     assert result[YW.id].counted == 1
 
 
-def test_industry_contract_items_union_with_own_contract():  # type: ignore[no-untyped-def]
+def test_industry_contract_items_union_with_own_contract():
     enterprises = [ent(10, WY), ent(11, WY), ent(20, YW)]
     contracts = [
         contract(10, items={"W01", "S01", "A01"}),
@@ -116,14 +116,14 @@ def test_industry_contract_items_union_with_own_contract():  # type: ignore[no-u
     assert result[YW.id].counted == 1 and result[YW.id].rate == 1.0
 
 
-def test_distinct_codes_are_counted_once_across_contracts():  # type: ignore[no-untyped-def]
+def test_distinct_codes_are_counted_once_across_contracts():
     contracts = [contract(10, items={"S01", "A01"}), contract(10, items={"S01", "A01"})]
     result = counts([ent(10, WY)], contracts)
     assert expansion_items_by_enterprise(contracts, EXPANSION, DAY)[10] == {"S01", "A01"}
     assert result[WY.id].counted == 0  # 2 distinct items, the pilot needs 3
 
 
-def test_baseline_and_other_items_never_count():  # type: ignore[no-untyped-def]
+def test_baseline_and_other_items_never_count():
     assert not BASELINE & EXPANSION and "N01" not in EXPANSION
     only_one = {"W01", "W02", "W03", "N01", "S01"}
     result = counts([ent(20, YW)], [contract(20, items=only_one)])
@@ -145,7 +145,7 @@ def test_baseline_and_other_items_never_count():  # type: ignore[no-untyped-def]
         (date(2027, 7, 1), False),  # expired
     ],
 )
-def test_in_force_inclusive_on_both_days(day: date, in_force: bool):  # type: ignore[no-untyped-def]
+def test_in_force_inclusive_on_both_days(day: date, in_force: bool):
     row = contract(20, items={"S01", "A01"}, effective=date(2026, 7, 1), expires=date(2027, 6, 30))
     assert row.in_force(day) is in_force
     result = counts([ent(20, YW)], [row], day)
@@ -155,7 +155,7 @@ def test_in_force_inclusive_on_both_days(day: date, in_force: bool):  # type: ig
     assert result[YW.id].rate == (1.0 if in_force else 0.0)
 
 
-def test_expired_and_future_contracts_do_not_add_items():  # type: ignore[no-untyped-def]
+def test_expired_and_future_contracts_do_not_add_items():
     contracts = [
         contract(10, items={"S01"}, effective=date(2026, 1, 1), expires=date(2028, 12, 31)),
         contract(10, items={"A01", "T01"}, effective=date(2023, 1, 1), expires=date(2025, 12, 31)),
@@ -169,7 +169,7 @@ def test_expired_and_future_contracts_do_not_add_items():  # type: ignore[no-unt
     assert counts([ent(10, WY)], contracts, DAY + timedelta(days=1))[WY.id].counted == 1
 
 
-def test_enterprises_without_union_or_below_scale_are_not_eligible():  # type: ignore[no-untyped-def]
+def test_enterprises_without_union_or_below_scale_are_not_eligible():
     rich = {"S01", "S02", "A01", "T01", "H01"}
     enterprises = [
         ent(10, WY, union=False),
@@ -185,7 +185,7 @@ def test_enterprises_without_union_or_below_scale_are_not_eligible():  # type: i
     assert result[WY.id].rate == 0.0
 
 
-def test_county_without_eligible_enterprise_has_no_rate():  # type: ignore[no-untyped-def]
+def test_county_without_eligible_enterprise_has_no_rate():
     enterprises = [ent(30, PA, union=False), ent(31, PA, above=False)]
     result = counts(enterprises, [contract(30, 31, items={"S01", "A01"})])
     assert result[PA.id].eligible == 0 and result[PA.id].counted == 0
@@ -194,7 +194,7 @@ def test_county_without_eligible_enterprise_has_no_rate():  # type: ignore[no-un
     assert result[YW.id].eligible == 0 and result[YW.id].rate is None
 
 
-def test_with_contract_counts_eligible_enterprises_covered_by_an_in_force_contract():  # type: ignore[no-untyped-def]
+def test_with_contract_counts_eligible_enterprises_covered_by_an_in_force_contract():
     enterprises = [ent(20, YW), ent(21, YW), ent(22, YW), ent(23, YW), ent(24, YW, union=False)]
     contracts = [
         contract(20, items={"W01"}),  # in force, no expansion item: has a contract, not counted
@@ -210,14 +210,14 @@ def test_with_contract_counts_eligible_enterprises_covered_by_an_in_force_contra
 # ---------------------------------------------------------------------------- trajectory
 
 
-def test_plan_dates_and_length():  # type: ignore[no-untyped-def]
+def test_plan_dates_and_length():
     assert date(2025, 2, 1) == PLAN_START
     assert date(2027, 12, 31) == DEADLINE
     assert TARGET_SHARE == 0.75
     assert (DEADLINE - PLAN_START).days == PLAN_DAYS
 
 
-def test_trajectory_runs_from_start_rate_to_75_percent():  # type: ignore[no-untyped-def]
+def test_trajectory_runs_from_start_rate_to_75_percent():
     assert trajectory(0.2, PLAN_START) == pytest.approx(0.2)
     assert trajectory(0.2, DEADLINE) == pytest.approx(0.75)
     assert trajectory(0.2, date(2024, 12, 31)) == pytest.approx(0.2)  # before the plan
@@ -228,7 +228,7 @@ def test_trajectory_runs_from_start_rate_to_75_percent():  # type: ignore[no-unt
     assert trajectory(0.0, DAY) == pytest.approx(0.75 * 662 / PLAN_DAYS)
 
 
-def test_trajectory_is_linear_through_the_midpoint():  # type: ignore[no-untyped-def]
+def test_trajectory_is_linear_through_the_midpoint():
     # halfway between 0.15 and 0.75 is 0.45, reached between day 531 (2026-07-17) and day 532
     day_531 = date(2026, 7, 17)
     assert (day_531 - PLAN_START).days == 531
@@ -242,14 +242,14 @@ def test_trajectory_is_linear_through_the_midpoint():  # type: ignore[no-untyped
 # ---------------------------------------------------------------------------- projected rate
 
 
-def test_projected_rate_least_squares_collinear():  # type: ignore[no-untyped-def]
+def test_projected_rate_least_squares_collinear():
     d0 = DEADLINE - timedelta(days=40)
     points = [(d0, 0.1), (d0 + timedelta(days=10), 0.2), (d0 + timedelta(days=20), 0.3)]
     # slope 0.01 a day; 40 days after d0 the line is at 0.1 + 0.4
     assert projected_rate(points) == pytest.approx(0.5)
 
 
-def test_projected_rate_least_squares_by_hand():  # type: ignore[no-untyped-def]
+def test_projected_rate_least_squares_by_hand():
     d0 = date(2026, 1, 1)
     points = [(d0, 0.0), (d0 + timedelta(days=1), 1.0), (d0 + timedelta(days=2), 0.5)]
     # x 0,1,2 (mean 1), y 0,1,0.5 (mean 0.5): Sxx = 2, Sxy = 0.5, slope 0.25
@@ -258,7 +258,7 @@ def test_projected_rate_least_squares_by_hand():  # type: ignore[no-untyped-def]
     assert projected_rate(points, end=d0 + timedelta(days=1)) == pytest.approx(0.5)
 
 
-def test_projected_rate_needs_two_points_and_distinct_dates():  # type: ignore[no-untyped-def]
+def test_projected_rate_needs_two_points_and_distinct_dates():
     assert projected_rate([]) is None
     assert projected_rate([(DAY, 0.4)]) is None
     assert projected_rate([(DAY, 0.2), (DAY, 0.4)]) == pytest.approx(0.3)
@@ -282,9 +282,9 @@ def _one(
     eligible: int,
     counted: int,
     start: float | None,
-    history=(),  # type: ignore[no-untyped-def]
+    history=(),
     day: date = DAY,
-):  # type: ignore[no-untyped-def]
+):
     today = {c.id: CountyCount(c.id, 0, 0) for c in COUNTIES}
     today[county.id] = CountyCount(county.id, eligible, counted)
     rows = county_targets(COUNTIES, today, {county.id: start}, {county.id: list(history)}, day)
@@ -292,7 +292,7 @@ def _one(
     return next(r for r in rows if r.county == county.code)
 
 
-def test_behind_when_under_the_trajectory():  # type: ignore[no-untyped-def]
+def test_behind_when_under_the_trajectory():
     day = date(2026, 2, 1)  # 365 days in
     line = 0.2 + 0.55 * 365 / PLAN_DAYS  # 0.38885...
     behind = _one(YW, 20, 7, 0.2, day=day)  # 0.35
@@ -304,7 +304,7 @@ def test_behind_when_under_the_trajectory():  # type: ignore[no-untyped-def]
     assert ahead.behind is False
 
 
-def test_on_the_line_is_not_behind_and_missing_start_rate_uses_todays():  # type: ignore[no-untyped-def]
+def test_on_the_line_is_not_behind_and_missing_start_rate_uses_todays():
     at_start = _one(WY, 10, 3, 0.3, day=PLAN_START)
     assert at_start.trajectory == pytest.approx(0.3) and at_start.behind is False
     no_start = _one(WY, 10, 3, None, day=DAY)
@@ -312,7 +312,7 @@ def test_on_the_line_is_not_behind_and_missing_start_rate_uses_todays():  # type
     assert no_start.behind is True  # the line has risen since the start
 
 
-def test_projected_miss_rising_trend_reaches_target():  # type: ignore[no-untyped-def]
+def test_projected_miss_rising_trend_reaches_target():
     days = _firsts(6, date(2026, 10, 1))  # 2026-05-01 .. 2026-10-01
     history = list(zip(days, [0.40, 0.43, 0.46, 0.49, 0.52, 0.55], strict=True))
     row = _one(YW, 100, 58, 0.1, history, day=date(2026, 11, 1))
@@ -321,14 +321,14 @@ def test_projected_miss_rising_trend_reaches_target():  # type: ignore[no-untype
     assert row.projected_miss is False
 
 
-def test_projected_miss_flat_trend_below_target():  # type: ignore[no-untyped-def]
+def test_projected_miss_flat_trend_below_target():
     days = _firsts(6, date(2026, 10, 1))
     history = [(d, 0.5) for d in days]
     row = _one(YW, 100, 50, 0.5, history, day=date(2026, 11, 1))
     assert row.projected_miss is True
 
 
-def test_projected_miss_falling_trend_even_when_target_met_today():  # type: ignore[no-untyped-def]
+def test_projected_miss_falling_trend_even_when_target_met_today():
     days = _firsts(6, date(2026, 10, 1))
     history = list(zip(days, [0.98, 0.95, 0.92, 0.89, 0.86, 0.83], strict=True))
     row = _one(YW, 100, 80, 0.1, history, day=date(2026, 11, 1))
@@ -336,7 +336,7 @@ def test_projected_miss_falling_trend_even_when_target_met_today():  # type: ign
     assert row.projected_miss is True
 
 
-def test_projected_miss_reads_only_the_last_six_snapshots():  # type: ignore[no-untyped-def]
+def test_projected_miss_reads_only_the_last_six_snapshots():
     days = _firsts(12, date(2026, 10, 1))
     # six old snapshots at 0 and six recent ones flat at 0.6: with all twelve the trend
     # would rise steeply past 75%; the last six are flat at 60%
@@ -346,7 +346,7 @@ def test_projected_miss_reads_only_the_last_six_snapshots():  # type: ignore[no-
     assert row.projected_miss is True
 
 
-def test_with_fewer_than_two_snapshots_projected_miss_is_behind():  # type: ignore[no-untyped-def]
+def test_with_fewer_than_two_snapshots_projected_miss_is_behind():
     """SPEC §8: "(with fewer than two snapshots: projected miss = behind)"."""
     line = 0.75 * 662 / PLAN_DAYS  # about 0.467 on DAY, from 0 at plan start
     # no snapshot: 50% is above the line, so not behind and not a projected miss,
@@ -362,7 +362,7 @@ def test_with_fewer_than_two_snapshots_projected_miss_is_behind():  # type: igno
     assert _one(YW, 10, 4, 0.0, one).projected_miss is True
 
 
-def test_county_without_eligible_enterprise_is_never_flagged():  # type: ignore[no-untyped-def]
+def test_county_without_eligible_enterprise_is_never_flagged():
     days = _firsts(6, date(2026, 10, 1))
     low_history = [(d, 0.01) for d in days]
     row = _one(PA, 0, 0, 0.5, low_history)
@@ -375,7 +375,7 @@ def test_county_without_eligible_enterprise_is_never_flagged():  # type: ignore[
     assert record["projected_miss"] is False
 
 
-def test_as_json_has_the_spec_keys():  # type: ignore[no-untyped-def]
+def test_as_json_has_the_spec_keys():
     record = _one(WY, 8, 2, 0.0).as_json()
     assert list(record) == [
         "county",

@@ -46,7 +46,7 @@ def test_composed_text_holds_the_items_and_the_filing_facts() -> None:
     assert (facts.term_start, facts.term_end) == (date(2026, 7, 1), date(2029, 6, 30))
 
 
-def test_demo_gives_the_open_audits_their_texts(app) -> None:  # type: ignore[no-untyped-def]
+def test_demo_gives_the_open_audits_their_texts(app) -> None:
     ent = make_enterprise("WY")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     row = contract_row(ent, 合同编号="A-1", 备案日期=date(2026, 10, 9))

@@ -54,7 +54,7 @@ def _run_together(url: str, paths: list[str]) -> list[subprocess.CompletedProces
 
 
 @pytest.fixture()
-def pg(app, database):  # type: ignore[no-untyped-def]
+def pg(app, database):
     if database["kind"] != "postgresql":
         pytest.skip(
             "needs PostgreSQL: set TEST_DATABASE_URL (SQLite serialises writers on one file)"
@@ -62,7 +62,7 @@ def pg(app, database):  # type: ignore[no-untyped-def]
     return database["url"]
 
 
-def test_the_same_file_uploaded_twice_at_once_is_imported_once(pg, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_same_file_uploaded_twice_at_once_is_imported_once(pg, tmp_path):
     ents = [make_enterprise("WY") for _ in range(50)]
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -79,7 +79,7 @@ def test_the_same_file_uploaded_twice_at_once_is_imported_once(pg, tmp_path):  #
     assert statuses in (["duplicate", "imported"], ["imported"]), statuses
 
 
-def test_two_files_filing_one_contract_at_once_make_two_versions(pg, tmp_path):  # type: ignore[no-untyped-def]
+def test_two_files_filing_one_contract_at_once_make_two_versions(pg, tmp_path):
     ents = [make_enterprise("WY") for _ in range(30)]
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()

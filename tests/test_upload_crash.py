@@ -19,7 +19,7 @@ from core.models import Role
 from tests.factories import contract_row, filing_workbook, make_enterprise, make_user
 
 
-def test_a_stale_processing_upload_is_marked_failed(app):  # type: ignore[no-untyped-def]
+def test_a_stale_processing_upload_is_marked_failed(app):
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     upload = store_upload(
         insp, "filings", "x.xlsx", filing_workbook([contract_row(make_enterprise("WY"))])
@@ -31,7 +31,7 @@ def test_a_stale_processing_upload_is_marked_failed(app):  # type: ignore[no-unt
     assert upload.status == "failed" and "未导入任何数据" in upload.message
 
 
-def test_killing_the_import_process_stores_nothing(app, database, tmp_path):  # type: ignore[no-untyped-def]
+def test_killing_the_import_process_stores_nothing(app, database, tmp_path):
     if database["kind"] == "sqlite":
         pytest.skip(
             "needs the shared PostgreSQL test database so that another process sees the same data"

@@ -20,11 +20,11 @@ from tests.factories import contract_row, filing_workbook, login, make_enterpris
 
 
 @pytest.fixture()
-def inspector(app):  # type: ignore[no-untyped-def]
+def inspector(app):
     return make_user("insp-WY", Role.INSPECTOR, "WY")
 
 
-def _refused(inspector, days_ago: int, number: str = "R-1") -> Upload:  # type: ignore[no-untyped-def]
+def _refused(inspector, days_ago: int, number: str = "R-1") -> Upload:
     bad = contract_row(None, 合同编号=number, 协商层级="行业性", 签订日期="2026年13月1日")
     outcome = run_upload(inspector, KIND_FILINGS, "bad.xlsx", filing_workbook([bad]), TODAY)
     assert outcome.status == "rejected"
@@ -33,7 +33,7 @@ def _refused(inspector, days_ago: int, number: str = "R-1") -> Upload:  # type: 
     return outcome.upload
 
 
-def test_a_refused_original_is_purged_after_90_days(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_original_is_purged_after_90_days(inspector) -> None:
     old, young = _refused(inspector, 91, "R-old"), _refused(inspector, 89, "R-young")
     assert purge_refused_uploads(utcnow()) == 1
     db.session.commit()
@@ -43,19 +43,19 @@ def test_a_refused_original_is_purged_after_90_days(inspector) -> None:  # type:
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action == "purge")).all()
 
 
-def test_the_purge_is_idempotent(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_the_purge_is_idempotent(inspector) -> None:
     _refused(inspector, 120)
     assert purge_refused_uploads(utcnow()) == 1
     assert purge_refused_uploads(utcnow()) == 0
 
 
-def test_the_keep_days_are_a_setting(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_the_keep_days_are_a_setting(inspector) -> None:
     _refused(inspector, 20)
     db.session.get(Setting, "upload_refused_keep_days").value = 10
     assert purge_refused_uploads(utcnow()) == 1
 
 
-def test_bytes_another_upload_still_needs_are_kept(inspector) -> None:  # type: ignore[no-untyped-def]
+def test_bytes_another_upload_still_needs_are_kept(inspector) -> None:
     old = _refused(inspector, 100)
     data = db.session.get(StoredFile, old.sha256).data
     again = run_upload(inspector, KIND_FILINGS, "bad.xlsx", data, TODAY)  # refused again today
@@ -67,7 +67,7 @@ def test_bytes_another_upload_still_needs_are_kept(inspector) -> None:  # type: 
 
 def test_a_purged_original_is_gone_from_the_web_and_comes_back_with_a_new_upload(
     client, inspector
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     old = _refused(inspector, 100)
     data = db.session.get(StoredFile, old.sha256).data
     purge_refused_uploads(utcnow())
@@ -80,7 +80,7 @@ def test_a_purged_original_is_gone_from_the_web_and_comes_back_with_a_new_upload
     assert db.session.get(StoredFile, old.sha256).data == data
 
 
-def test_uploads_are_rate_limited_per_user(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_uploads_are_rate_limited_per_user(client, inspector) -> None:
     db.session.get(Setting, "upload_rate_per_hour").value = 2
     ent = make_enterprise("WY")
     db.session.commit()
@@ -94,7 +94,7 @@ def test_uploads_are_rate_limited_per_user(client, inspector) -> None:  # type: 
     assert len(db.session.scalars(select(Upload.id)).all()) == 2
 
 
-def test_downloads_are_not_cached(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_downloads_are_not_cached(client, inspector) -> None:
     ent = make_enterprise("WY")
     db.session.commit()
     login(client, "insp-WY")
@@ -125,7 +125,7 @@ def _with_external_link(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_a_workbook_with_external_links_is_flagged(client, inspector) -> None:  # type: ignore[no-untyped-def]
+def test_a_workbook_with_external_links_is_flagged(client, inspector) -> None:
     ent = make_enterprise("WY")
     db.session.commit()
     login(client, "insp-WY")

@@ -91,7 +91,7 @@ def test_a_file_rejected_in_the_child_is_rejected_here() -> None:
 
 
 @pytest.mark.parametrize("work", [_abort, _kill_self], ids=["abort", "segfault"])
-def test_a_child_killed_by_a_signal_is_a_file_level_error(work) -> None:  # type: ignore[no-untyped-def]
+def test_a_child_killed_by_a_signal_is_a_file_level_error(work) -> None:
     with pytest.raises(ParserDied) as info:
         run_isolated(work, b"abc")
     assert "异常退出" in info.value.message
@@ -124,14 +124,14 @@ def test_the_child_cannot_send_back_code() -> None:
 # ---------------------------------------------------------------------------- through the web
 
 
-def _inspector(client):  # type: ignore[no-untyped-def]
+def _inspector(client):
     make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     login(client, "insp-WY")
 
 
-def test_the_far_cell_upload_is_a_file_level_4xx(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_far_cell_upload_is_a_file_level_4xx(client) -> None:
     _inspector(client)
     response = upload(client, with_far_row(FAR_ROWS["A100000000"]), xhr=True)
     assert response.status_code == 413
@@ -143,7 +143,7 @@ def test_the_far_cell_upload_is_a_file_level_4xx(client) -> None:  # type: ignor
     assert client.get("/uploads").status_code == 200  # the worker still serves
 
 
-def test_a_parser_that_dies_marks_the_upload_failed(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_parser_that_dies_marks_the_upload_failed(client, monkeypatch) -> None:
     """The child is forked from this process, so the patched reader is the one it runs."""
     monkeypatch.setattr(sandbox, "read_workbook", lambda *a, **k: os.abort())
     _inspector(client)
@@ -159,7 +159,7 @@ def test_a_parser_that_dies_marks_the_upload_failed(client, monkeypatch) -> None
 
 def test_the_cli_reports_a_dead_parser_as_a_file_line(
     app, runner, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(sandbox, "read_workbook", lambda *a, **k: os.abort())
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -171,7 +171,7 @@ def test_the_cli_reports_a_dead_parser_as_a_file_line(
     assert db.session.scalars(select(Upload.status)).all() == ["failed"]
 
 
-def test_the_cli_refuses_the_far_cell_file(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_refuses_the_far_cell_file(app, runner, tmp_path: Path) -> None:
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
     path = tmp_path / "far.xlsx"
@@ -181,14 +181,14 @@ def test_the_cli_refuses_the_far_cell_file(app, runner, tmp_path: Path) -> None:
     assert result.stderr.startswith("file: ") and "行上限" in result.stderr
 
 
-def test_the_registry_upload_is_read_in_the_child_too(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_registry_upload_is_read_in_the_child_too(client, monkeypatch) -> None:
     monkeypatch.setattr(sandbox, "read_workbook", lambda *a, **k: os.abort())
     _inspector(client)
     response = upload(client, registry_workbook([]), url="/registry/upload", xhr=True)
     assert response.get_json()["status"] == "failed"
 
 
-def test_the_marked_copy_is_built_once(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_marked_copy_is_built_once(client, monkeypatch) -> None:
     import bargaining.services as services
 
     _inspector(client)

@@ -19,11 +19,11 @@ def test_the_domain_errors_are_one_type() -> None:
     assert NotAllowed("x").status == 403
 
 
-def test_an_uncaught_user_error_is_its_4xx_with_its_message_and_no_write(app, client):  # type: ignore[no-untyped-def]
+def test_an_uncaught_user_error_is_its_4xx_with_its_message_and_no_write(app, client):
     before = db.session.scalar(select(func.count()).select_from(Setting))
 
     @public
-    def refuse():  # type: ignore[no-untyped-def]
+    def refuse():
         db.session.add(Setting(key="half_written", value=1))
         db.session.flush()
         raise ActionRefused("此操作不允许", 409)
@@ -39,14 +39,14 @@ def test_an_uncaught_user_error_is_its_4xx_with_its_message_and_no_write(app, cl
 # ---------------------------------------------------------------------------- refused forms
 
 
-def _admin(client):  # type: ignore[no-untyped-def]
+def _admin(client):
     make_user("admin", Role.ADMIN)
     db.session.commit()
     login(client, "admin")
     return csrf_token(client, "/admin")
 
 
-def test_a_refused_form_shows_the_chinese_message_keeps_the_values_and_writes_nothing(client):  # type: ignore[no-untyped-def]
+def test_a_refused_form_shows_the_chinese_message_keeps_the_values_and_writes_nothing(client):
     token = _admin(client)
     before = database_state()
     response = client.post(
@@ -70,7 +70,7 @@ def test_a_refused_form_shows_the_chinese_message_keeps_the_values_and_writes_no
     assert database_state() == before
 
 
-def test_a_refused_form_shows_each_fields_message_beside_it(client):  # type: ignore[no-untyped-def]
+def test_a_refused_form_shows_each_fields_message_beside_it(client):
     token = _admin(client)
     before = database_state()
     response = client.post(
@@ -85,7 +85,7 @@ def test_a_refused_form_shows_each_fields_message_beside_it(client):  # type: ig
     assert database_state() == before
 
 
-def test_a_refused_button_goes_back_to_its_page_with_the_message(client):  # type: ignore[no-untyped-def]
+def test_a_refused_button_goes_back_to_its_page_with_the_message(client):
     token = _admin(client)
     other = make_user("li", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -102,7 +102,7 @@ def test_a_refused_button_goes_back_to_its_page_with_the_message(client):  # typ
     assert "密码至少 8 位" in client.get(page).get_data(as_text=True)
 
 
-def test_a_refusal_never_sends_the_user_to_another_site(client):  # type: ignore[no-untyped-def]
+def test_a_refusal_never_sends_the_user_to_another_site(client):
     token = _admin(client)
     other = make_user("li", Role.INSPECTOR, "WY")
     db.session.commit()

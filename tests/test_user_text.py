@@ -57,7 +57,7 @@ def test_a_corrupt_or_absurdly_nested_stored_message_is_shown_as_text():
 
 
 @pytest.fixture()
-def missed_visit(app):  # type: ignore[no-untyped-def]
+def missed_visit(app):
     """An inspector's visit recorded as missed with a reason typed to look like a message."""
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     ent = make_enterprise("WY")
@@ -81,7 +81,7 @@ def missed_visit(app):  # type: ignore[no-untyped-def]
     return insp, visits
 
 
-def test_a_reason_typed_as_json_stays_text_in_the_database(missed_visit):  # type: ignore[no-untyped-def]
+def test_a_reason_typed_as_json_stays_text_in_the_database(missed_visit):
     _insp, (deep, impersonation) = missed_visit
     assert db.session.get(Visit, impersonation.id).reason == IMPERSONATION
     raw = db.session.execute(
@@ -91,7 +91,7 @@ def test_a_reason_typed_as_json_stays_text_in_the_database(missed_visit):  # typ
     assert db.session.get(Visit, deep.id).reason == DEEP
 
 
-def test_visit_pages_calendar_and_api_show_the_reason_literally(missed_visit, client):  # type: ignore[no-untyped-def]
+def test_visit_pages_calendar_and_api_show_the_reason_literally(missed_visit, client):
     insp, (deep, impersonation) = missed_visit
     login(client, "insp-WY")
     listing = client.get("/visits?quarter=2026Q4")

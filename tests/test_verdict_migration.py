@@ -9,7 +9,7 @@ from core.db import _sqlite_pragmas
 from core.migrate import alembic_config, upgrade
 
 
-def test_the_migration_turns_stored_verdicts_into_codes_and_back(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_migration_turns_stored_verdicts_into_codes_and_back(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
     upgrade(engine, "0006")
     with engine.begin() as conn:
@@ -33,7 +33,7 @@ def test_the_migration_turns_stored_verdicts_into_codes_and_back(tmp_path):  # t
     assert rows == ["合格", "不合格", None]
 
 
-def test_an_existing_database_upgrades_with_foreign_keys_on(tmp_path):  # type: ignore[no-untyped-def]
+def test_an_existing_database_upgrades_with_foreign_keys_on(tmp_path):
     """`flask init-db` is also the upgrade command (README): on the app's own SQLite engine,
     foreign keys on, a batch migration rebuilds a table that other rows refer to (audit,
     referred to by a finding) and must not fail nor leave a reference dangling."""

@@ -49,7 +49,7 @@ def tasks(
     return [Task(f"{prefix}-{i:03d}", "enterprise", county, visitors, i) for i in range(n)]
 
 
-def check_invariants(plans, task_list, days, booked=(), per_day=PER_DAY) -> None:  # type: ignore[no-untyped-def]
+def check_invariants(plans, task_list, days, booked=(), per_day=PER_DAY) -> None:
     """Full coverage, allowed visitors, working days, the per-day cap and one county a day."""
     by_key = {t.key: t for t in task_list}
     assert sorted(p.key for p in plans) == sorted(by_key)  # every task exactly once
@@ -370,7 +370,7 @@ def test_booked_keys_of_other_visitors_leave_them_free() -> None:
     start=st.integers(0, 40),
     length=st.integers(20, 60),
 )
-def test_plans_always_honour_the_rules(spec, start: int, length: int) -> None:  # type: ignore[no-untyped-def]
+def test_plans_always_honour_the_rules(spec, start: int, length: int) -> None:
     """Mixed counties and shared visitors (the city's county visits and supervisions)."""
     days = quarter_working_days(Q4)[start : start + length]
     task_list = [
@@ -391,7 +391,7 @@ def test_plans_always_honour_the_rules(spec, start: int, length: int) -> None:  
 )
 def test_inspectors_of_one_county_are_filled_up_to_three_a_day(
     loads, start: int, length: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Each inspector visits enterprises of their own county: up to 3 × working days fit."""
     days = quarter_working_days(Q4)[start : start + length]
     task_list = [

@@ -69,7 +69,7 @@ def _finding(
 
 
 @pytest.fixture()
-def setup(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def setup(app) -> dict[str, Any]:
     """Two city users; WY: two inspectors (+1 inactive), four enterprises with open findings,
     one whose finding is resolved, one without; YW: one inspector, one enterprise with a finding."""
     city = make_user("city", Role.CITY)
@@ -98,7 +98,7 @@ def setup(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"city": city, "insp": insp, "wy": wy, "fixed": fixed, "clean": clean, "yw": yw}
 
 
-def _plan(setup, today: date = START, lagging: set[int] | None = None):  # type: ignore[no-untyped-def]
+def _plan(setup, today: date = START, lagging: set[int] | None = None):
     result = schedule_visits(
         Q4, setup["city"], today, {county("WY").id} if lagging is None else lagging
     )
@@ -106,7 +106,7 @@ def _plan(setup, today: date = START, lagging: set[int] | None = None):  # type:
     return result
 
 
-def _ics(client, url: str) -> Calendar:  # type: ignore[no-untyped-def]
+def _ics(client, url: str) -> Calendar:
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "text/calendar"
@@ -120,14 +120,14 @@ def _events(cal: Calendar) -> dict[str, Any]:
     return dict(zip(uids, events, strict=True))
 
 
-def _logout(client) -> None:  # type: ignore[no-untyped-def]
+def _logout(client) -> None:
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
 
 # ---------------------------------------------------------------------------- calendar table
 
 
-def test_calendar_table_is_seeded_from_chinese_calendar(app) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_table_is_seeded_from_chinese_calendar(app) -> None:
     assert db.session.get(CalendarYear, 2026) is not None
     assert (
         db.session.get(CalendarYear, 2027) is None
@@ -154,7 +154,7 @@ def _all_days(q: visits.Quarter) -> list[date]:
 # ---------------------------------------------------------------------------- the plan
 
 
-def test_plan_covers_every_county_lagging_supervision_and_open_findings(setup) -> None:  # type: ignore[no-untyped-def]
+def test_plan_covers_every_county_lagging_supervision_and_open_findings(setup) -> None:
     result = _plan(setup)
     assert (result.created, result.moved, result.kept, result.cancelled) == (16, 0, 0, 0)
     assert result.known_calendar and result.quarter == "2026Q4"
@@ -193,7 +193,7 @@ def test_plan_covers_every_county_lagging_supervision_and_open_findings(setup) -
     assert loads[_user("insp-WY-old").id] == 0
 
 
-def test_visits_fall_on_working_days_of_the_calendar(setup) -> None:  # type: ignore[no-untyped-def]
+def test_visits_fall_on_working_days_of_the_calendar(setup) -> None:
     _plan(setup)
     working = set(quarter_days(Q4).days)
     per_day: dict[tuple[int, date], list[int]] = defaultdict(list)
@@ -210,7 +210,7 @@ def test_visits_fall_on_working_days_of_the_calendar(setup) -> None:  # type: ig
     assert city_days[0].month == 10 and city_days[-1].month == 12
 
 
-def test_only_the_city_makes_the_plan_and_not_for_a_past_quarter(setup) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_city_makes_the_plan_and_not_for_a_past_quarter(setup) -> None:
     with pytest.raises(ActionRefused) as info:
         schedule_visits(Q4, setup["insp"], START, set())
     assert info.value.status == 403
@@ -220,7 +220,7 @@ def test_only_the_city_makes_the_plan_and_not_for_a_past_quarter(setup) -> None:
     assert _visits() == [] and _visits("2026Q3") == []
 
 
-def test_replanning_keeps_done_and_confirmed_moves_planned_and_cancels_gone(setup) -> None:  # type: ignore[no-untyped-def]
+def test_replanning_keeps_done_and_confirmed_moves_planned_and_cancels_gone(setup) -> None:
     _plan(setup)
     before = {
         k: (v.id, v.planned_on, v.visitor_id, v.sequence, v.status) for k, v in _by_key().items()
@@ -291,7 +291,7 @@ def test_replanning_keeps_done_and_confirmed_moves_planned_and_cancels_gone(setu
     assert db.session.scalar(select(func.count(Supervision.id))) == 1
 
 
-def test_replanning_twice_changes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
+def test_replanning_twice_changes_nothing(setup) -> None:
     _plan(setup)
     before = {v.task_key: (v.id, v.planned_on, v.visitor_id, v.sequence) for v in _visits()}
     again = _plan(setup)
@@ -300,7 +300,7 @@ def test_replanning_twice_changes_nothing(setup) -> None:  # type: ignore[no-unt
     assert {v.task_key: (v.id, v.planned_on, v.visitor_id, v.sequence) for v in _visits()} == before
 
 
-def test_replanning_keeps_missed_visits_and_plans_new_findings(setup) -> None:  # type: ignore[no-untyped-def]
+def test_replanning_keeps_missed_visits_and_plans_new_findings(setup) -> None:
     _plan(setup)
     missed = _by_key()[f"enterprise-{setup['wy'][0].id}"]
     record_visit(
@@ -342,7 +342,7 @@ def _check_calendar(cal: Calendar, rows: list[Visit]) -> dict[str, Any]:
     return events
 
 
-def test_inspector_and_city_calendars_parse_back(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_inspector_and_city_calendars_parse_back(setup, client) -> None:
     _plan(setup)
     login(client, "insp-WY")
     mine_rows = [v for v in _visits() if v.visitor_id == setup["insp"].id]
@@ -361,7 +361,7 @@ def test_inspector_and_city_calendars_parse_back(setup, client) -> None:  # type
     _check_calendar(city_mine, [v for v in _visits() if v.visitor_id == setup["city"].id])
 
 
-def test_calendar_uids_survive_replanning_and_sequence_grows(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_uids_survive_replanning_and_sequence_grows(setup, client) -> None:
     _plan(setup)
     login(client, "city")
     first = _events(_ics(client, "/visits/2026Q4/city.ics"))
@@ -383,7 +383,7 @@ def test_calendar_uids_survive_replanning_and_sequence_grows(setup, client) -> N
     assert len(grown) == result.moved + result.cancelled
 
 
-def test_calendars_are_for_staff_only(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_calendars_are_for_staff_only(setup, client) -> None:
     _plan(setup)
     login(client, "insp-WY")
     assert client.get("/visits/2026Q4/city.ics").status_code == 403
@@ -396,7 +396,7 @@ def test_calendars_are_for_staff_only(setup, client) -> None:  # type: ignore[no
 # ---------------------------------------------------------------------------- records
 
 
-def test_visit_with_a_new_finding_opens_a_rectification(setup, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_visit_with_a_new_finding_opens_a_rectification(setup, client, monkeypatch) -> None:
     monkeypatch.setattr("audits.visit_views.local_today", lambda: TODAY)
     _plan(setup)
     visit = next(
@@ -437,7 +437,7 @@ def test_visit_with_a_new_finding_opens_a_rectification(setup, client, monkeypat
     assert "本次走访发现的问题" in client.get(url).get_data(as_text=True)
 
 
-def test_done_visit_needs_people_met_and_no_future_date(setup) -> None:  # type: ignore[no-untyped-def]
+def test_done_visit_needs_people_met_and_no_future_date(setup) -> None:
     _plan(setup)
     visit = _by_key()[f"enterprise-{setup['yw'].id}"]
     user = _user("insp-YW")
@@ -466,7 +466,7 @@ def test_done_visit_needs_people_met_and_no_future_date(setup) -> None:  # type:
     assert other.value.status == 403  # an inspector of another county
 
 
-def test_rescheduling_needs_a_working_day_in_the_quarter(setup) -> None:  # type: ignore[no-untyped-def]
+def test_rescheduling_needs_a_working_day_in_the_quarter(setup) -> None:
     _plan(setup)
     visit = _by_key()[f"enterprise-{setup['yw'].id}"]
     user = _user("insp-YW")
@@ -502,7 +502,7 @@ def test_rescheduling_needs_a_working_day_in_the_quarter(setup) -> None:  # type
     assert visit.sequence == seq + 1
 
 
-def test_missed_visit_needs_a_reason_and_is_a_home_page_reminder(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_missed_visit_needs_a_reason_and_is_a_home_page_reminder(setup, client) -> None:
     _plan(setup)
     visit = _by_key()[f"enterprise-{setup['yw'].id}"]
     login(client, "insp-YW")
@@ -531,7 +531,7 @@ def test_missed_visit_needs_a_reason_and_is_a_home_page_reminder(setup, client) 
 # ---------------------------------------------------------------------------- scoping
 
 
-def test_scoping_of_visit_pages(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_scoping_of_visit_pages(setup, client) -> None:
     _plan(setup)
     rows = _by_key()
     wy_visit = rows[f"enterprise-{setup['wy'][0].id}"]
@@ -548,7 +548,7 @@ def test_scoping_of_visit_pages(setup, client) -> None:  # type: ignore[no-untyp
     assert client.get(f"/visits/{wy_visit.id}").status_code == 403
 
 
-def test_plan_page_only_for_the_city(setup, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_plan_page_only_for_the_city(setup, client, monkeypatch) -> None:
     monkeypatch.setattr("audits.visit_views.local_today", lambda: TODAY)
     login(client, "insp-WY")
     token = csrf_token(client, "/visits?quarter=2026Q4")
@@ -573,7 +573,7 @@ def test_plan_page_only_for_the_city(setup, client, monkeypatch) -> None:  # typ
 # ---------------------------------------------------------------------------- CLI
 
 
-def test_schedule_visits_cli(setup, runner, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_visits_cli(setup, runner, app, monkeypatch) -> None:
     monkeypatch.setattr("audits.cli.local_today", lambda: START)
     wy_id = county("WY").id
     monkeypatch.setattr(hooks(app), "lagging_counties", lambda day: {wy_id})
@@ -589,7 +589,7 @@ def test_schedule_visits_cli(setup, runner, app, monkeypatch) -> None:  # type: 
 
 
 @pytest.mark.parametrize("text", ["2026Q5", "2026-10", "Q4"])
-def test_schedule_visits_cli_bad_quarter(setup, runner, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_visits_cli_bad_quarter(setup, runner, text: str) -> None:
     result = runner.invoke(args=["schedule-visits", "--quarter", text])
     assert result.exit_code == 1
     assert "季度应写作" in result.stderr
@@ -597,13 +597,13 @@ def test_schedule_visits_cli_bad_quarter(setup, runner, text: str) -> None:  # t
     assert db.session.scalar(select(func.count(Visit.id))) == 0
 
 
-def test_schedule_visits_cli_past_quarter(setup, runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_visits_cli_past_quarter(setup, runner, monkeypatch) -> None:
     monkeypatch.setattr("audits.cli.local_today", lambda: TODAY)
     result = runner.invoke(args=["schedule-visits", "--quarter", "2026Q3"])
     assert result.exit_code == 1 and "已结束" in result.stderr
 
 
-def test_schedule_visits_cli_without_holiday_data_uses_weekdays(setup, runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_visits_cli_without_holiday_data_uses_weekdays(setup, runner, monkeypatch) -> None:
     monkeypatch.setattr("audits.cli.local_today", lambda: TODAY)
     result = runner.invoke(args=["schedule-visits", "--quarter", "2027Q1"])
     assert result.exit_code == 0, result.output
@@ -620,7 +620,7 @@ def test_schedule_visits_cli_without_holiday_data_uses_weekdays(setup, runner, m
     }
 
 
-def test_plan_page_says_when_the_year_has_no_holidays(setup, client) -> None:  # type: ignore[no-untyped-def]
+def test_plan_page_says_when_the_year_has_no_holidays(setup, client) -> None:
     login(client, "city")
     page = client.get("/visits?quarter=2027Q1").get_data(as_text=True)
     assert "2027 年法定节假日尚未录入" in page
@@ -630,7 +630,7 @@ def test_plan_page_says_when_the_year_has_no_holidays(setup, client) -> None:  #
 # ---------------------------------------------------------------------------- coverage
 
 
-def test_coverage_counts_planned_done_missed_per_county(setup) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_counts_planned_done_missed_per_county(setup) -> None:
     _plan(setup)
     rows = _by_key()
     wy, yw = county("WY").id, county("YW").id

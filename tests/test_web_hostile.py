@@ -57,7 +57,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
-def test_hostile_upload_gets_a_clear_4xx_and_stores_nothing(client, kind):  # type: ignore[no-untyped-def]
+def test_hostile_upload_gets_a_clear_4xx_and_stores_nothing(client, kind):
     make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()

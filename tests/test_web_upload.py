@@ -13,7 +13,7 @@ from core.models import Role
 from tests.factories import contract_row, filing_workbook, login, make_enterprise, make_user, upload
 
 
-def _inspector_logged_in(client):  # type: ignore[no-untyped-def]
+def _inspector_logged_in(client):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -21,7 +21,7 @@ def _inspector_logged_in(client):  # type: ignore[no-untyped-def]
     return ent
 
 
-def test_broken_workbook_lists_every_error_and_offers_a_marked_copy(client):  # type: ignore[no-untyped-def]
+def test_broken_workbook_lists_every_error_and_offers_a_marked_copy(client):
     ent = _inspector_logged_in(client)
     rows = [
         contract_row(ent, 合同编号="E-1", 签订日期="2026年13月1日"),
@@ -47,7 +47,7 @@ def test_broken_workbook_lists_every_error_and_offers_a_marked_copy(client):  # 
     assert bad_date.fill.fgColor.rgb.endswith("FFC7CE")
 
 
-def test_xhr_upload_answers_json_with_the_result_page(client):  # type: ignore[no-untyped-def]
+def test_xhr_upload_answers_json_with_the_result_page(client):
     ent = _inspector_logged_in(client)
     response = upload(client, filing_workbook([contract_row(ent)]), xhr=True)
     assert response.status_code == 200
@@ -57,7 +57,7 @@ def test_xhr_upload_answers_json_with_the_result_page(client):  # type: ignore[n
     assert "已导入 1 份合同" in client.get(body["url"]).get_data(as_text=True)
 
 
-def test_not_a_spreadsheet_gets_a_clear_4xx(client):  # type: ignore[no-untyped-def]
+def test_not_a_spreadsheet_gets_a_clear_4xx(client):
     _inspector_logged_in(client)
     response = upload(client, b"<html><script>alert(1)</script></html>", filename="evil.xlsx")
     assert response.status_code == 415
@@ -69,7 +69,7 @@ def test_not_a_spreadsheet_gets_a_clear_4xx(client):  # type: ignore[no-untyped-
     assert original.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_duplicate_upload_is_reported_without_a_second_import(client):  # type: ignore[no-untyped-def]
+def test_duplicate_upload_is_reported_without_a_second_import(client):
     ent = _inspector_logged_in(client)
     data = filing_workbook([contract_row(ent)])
     upload(client, data)
@@ -78,7 +78,7 @@ def test_duplicate_upload_is_reported_without_a_second_import(client):  # type: 
     assert db.session.scalar(select(func.count(Upload.id))) == 1
 
 
-def test_missing_file_is_a_clear_400(client):  # type: ignore[no-untyped-def]
+def test_missing_file_is_a_clear_400(client):
     _inspector_logged_in(client)
     from tests.factories import csrf_token
 
@@ -90,7 +90,7 @@ def test_missing_file_is_a_clear_400(client):  # type: ignore[no-untyped-def]
     assert "请选择要上传的文件" in response.get_data(as_text=True)
 
 
-def test_filings_list_filters_and_exports_the_same_rows(client):  # type: ignore[no-untyped-def]
+def test_filings_list_filters_and_exports_the_same_rows(client):
     ent = _inspector_logged_in(client)
     rows = [contract_row(ent, 合同编号="F-OK"), contract_row(ent, 合同编号="F-FLAG", 报送日期=None)]
     assert upload(client, filing_workbook(rows)).status_code == 200
@@ -104,7 +104,7 @@ def test_filings_list_filters_and_exports_the_same_rows(client):  # type: ignore
     assert ws.freeze_panes == "A2"
 
 
-def test_export_neutralises_formula_injection(client):  # type: ignore[no-untyped-def]
+def test_export_neutralises_formula_injection(client):
     ent = _inspector_logged_in(client)
     assert (
         upload(client, filing_workbook([contract_row(ent, 合同编号="@SUM(1+1)*cmd")])).status_code
@@ -116,7 +116,7 @@ def test_export_neutralises_formula_injection(client):  # type: ignore[no-untype
     assert cell.data_type == "s"
 
 
-def test_contract_page_shows_versions_items_flags_and_original(client):  # type: ignore[no-untyped-def]
+def test_contract_page_shows_versions_items_flags_and_original(client):
     ent = _inspector_logged_in(client)
     upload(client, filing_workbook([contract_row(ent, 合同编号="P-1", 最低工资标准=1800)]))
     upload(client, filing_workbook([contract_row(ent, 合同编号="P-1", 最低工资标准=2100)]))
@@ -130,7 +130,7 @@ def test_contract_page_shows_versions_items_flags_and_original(client):  # type:
     assert client.get(f"/contracts/{contract.id}?version=9").status_code == 404
 
 
-def test_template_downloads_with_validation_lists(client):  # type: ignore[no-untyped-def]
+def test_template_downloads_with_validation_lists(client):
     response = client.get("/filings/template.xlsx")
     assert response.status_code == 200
     wb = openpyxl.load_workbook(BytesIO(response.data))
@@ -143,7 +143,7 @@ def test_template_downloads_with_validation_lists(client):  # type: ignore[no-un
     assert "企业名录" in registry.sheetnames
 
 
-def test_template_filled_in_imports_cleanly(client):  # type: ignore[no-untyped-def]
+def test_template_filled_in_imports_cleanly(client):
     ent = _inspector_logged_in(client)
     wb = openpyxl.load_workbook(BytesIO(client.get("/filings/template.xlsx").data))
     row = contract_row(ent, 合同编号="T-1")
@@ -159,7 +159,7 @@ def test_template_filled_in_imports_cleanly(client):  # type: ignore[no-untyped-
     assert "已导入 1 份合同" in response.get_data(as_text=True)
 
 
-def test_pages_render_for_each_role(client):  # type: ignore[no-untyped-def]
+def test_pages_render_for_each_role(client):
     ent = _inspector_logged_in(client)
     upload(client, filing_workbook([contract_row(ent)]))
     for url in (

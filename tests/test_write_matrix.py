@@ -139,7 +139,7 @@ def test_every_post_route_has_a_form() -> None:
 
 
 @pytest.mark.parametrize("endpoint", sorted(FORMS))
-def test_post_by_every_role_in_and_out_of_scope(app, world, endpoint):  # type: ignore[no-untyped-def]
+def test_post_by_every_role_in_and_out_of_scope(app, world, endpoint):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     access = route_access(app, endpoint, "POST")
     scoped = bool(set(rule.arguments) & SCOPED)

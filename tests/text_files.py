@@ -76,7 +76,7 @@ def cjk_font() -> str | None:
     return next((f for f in FONTS if Path(f).exists()), None)
 
 
-def scan_image(lines: list[str] = CONTRACT_LINES):  # type: ignore[no-untyped-def]
+def scan_image(lines: list[str] = CONTRACT_LINES):
     """A scanned-looking page (PIL image) of ``lines``; skips the test without a CJK font."""
     from PIL import Image, ImageDraw, ImageFont
 

@@ -29,7 +29,7 @@ def _skip_reason() -> str | None:
 
 
 @pytest.fixture()
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(app) -> Iterator[str]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -46,7 +46,7 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def page(live_server):  # type: ignore[no-untyped-def]
+def page(live_server):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -65,18 +65,18 @@ def page(live_server):  # type: ignore[no-untyped-def]
         )
         context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         page = context.new_page()
-        page.console_errors = []  # type: ignore[attr-defined]
+        page.console_errors = []
         page.on(
             "console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None
-        )  # type: ignore[attr-defined]
-        page.base = live_server  # type: ignore[attr-defined]
+        )
+        page.base = live_server
         try:
             yield page
         finally:
             browser.close()
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -13,7 +13,7 @@ from tests.browser.conftest import shot
 from tests.factories import PASSWORD, make_user
 
 
-def _login(page, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def _login(page, username: str, password: str = PASSWORD) -> None:
     page.goto(page.base + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
@@ -21,7 +21,7 @@ def _login(page, username: str, password: str = PASSWORD) -> None:  # type: igno
     page.wait_for_load_state()
 
 
-def test_admin_creates_a_user_and_enters_holidays(page, app):  # type: ignore[no-untyped-def]
+def test_admin_creates_a_user_and_enters_holidays(page, app):
     make_user("admin", Role.ADMIN)
     db.session.commit()
     _login(page, "admin")
@@ -58,7 +58,7 @@ def test_admin_creates_a_user_and_enters_holidays(page, app):  # type: ignore[no
     db.session.expire_all()
     assert db.session.get(CalendarYear, 2027) is not None
     assert db.session.get(CalendarDay, date(2027, 2, 8)).workday is False
-    assert page.console_errors == []  # type: ignore[attr-defined]
+    assert page.console_errors == []
 
     # the new inspector logs in with the password the admin gave
     page.click("header form button[type=submit]")  # log out

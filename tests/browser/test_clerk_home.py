@@ -11,7 +11,7 @@ from tests.browser.conftest import shot
 from tests.factories import PASSWORD, make_enterprise, make_finding, make_user
 
 
-def test_a_clerk_sees_the_overdue_rectification_and_the_notice(page, app):  # type: ignore[no-untyped-def]
+def test_a_clerk_sees_the_overdue_rectification_and_the_notice(page, app):
     ent = make_enterprise("WY", name="武义县浏览器测试五金有限公司")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("ent-WY-1", Role.ENTERPRISE, enterprise=ent)
@@ -31,4 +31,4 @@ def test_a_clerk_sees_the_overdue_rectification_and_the_notice(page, app):  # ty
     page.wait_for_url("**/notifications")
     assert "整改逾期" in page.inner_text("#notifications")
     shot(page, "clerk-notifications")
-    assert page.console_errors == []  # type: ignore[attr-defined]
+    assert page.console_errors == []

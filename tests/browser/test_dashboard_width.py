@@ -12,7 +12,7 @@ from tests.browser.conftest import shot
 from tests.factories import PASSWORD, contract_row, filing_workbook, make_enterprise, make_user
 
 
-def test_the_kpi_table_is_not_clipped_at_1440(page, app):  # type: ignore[no-untyped-def]
+def test_the_kpi_table_is_not_clipped_at_1440(page, app):
     ents = [make_enterprise("WY") for _ in range(3)]
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("city", Role.CITY)

@@ -22,7 +22,7 @@ from tests.factories import (
 )
 
 
-def _login(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def _login(page, username: str) -> None:
     page.goto(page.base + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -30,7 +30,7 @@ def _login(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state()
 
 
-def test_upload_a_broken_then_a_good_workbook(page, app, tmp_path):  # type: ignore[no-untyped-def]
+def test_upload_a_broken_then_a_good_workbook(page, app, tmp_path):
     ent = make_enterprise("WY")
     make_user("insp-WY", Role.INSPECTOR, "WY")
     db.session.commit()
@@ -59,7 +59,7 @@ def test_upload_a_broken_then_a_good_workbook(page, app, tmp_path):  # type: ign
     assert unexpected == [], unexpected
 
 
-def test_dashboard_charts_render_without_console_errors(page, app):  # type: ignore[no-untyped-def]
+def test_dashboard_charts_render_without_console_errors(page, app):
     ents = [make_enterprise("WY") for _ in range(3)]
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("city", Role.CITY)
@@ -81,7 +81,7 @@ def test_dashboard_charts_render_without_console_errors(page, app):  # type: ign
     assert page.console_errors == [], page.console_errors
 
 
-def test_audit_a_pick_in_the_browser(page, app):  # type: ignore[no-untyped-def]
+def test_audit_a_pick_in_the_browser(page, app):
     ent = make_enterprise("WY")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     row = contract_row(ent, 合同编号="A-1", 备案日期=date(2026, 10, 9))
@@ -106,7 +106,7 @@ def test_audit_a_pick_in_the_browser(page, app):  # type: ignore[no-untyped-def]
     assert page.console_errors == [], page.console_errors
 
 
-def test_the_language_switch_turns_the_pages_english(page, app, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_language_switch_turns_the_pages_english(page, app, tmp_path):
     ents = [make_enterprise("WY") for _ in range(2)]
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     make_user("city", Role.CITY)

@@ -46,7 +46,7 @@ SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
 
 
 @pytest.fixture()
-def site(app):  # type: ignore[no-untyped-def]
+def site(app):
     """A drawn audit of a contract with its text read, a failed check's rectification, a visit."""
     ent = make_enterprise("WY")
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
@@ -93,7 +93,7 @@ def site(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def phone(page, site):  # type: ignore[no-untyped-def]
+def phone(page, site):
     context = page.context.browser.new_context(
         viewport={"width": WIDTH, "height": HEIGHT},
         device_scale_factor=2,
@@ -102,7 +102,7 @@ def phone(page, site):  # type: ignore[no-untyped-def]
         locale="zh-CN",
     )
     p = context.new_page()
-    p.base = page.base  # type: ignore[attr-defined]
+    p.base = page.base
     p.goto(p.base + "/login")
     p.fill("input[name=username]", "insp-WY")
     p.fill("input[name=password]", PASSWORD)
@@ -112,7 +112,7 @@ def phone(page, site):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def _weight(phone, url: str) -> int:  # type: ignore[no-untyped-def]
+def _weight(phone, url: str) -> int:
     """Bytes of the page's HTML plus every stylesheet and script it loads (fetched again, so
     the browser's cache does not hide them)."""
     response = phone.goto(url)
@@ -125,7 +125,7 @@ def _weight(phone, url: str) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("which", ["audit", "rect", "visit"])
-def test_page_fits_a_phone(phone, site, which) -> None:  # type: ignore[no-untyped-def]
+def test_page_fits_a_phone(phone, site, which) -> None:
     path = {"audit": "/audits/{}", "rect": "/rectifications/{}", "visit": "/visits/{}"}[which]
     url = phone.base + path.format(site[which])
     weight = _weight(phone, url)
@@ -146,7 +146,7 @@ def test_page_fits_a_phone(phone, site, which) -> None:  # type: ignore[no-untyp
         assert phone.locator("input[type=file][capture]").count() >= 1
 
 
-def test_inspector_audits_on_a_phone_with_the_text_beside_the_checks(phone, site) -> None:  # type: ignore[no-untyped-def]
+def test_inspector_audits_on_a_phone_with_the_text_beside_the_checks(phone, site) -> None:
     phone.goto(phone.base + f"/audits/{site['audit']}")
     assert phone.locator(".contract-text mark").count() >= 3
     c1 = phone.locator("#check-C1 .check-facts").inner_text()
