@@ -271,7 +271,7 @@ class Split:
 
         patches: list[tuple[Any, str, str | Callable[..., str]]] = [
             (rounds, "population", "population query"),
-            (sampling, "population_text", "snapshot text (sort)"),
+            (sampling, "population_text_order", "snapshot text (sort)"),
             (sampling, "population_sha256", "snapshot sha256"),
             (gzip, "compress", "snapshot gzip"),
             (sampling, "draw_indices", "tickets + picks"),
