@@ -10,12 +10,14 @@ draw), whatever the number of processes (see :mod:`audits.jobs`).
 from __future__ import annotations
 
 import calendar
+import gc
 import gzip
 import sys
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -96,6 +98,20 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.version_ids)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cycle collector paused while a freeze or a draw holds a million rows: each
+    full collection walks every one of them and these rows make no cycles (reference
+    counting frees them as before)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def get_round(month: str) -> SampleRound | None:
@@ -292,6 +308,7 @@ def _check_user(user: User | None) -> None:
         raise RoundProblem(_("只有市总工会可以冻结或抽取样本"))
 
 
+@_no_cyclic_gc()
 def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
     """Freeze ``month``: fix its population, store ``population_sha256`` and the commitment to
     a fresh CSPRNG secret. The ``sample_round.month`` unique constraint makes it once only."""
@@ -344,6 +361,7 @@ class AlreadyDrawn(RoundProblem):
     """Another process drew this round first (the caller reads the stored round)."""
 
 
+@_no_cyclic_gc()
 def draw_frozen(
     round_: SampleRound, public_value: str | None, user: User | None, now: datetime
 ) -> SampleRound:
@@ -555,10 +573,11 @@ def _insert_picks(
     late = {
         flag: driver_value(db.session, SamplePick.__table__, "late", flag) for flag in (False, True)
     }
+    round_id = round_.id
     rows = [
         (
             pick_id,
-            round_.id,
+            round_id,
             pop.county_ids[i],
             pop.version_ids[i],
             pop.public_ids[i],
@@ -633,13 +652,14 @@ def _open_audits(
                 load,
             )
         )
+    round_id = round_.id
     rows = []
     for j in order if order is not None else range(len(picked)):
         i = picked[j]
         rows.append(
             (
                 pick_ids[j],
-                round_.id,
+                round_id,
                 pop.version_ids[i],
                 pop.contract_ids[i],
                 pop.county_ids[i],
