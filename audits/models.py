@@ -53,6 +53,9 @@ class SampleRound(Base):
     population_size: Mapped[int]
     #: the population snapshot: gzip of the exact text whose SHA-256 is population_sha256
     population_gz: Mapped[bytes] = mapped_column(LargeBinary)
+    #: from the freeze to the draw: each member's version, contract and enterprise ids in the
+    #: snapshot's order (audits.rounds.pack_keys), so the draw needs no lookup; None after it
+    population_keys_gz: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pick_count: Mapped[int] = mapped_column(default=0)
     late_count: Mapped[int] = mapped_column(default=0)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

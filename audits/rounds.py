@@ -10,9 +10,14 @@ draw), whatever the number of processes (see :mod:`audits.jobs`).
 from __future__ import annotations
 
 import calendar
+import gc
 import gzip
+import sys
+import zlib
+from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -93,6 +98,20 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.version_ids)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cycle collector paused while a freeze or a draw holds a million rows: each
+    full collection walks every one of them and these rows make no cycles (reference
+    counting frees them as before)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def get_round(month: str) -> SampleRound | None:
@@ -290,6 +309,7 @@ def _check_user(user: User | None) -> None:
         raise RoundProblem(_("只有市总工会可以冻结或抽取样本"))
 
 
+@_no_cyclic_gc()
 def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
     """Freeze ``month``: fix its population, store ``population_sha256`` and the commitment to
     a fresh CSPRNG secret. The ``sample_round.month`` unique constraint makes it once only."""
@@ -298,7 +318,7 @@ def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
     rule = population_rule()
     rate = sampling.rate_fraction(get_setting("sample_rate"))
     pop = population(month, now, rule)
-    text = sampling.population_text(zip(pop.county_codes, pop.public_ids, strict=True))
+    text, order = sampling.population_text_order(zip(pop.county_codes, pop.public_ids, strict=True))
     secret = sampling.new_secret()
     round_ = SampleRound(
         month=str(month),
@@ -313,10 +333,11 @@ def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
         population_sha256=sampling.population_sha256(text),
         population_size=len(pop),
         population_gz=gzip.compress(text.encode("utf-8"), compresslevel=5),
+        population_keys_gz=pack_keys(pop, order),
         pick_count=0,
         late_count=sum(pop.late),
     )
-    del text
+    del text, order
     db.session.add(round_)
     db.session.flush()
     audit_log.record(
@@ -341,6 +362,7 @@ class AlreadyDrawn(RoundProblem):
     """Another process drew this round first (the caller reads the stored round)."""
 
 
+@_no_cyclic_gc()
 def draw_frozen(
     round_: SampleRound, public_value: str | None, user: User | None, now: datetime
 ) -> SampleRound:
@@ -356,6 +378,7 @@ def draw_frozen(
         raise RoundProblem(str(exc)) from exc
     _check_month(Month.parse(round_.month), now)
     seed = sampling.seed_of(round_.secret, value)
+    keys = round_.population_keys_gz  # (cleared by the claim below)
     # claim the draw: one UPDATE wins; a concurrent one waits for its row lock and finds it drawn
     claimed = db.session.execute(
         update(SampleRound)
@@ -367,6 +390,7 @@ def draw_frozen(
             drawn_at=now,
             drawn_by_id=user.id if user else None,
             due_on=round_due_on(now),
+            population_keys_gz=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -376,12 +400,26 @@ def draw_frozen(
     rate = Fraction(round_.rate)
     counties, public_ids = sampling.parse_columns(population_of(round_))
     drawn = sampling.draw_indices(seed, counties, public_ids, rate)
-    pop = _picked_members(round_, [(counties[i], public_ids[i]) for i, _t, _r in drawn])
+    picked = [i for i, _t, _r in drawn]
+    if keys is not None:
+        pop = _carried_members(keys, counties, public_ids, picked)
+    else:  # frozen before the keys were kept with the snapshot
+        pop = _picked_members(round_, [(counties[i], public_ids[i]) for i in picked])
+    size = len(public_ids)
+    del counties, public_ids, keys
     picks = [(j, ticket, rank) for j, (_i, ticket, rank) in enumerate(drawn)]
-    pick_ids = next_ids(db.session, SamplePick.__table__, len(picks))  # the round holds the lock
-    _insert_picks(round_, pop, picks, pick_ids)
+    # rows written in the order of their versions: each foreign-key check and index insert
+    # lands next to the previous one instead of anywhere in a million-row table
+    order = sorted(range(len(picks)), key=pop.version_ids.__getitem__)
+    pick_ids = [0] * len(picks)
+    # the round holds the lock on the ids
+    for pick_id, j in zip(
+        next_ids(db.session, SamplePick.__table__, len(picks)), order, strict=True
+    ):
+        pick_ids[j] = pick_id
+    _insert_picks(round_, pop, [picks[j] for j in order], [pick_ids[j] for j in order])
     round_.pick_count = len(picks)
-    _open_audits(round_, pop, list(range(len(picks))), pick_ids)
+    _open_audits(round_, pop, list(range(len(picks))), pick_ids, order)
     audit_log.record(
         user,
         "draw_sample",
@@ -394,7 +432,7 @@ def draw_frozen(
             "secret": round_.secret,
             "seed": seed,
             "population_sha256": round_.population_sha256,
-            "population": len(public_ids),
+            "population": size,
             "picks": len(picks),
         },
     )
@@ -408,6 +446,62 @@ def draw_round(
     """Freeze and draw ``month`` in one go (the demo and the benchmarks; the product freezes
     on the 1st and draws once the public value is typed)."""
     return draw_frozen(freeze_round(month, user, now), public_value, user, now)
+
+
+def pack_keys(pop: Population, order: Sequence[int]) -> bytes:
+    """The members' version, contract and enterprise ids in snapshot order (``order[k]`` is
+    the member of line ``k``), as kept from the freeze to the draw: three runs of signed
+    64-bit little-endian integers, zlib-compressed; a late member's version id is negated,
+    a member without an enterprise has 0."""
+    versions = pop.version_ids
+    if any(pop.late):
+        versions = [-v if late else v for v, late in zip(versions, pop.late, strict=True)]
+    contracts, enterprises = pop.contract_ids, pop.enterprise_ids
+    keys = array("q", [versions[i] for i in order])
+    keys.extend([contracts[i] for i in order])
+    keys.extend([enterprises[i] or 0 for i in order])
+    if sys.byteorder != "little":
+        keys.byteswap()
+    return zlib.compress(keys.tobytes(), 1)
+
+
+def unpack_keys(blob: bytes) -> tuple[array[int], array[int], array[int]]:
+    """:func:`pack_keys` read back: (signed version ids, contract ids, enterprise ids)."""
+    keys = array("q")
+    keys.frombytes(zlib.decompress(blob))
+    if sys.byteorder != "little":
+        keys.byteswap()
+    n = len(keys) // 3
+    return keys[:n], keys[n : 2 * n], keys[2 * n :]
+
+
+def _carried_members(
+    blob: bytes, counties: Sequence[str], public_ids: Sequence[str], picked: Sequence[int]
+) -> Population:
+    """The picked members (positions ``picked`` of the snapshot) with the keys the freeze
+    kept for them (:func:`pack_keys`), in order: no lookup."""
+    versions, contracts, enterprises = unpack_keys(blob)
+    if len(versions) != len(public_ids):
+        raise RoundProblem(_("冻结的总体与其记录不一致"))
+    id_of: dict[str, int] = {
+        code: county_id for county_id, code in db.session.execute(select(County.id, County.code))
+    }
+    pop = Population([], [], [], [], [], [], [])
+    for i in picked:
+        county = counties[i]
+        if county not in id_of:
+            raise RoundProblem(
+                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_ids[i])
+            )
+        version = versions[i]
+        pop.version_ids.append(abs(version))
+        pop.public_ids.append(public_ids[i])
+        pop.county_ids.append(id_of[county])
+        pop.county_codes.append(county)
+        pop.contract_ids.append(contracts[i])
+        pop.enterprise_ids.append(enterprises[i] or None)
+        pop.late.append(version < 0)
+    return pop
 
 
 def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> Population:
@@ -460,10 +554,11 @@ def _insert_picks(
     late = {
         flag: driver_value(db.session, SamplePick.__table__, "late", flag) for flag in (False, True)
     }
+    round_id = round_.id
     rows = [
         (
             pick_id,
-            round_.id,
+            round_id,
             pop.county_ids[i],
             pop.version_ids[i],
             pop.public_ids[i],
@@ -491,10 +586,15 @@ AUDIT_COLUMNS = (
 
 
 def _open_audits(
-    round_: SampleRound, pop: Population, picked: Sequence[int], pick_ids: Sequence[int]
+    round_: SampleRound,
+    pop: Population,
+    picked: Sequence[int],
+    pick_ids: Sequence[int],
+    order: Sequence[int] | None = None,
 ) -> None:
     """One open audit per pick (member ``picked[j]``, sample_pick ``pick_ids[j]``), each
-    assigned to an inspector of its county (see :func:`audits.sampling.assign`)."""
+    assigned to an inspector of its county (see :func:`audits.sampling.assign`), in the order
+    of the picks; rows written in ``order`` (positions j; default as given)."""
     inspectors: dict[int | None, list[int]] = defaultdict(list)
     stmt = (
         select(User.id, User.county_id)
@@ -524,30 +624,34 @@ def _open_audits(
         by_county[pop.county_ids[i]].append(j)
     # built as the driver stores them (the due date is the round's): no pass over the rows
     due_on = driver_value(db.session, Audit.__table__, "due_on", round_.due_on)
-    rows: list[tuple[Any, ...]] = []
+    chosen: dict[int, int | None] = {}
     for county_id, js in by_county.items():
-        chosen = sampling.assign(
-            [(j, pop.enterprise_ids[picked[j]]) for j in js],
-            inspectors.get(county_id, []),
-            last_auditor,
-            load,
-        )
-        for j in js:
-            i = picked[j]
-            rows.append(
-                (
-                    pick_ids[j],
-                    round_.id,
-                    pop.version_ids[i],
-                    pop.contract_ids[i],
-                    county_id,
-                    pop.enterprise_ids[i],
-                    chosen[j],
-                    due_on,
-                    "open",
-                    "",
-                )
+        chosen.update(
+            sampling.assign(
+                [(j, pop.enterprise_ids[picked[j]]) for j in js],
+                inspectors.get(county_id, []),
+                last_auditor,
+                load,
             )
+        )
+    round_id = round_.id
+    rows = []
+    for j in order if order is not None else range(len(picked)):
+        i = picked[j]
+        rows.append(
+            (
+                pick_ids[j],
+                round_id,
+                pop.version_ids[i],
+                pop.contract_ids[i],
+                pop.county_ids[i],
+                pop.enterprise_ids[i],
+                chosen[j],
+                due_on,
+                "open",
+                "",
+            )
+        )
     insert_tuples(db.session, Audit.__table__, AUDIT_COLUMNS, rows, encoded=True)
 
 

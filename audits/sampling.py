@@ -126,6 +126,14 @@ def population_text(members: Iterable[tuple[str, str]]) -> str:
     return "".join(lines)
 
 
+def population_text_order(members: Iterable[tuple[str, str]]) -> tuple[str, list[int]]:
+    """:func:`population_text` of ``members``, and the order of its lines: line ``k`` of the
+    text is member ``order[k]``."""
+    lines = [f"{county},{public_id}\n" for county, public_id in members]
+    order = sorted(range(len(lines)), key=lines.__getitem__)
+    return "".join([lines[i] for i in order]), order
+
+
 def population_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
