@@ -221,13 +221,19 @@ ENTRY_COLUMNS = (
 )
 
 
-def append_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def append_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, plain_json: bool = False
+) -> None:
     """Bulk append of prepared rows (values in the order of ``columns``, which name at,
     user_id, action, object_type, object_id, summary, before, after): chained, then inserted
-    in one go."""
+    in one go. ``plain_json``: the caller's before/after hold only what JSON holds as it is
+    (dicts with text keys, lists, text, numbers, None), so :func:`jsonable` is skipped."""
     if not rows:
         return
     order = [list(columns).index(name) for name in ENTRY_COLUMNS]
+    if plain_json and order == list(range(len(ENTRY_COLUMNS))):
+        _append(db.session, rows)
+        return
     before, after = order[-2], order[-1]
     _append(
         db.session,
