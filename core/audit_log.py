@@ -32,6 +32,9 @@ GENESIS = "0" * 64
 #: pg_advisory_xact_lock key of the chain's head ("jlog")
 CHAIN_LOCK_KEY = 0x6A6C6F67
 _SUMMARY = MessageText()
+#: json.dumps(…, ensure_ascii=False, sort_keys=True, separators=(",", ":")) without building an
+#: encoder per call (json.dumps does for any non-default option)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -92,7 +95,7 @@ def canonical(
     """The canonical content of an entry (``summary`` as stored in the column)."""
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     content = [seq, stamp, user_id, action, object_type, object_id, summary, before, after]
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(content).encode()
 
 
 def link_hash(prev_hash: str, content: bytes) -> str:
@@ -289,7 +292,7 @@ def _append(session: Session, entries: Sequence[Sequence[Any]]) -> None:
 
 
 def _canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session
 from core.db import db
 
 Converters = list[tuple[int, Callable[[Any], Any]]]
+#: json.dumps(value, ensure_ascii=False), the encoder built once (not per call)
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
@@ -270,7 +272,7 @@ def _naive_utc(value: Any) -> Any:
 
 
 def _json(value: Any) -> Any:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _JSON_TEXT.encode(value)
 
 
 # ---------------------------------------------------------------------------- chunked reads
