@@ -31,7 +31,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
 
     from audits import cli as audits_cli
-    from audits import notices as audits_notices
     from bargaining import cli as bargaining_cli
     from bargaining import text_cli
     from core import cli as core_cli
@@ -45,7 +44,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bargaining_cli.register_cli(app)
     text_cli.register_cli(app)
     audits_cli.register_cli(app)
-    audits_notices.register_cli(app)
     reports_cli.register_cli(app)
     parts.defer(app, *DEFERRED)
     if core_cli.serving_a_command():

@@ -30,6 +30,16 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(schedule_visits_command)
     app.cli.add_command(calendar_day_command)
     app.cli.add_command(calendar_year_command)
+    app.cli.add_command(send_notifications_command)
+
+
+@click.command("send-notifications")
+@click.option("--date", "date_text", help="The day (YYYY-MM-DD) as seen by the job; default today.")
+def send_notifications_command(date_text: str | None) -> None:
+    """Send the day's notifications once (what the scheduler does at 08:00)."""
+    from audits.notices import send_notifications_once  # its models, only for this command
+
+    send_notifications_once(date_text)
 
 
 def _month(text: str) -> Month:

@@ -345,10 +345,9 @@ def _job(func: Callable[[date], dict[str, int]]) -> Callable[[], dict[str, int]]
     return run
 
 
-@click.command("send-notifications")
-@click.option("--date", "date_text", help="The day (YYYY-MM-DD) as seen by the job; default today.")
-def send_notifications_command(date_text: str | None) -> None:
-    """Send the day's notifications once (what the scheduler does at 08:00)."""
+def send_notifications_once(date_text: str | None) -> None:
+    """`flask send-notifications` (declared in audits.cli, which imports this module only
+    when the command runs): the day's notifications, once."""
     from core.cli import fail
 
     try:
@@ -363,10 +362,6 @@ def send_notifications_command(date_text: str | None) -> None:
             **result,
         )
     )
-
-
-def register_cli(app: Flask) -> None:
-    app.cli.add_command(send_notifications_command)
 
 
 def register_jobs(app: Flask) -> None:

@@ -139,7 +139,21 @@ def _as_decimal(value: Any) -> Decimal:
     return number
 
 
+#: whole numbers a float holds exactly: read as they are (the same int Decimal(str(v)) gives)
+_EXACT_FLOAT = 2.0**53
+
+
 def parse_int(value: Any, minimum: int = 0) -> int:
+    kind = type(value)
+    if kind is int or (
+        kind is float and value.is_integer() and -_EXACT_FLOAT < value < _EXACT_FLOAT
+    ):
+        result = int(value)  # a number cell: the common case, without the text round trip
+        if result < minimum:
+            raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
+        if result > 10_000_000:
+            raise CellProblem(Msg("数值过大，请核对"))
+        return result
     number = _as_decimal(value)
     if number != number.to_integral_value():
         raise CellProblem(Msg("应填写整数，不是 %(value)s", value=display(value)))

@@ -264,8 +264,9 @@ class _RowReader:
         )
 
     def get(self, key: str, parse: Callable[[Any], Any], required: bool = True) -> Any:
-        value = self.raw(key)
-        if is_blank(value):
+        value = self.values.get(key, "")
+        # is_blank, inline: called for every cell of the workbook
+        if value == "" or value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.fail(key, Msg("「%(column)s」不能为空", column=self.spec.column(key).header))
             return None

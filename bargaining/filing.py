@@ -204,7 +204,8 @@ def file_contracts(
         db.session, ContractCoverage.__table__, ("version_id", "enterprise_id"), coverage_rows
     )
     insert_tuples(db.session, ContractFlag.__table__, ("version_id", "code", "message"), flag_rows)
-    audit_log.append_rows(LOG_COLUMNS, log_rows)  # chained (core.audit_log), then inserted
+    # chained (core.audit_log), then inserted; _log_row's before/after are plain JSON already
+    audit_log.append_rows(LOG_COLUMNS, log_rows, plain_json=True)
     db.session.flush()
     db.session.expire_all()  # ORM objects loaded before these Core writes are stale now
     return {

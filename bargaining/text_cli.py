@@ -10,15 +10,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from bargaining.models import Contract, ContractVersion
-from bargaining.texts import (
-    DONE,
-    TextRefused,
-    attach_text,
-    process_queued_texts,
-    process_text,
-    text_summary,
-    version_text,
-)
 from core.cli import acting_user, fail
 from core.db import db, utcnow
 from core.i18n import _, tr
@@ -62,6 +53,15 @@ def attach_text_command(
     number: str, file: str, username: str, version_no: int | None, as_json: bool
 ) -> None:
     """Attach a contract's signed text (PDF, .docx, scan), extract it and list its items."""
+    from bargaining.texts import (  # text extraction and recognition: for this command only
+        DONE,
+        TextRefused,
+        attach_text,
+        process_text,
+        text_summary,
+        version_text,
+    )
+
     user = acting_user(username)
     contract = find_contract(user, number)
     stmt = select(ContractVersion).where(ContractVersion.contract_id == contract.id)
@@ -112,5 +112,7 @@ def attach_text_command(
 @click.command("extract-texts")
 def extract_texts_command() -> None:
     """Extract every queued contract text now (the job process does it every minute)."""
+    from bargaining.texts import process_queued_texts
+
     n = process_queued_texts(utcnow())
     click.echo(_("已处理合同文本 %(n)s 份", n=n))

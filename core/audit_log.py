@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Text, event, select, text, type_coerce
 
-from core.bulk import insert_tuples
+from core.bulk import driver_value, insert_tuples
 from core.db import AnySession, db, utcnow
 from core.i18n import MessageText, Msg, _
 from core.models import AuditLog, User
@@ -31,6 +31,9 @@ GENESIS = "0" * 64
 #: pg_advisory_xact_lock key of the chain's head ("jlog")
 CHAIN_LOCK_KEY = 0x6A6C6F67
 _SUMMARY = MessageText()
+#: json.dumps(…, ensure_ascii=False, sort_keys=True, separators=(",", ":")) without building an
+#: encoder per call (json.dumps does for any non-default option)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -47,10 +50,20 @@ def _refuse_delete(*_: Any) -> None:
     raise AuditLogIsAppendOnly("audit_log rows cannot be deleted")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Dates, decimals and nested containers as JSON-friendly values; a stored message
     (:class:`~core.i18n.Msg`) as its msgid and parameters, so the history shows it in the
     reader's language."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first (an import logs hundreds of thousands)
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Msg):
         return value.as_json()
     if isinstance(value, datetime | date):
@@ -81,7 +94,7 @@ def canonical(
     """The canonical content of an entry (``summary`` as stored in the column)."""
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     content = [seq, stamp, user_id, action, object_type, object_id, summary, before, after]
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(content).encode()
 
 
 def link_hash(prev_hash: str, content: bytes) -> str:
@@ -179,52 +192,106 @@ def amendment_reason(fields: Mapping[str, Any]) -> str:
 def record_many(user: User | None, entries: Iterable[Mapping[str, Any]]) -> int:
     """Bulk form for imports: each entry has action, object_type, object_id, before, after, summary."""
     now = utcnow()
+    user_id = user.id if user else None
     rows = [
-        {
-            "at": now,
-            "user_id": user.id if user else None,
-            "action": e["action"],
-            "object_type": e["object_type"],
-            "object_id": e["object_id"],
-            "summary": e.get("summary", ""),
-            "before": jsonable(e.get("before")),
-            "after": jsonable(e.get("after")),
-        }
+        (
+            now,
+            user_id,
+            e["action"],
+            e["object_type"],
+            e["object_id"],
+            e.get("summary", ""),
+            jsonable(e.get("before")),
+            jsonable(e.get("after")),
+        )
         for e in entries
     ]
-    if rows:
-        rows = _chained(db.session, rows)
-        columns = tuple(rows[0])
-        insert_tuples(
-            db.session, AuditLog.__table__, columns, [tuple(r[c] for c in columns) for r in rows]
-        )
+    _append(db.session, rows)
     return len(rows)
 
 
-def append_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+#: what :func:`_append` takes per entry, in this order (before and after JSON-able)
+ENTRY_COLUMNS = (
+    "at",
+    "user_id",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "before",
+    "after",
+)
+
+
+def append_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, plain_json: bool = False
+) -> None:
     """Bulk append of prepared rows (values in the order of ``columns``, which name at,
     user_id, action, object_type, object_id, summary, before, after): chained, then inserted
-    in one go."""
+    in one go. ``plain_json``: the caller's before/after hold only what JSON holds as it is
+    (dicts with text keys, lists, text, numbers, None), so :func:`jsonable` is skipped."""
     if not rows:
         return
-    entries = _chained(
+    order = [list(columns).index(name) for name in ENTRY_COLUMNS]
+    if plain_json and order == list(range(len(ENTRY_COLUMNS))):
+        _append(db.session, rows)
+        return
+    before, after = order[-2], order[-1]
+    _append(
         db.session,
         [
-            {
-                **dict(zip(columns, row, strict=True)),
-                **_json_parts(dict(zip(columns, row, strict=True))),
-            }
+            (*(row[i] for i in order[:-2]), jsonable(row[before]), jsonable(row[after]))
             for row in rows
         ],
     )
-    names = tuple(entries[0])
+
+
+def _append(session: AnySession, entries: Sequence[Sequence[Any]]) -> None:
+    """Chain ``entries`` (values in the order of ENTRY_COLUMNS, before/after JSON-able)
+    after the current head and insert them in one go, values as the driver stores them.
+
+    Each before/after is serialised once, canonically: that text is both the column's value
+    and its part of the hashed content (the canonical array is its parts joined by commas)."""
+    if not entries:
+        return
+    seq, prev = _lock_and_read_head(session)
+    table = AuditLog.__table__
+    stored_at: dict[datetime, Any] = {}
+    rows: list[tuple[Any, ...]] = []
+    for at, user_id, action, object_type, object_id, summary, before, after in entries:
+        seq += 1
+        summary_text = stored_summary(summary)
+        before_json = _canonical_json(before)
+        after_json = _canonical_json(after)
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        head = _canonical_json([seq, stamp, user_id, action, object_type, object_id, summary_text])
+        content = f"{head[:-1]},{before_json},{after_json}]".encode()
+        entry_hash = link_hash(prev, content)
+        if at not in stored_at:
+            stored_at[at] = driver_value(session, table, "at", at)
+        rows.append(
+            (
+                seq,
+                prev,
+                entry_hash,
+                stored_at[at],
+                user_id,
+                action,
+                object_type,
+                object_id,
+                summary_text,
+                None if before is None else before_json,
+                None if after is None else after_json,
+            )
+        )
+        prev = entry_hash
     insert_tuples(
-        db.session, AuditLog.__table__, names, [tuple(e[c] for c in names) for e in entries]
+        session, table, ("seq", "prev_hash", "entry_hash", *ENTRY_COLUMNS), rows, encoded=True
     )
 
 
-def _json_parts(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {"before": jsonable(entry.get("before")), "after": jsonable(entry.get("after"))}
+def _canonical_json(value: Any) -> str:
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ T = TypeVar("T")
 Converters = list[tuple[int, Callable[[Any], Any]]]
 #: a select of any columns (a generic's argument keeps which)
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+#: json.dumps(value, ensure_ascii=False), the encoder built once (not per call)
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
 TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
@@ -286,7 +288,7 @@ def _naive_utc(value: Any) -> Any:
 
 
 def _json(value: Any) -> Any:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _JSON_TEXT.encode(value)
 
 
 # ---------------------------------------------------------------------------- chunked reads

@@ -155,6 +155,8 @@ def tr(value: Any, params: dict[str, Any] | None = None) -> str:
 
 
 #: the first character of a stored system message (a :class:`Msg` as JSON)
+#: json.dumps(value, ensure_ascii=False), the encoder built once (not per stored message)
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
 MSG_MARK = "\x1e"
 #: the first character of users' text that would otherwise begin like a stored message
 TEXT_ESCAPE = "\x1f"
@@ -179,7 +181,7 @@ class MessageText(TypeDecorator[str]):
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if isinstance(value, Msg):
             data = {**value.as_json(), "text": str(value)}
-            return MSG_MARK + json.dumps(data, ensure_ascii=False)
+            return MSG_MARK + _JSON_TEXT.encode(data)
         if value is None:
             return None
         text = str(value)

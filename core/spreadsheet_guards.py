@@ -32,6 +32,9 @@ _CHUNK = 1 << 20
 _TAIL = 64
 _DANGEROUS_XML = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: where _FORMULA_TAG can end: an ``f`` right after ``<`` or a prefix's ``:`` (scanned for the
+#: rare letter first, which is several times faster than trying ``<`` at every tag)
+_FORMULA_CANDIDATE = re.compile(rb"f(?<=[<:]f)[\s>/]")
 _ODS_FORMULA = re.compile(rb"table:formula=")
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row[^>]*?\sr="(\d+)"')
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -93,8 +96,10 @@ def _far_ref_pattern(max_row: int) -> re.Pattern[bytes]:
     """An ``r`` attribute (a row's number or a cell's reference, either quote, any prefix up
     to 24 characters: letters, ``$``, character references) ending in a row past ``max_row``.
     Liberal on purpose: a match only sends the part to the exact check."""
+    # the literal ``r`` first (the regex engine skips ahead to it), the whitespace before it
+    # checked behind: the same matches as ``\sr\s*=…``, found faster
     return re.compile(
-        rb"""\sr\s*=\s*["'][^"'<>]{0,24}?(?<!\d)0*(?:"""
+        rb"""r(?<=\sr)\s*=\s*["'][^"'<>]{0,24}?(?<!\d)0*(?:"""
         + _above(max_row).encode()
         + rb""")\s*["']"""
     )
@@ -114,8 +119,9 @@ def _wide_ref_pattern(max_columns: int) -> re.Pattern[bytes]:
         alternatives.append(rb"[A-Z]{2}")
         if last < "Z":
             alternatives.append(f"[{chr(ord(last) + 1)}-Z]".encode())
-    # r="…" with letters only appears on cells (rows carry digits), so no tag context is needed
-    return re.compile(rb'\sr="(?:' + b"|".join(alternatives) + rb")\d")
+    # r="…" with letters only appears on cells (rows carry digits), so no tag context is needed;
+    # the literal first and the whitespace checked behind it (as \sr=", found faster)
+    return re.compile(rb'r="(?<=\sr=")(?:' + b"|".join(alternatives) + rb")\d")
 
 
 # ---------------------------------------------------------------------------- zip (.xlsx, .ods)
@@ -234,7 +240,7 @@ def _scan_member(
                     if far.search(window):
                         rows = max(rows, limits.max_sheet_rows + 1)
                     if not found_formula:
-                        found_formula = bool(_FORMULA_TAG.search(window))
+                        found_formula = _has_formula_tag(window)
                 elif is_sheet and not found_formula:
                     found_formula = bool(_ODS_FORMULA.search(window))
                 tail = chunk[-_TAIL:]
@@ -243,6 +249,16 @@ def _scan_member(
     except _READ_ERRORS as exc:
         raise FileRejected(Msg("文件已损坏（压缩数据校验失败），请重新保存后再上传")) from exc
     return found_formula, rows, size
+
+
+def _has_formula_tag(window: bytes) -> bool:
+    """Whether ``_FORMULA_TAG`` occurs in ``window``: each candidate ``f`` is confirmed from
+    the last ``<`` before it (a prefix holds word characters only, never another ``<``)."""
+    for candidate in _FORMULA_CANDIDATE.finditer(window):
+        start = window.rfind(b"<", 0, candidate.start())
+        if start >= 0 and _FORMULA_TAG.match(window, start) is not None:
+            return True
+    return False
 
 
 def _last_row_number(chunk: bytes) -> int:

@@ -27,6 +27,7 @@ import resource
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from core.i18n import N_, Msg
@@ -172,7 +173,22 @@ def _death(exitcode: int | None, limits: SandboxLimits) -> ParserDied:
 def _parse(data: bytes, limits: Limits, wanted: list[str] | None) -> tuple[Any, ...]:
     book = read_workbook(data, limits, wanted)
     formulas = [(f.sheet, f.ref) for f in book.formulas]
+    _share_equal_values(book.sheets)
     return book.format, book.sheets, formulas, book.external_links
+
+
+def _share_equal_values(sheets: dict[str, list[list[Any]]]) -> None:
+    """Equal texts and dates become one object (in place): pickle then sends a repeated value
+    as a reference to the first, which is smaller and several times faster to write and to
+    read back than a new object per cell (a workbook repeats its dates, types and codes)."""
+    pools: dict[type, dict[Any, Any]] = {str: {}, date: {}, datetime: {}}
+    pool_of = pools.get
+    for grid in sheets.values():
+        for row in grid:
+            for i, value in enumerate(row):
+                pool = pool_of(value.__class__)
+                if pool is not None:
+                    row[i] = pool.setdefault(value, value)
 
 
 class _Parse:

@@ -20,7 +20,7 @@ from tests.test_sample_population import file, freeze, setting
 
 
 @pytest.fixture()
-def inspector(app) -> User:  # type: ignore[no-untyped-def]
+def inspector(app) -> User:
     insp = make_user("insp-WY", Role.INSPECTOR, "WY")
     setting("sampling_start_month", "2026-01")
     return insp
@@ -63,7 +63,7 @@ def keys_of(round_id: int) -> bytes | None:
     )
 
 
-def test_the_draw_from_the_frozen_keys_writes_what_the_lookup_writes(inspector):  # type: ignore[no-untyped-def]
+def test_the_draw_from_the_frozen_keys_writes_what_the_lookup_writes(inspector):
     make_user("insp-WY-2", Role.INSPECTOR, "WY")
     setting("sample_rate", "0.5")
     for n in range(3):
