@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask
 
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from core.cli import fail
 from core.clock import local_today
 from core.db import utcnow
+from core.errors import UserError
 from core.hooks import hooks
 from core.i18n import _, tr
 
@@ -47,7 +48,7 @@ def _month(text: str) -> Month:
 
     try:
         return rounds.Month.parse(text)
-    except rounds.RoundProblem as exc:
+    except rounds.UserError as exc:
         fail(tr(exc.message))
 
 
@@ -93,7 +94,7 @@ def freeze_sample(month_text: str, as_json: bool) -> None:
     month = _month(month_text)
     try:
         round_, fresh = freeze_month_once(month, None, utcnow())
-    except rounds.RoundProblem as exc:
+    except rounds.UserError as exc:
         fail(tr(exc.message))
     if as_json:
         click.echo(json.dumps(rounds.round_json(round_), ensure_ascii=False))
@@ -123,7 +124,7 @@ def draw_sample(month_text: str, public_value: str | None, as_json: bool) -> Non
     month = _month(month_text)
     try:
         round_, fresh = draw_month_once(month, public_value, None, utcnow())
-    except rounds.RoundProblem as exc:
+    except rounds.UserError as exc:
         fail(tr(exc.message))
     if as_json:
         click.echo(json.dumps(rounds.round_json(round_), ensure_ascii=False))
@@ -186,7 +187,7 @@ def escalate_command(date_text: str | None) -> None:
 
     try:
         today = parse_date(date_text) if date_text else local_today()
-    except CellProblem as exc:
+    except UserError as exc:
         fail(tr(exc.message))
     result = daily_escalation(today)
     click.echo(
@@ -205,21 +206,21 @@ def escalate_command(date_text: str | None) -> None:
 def schedule_visits_command(quarter_text: str) -> None:
     """Make (or remake) the quarter's visit plan; done, confirmed and missed visits stay."""
 
-    from audits.services import ActionRefused
     from audits.visit_service import schedule_visits, unplaced_lines
-    from audits.visits import PlanProblem, Quarter
+    from audits.visits import Quarter
     from core.db import db
+    from core.errors import UserError
 
     try:
         quarter = Quarter.parse(quarter_text)
-    except PlanProblem as exc:
+    except UserError as exc:
         fail(tr(exc.message))
     today = local_today()
     lagging = hooks().lagging_county_ids(today)
     try:
         result = schedule_visits(quarter, None, today, lagging)
         db.session.commit()
-    except ActionRefused as exc:
+    except UserError as exc:
         db.session.rollback()
         fail(tr(exc.message))
     click.echo(
@@ -257,16 +258,16 @@ def schedule_visits_command(quarter_text: str) -> None:
 @click.option("--name", default="", help="Name of the holiday, e.g. Spring Festival.")
 def calendar_day_command(day_text: str, kind: str | None, name: str) -> None:
     """Enter one day of the State Council's holiday notice (for years chinese-calendar lacks)."""
-    from audits.services import ActionRefused
     from audits.visit_service import set_calendar_day
     from core.db import db
+    from core.errors import UserError
 
     if kind is None:
         fail(_("请指定 --holiday 或 --workday"))
     try:
         set_calendar_day(parse_date(day_text), kind == "workday", name, None)
         db.session.commit()
-    except (ActionRefused, CellProblem) as exc:
+    except UserError as exc:
         fail(tr(exc.message))
     kind_label = _("调休上班") if kind == "workday" else _("放假")
     click.echo(_("已录入 %(day)s %(kind)s %(name)s", day=day_text, kind=kind_label, name=name))

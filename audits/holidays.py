@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from audits.models import CalendarDay, CalendarYear
-from audits.services import ActionRefused
 from audits.visit_service import set_calendar_day
 from core import audit_log
 from core.db import db
+from core.errors import UserError
 from core.i18n import _
 from core.models import User
 from core.policy import may
@@ -46,11 +46,11 @@ def enter_holiday(
     """Every weekday from ``start`` to ``end`` off, each of ``workdays`` (weekends) worked.
     Returns (days off entered, working weekend days entered)."""
     if end < start:
-        raise ActionRefused(_("结束日期早于开始日期"))
+        raise UserError(_("结束日期早于开始日期"))
     if (end - start).days > 31:
-        raise ActionRefused(_("一个假期最长 31 天"))
+        raise UserError(_("一个假期最长 31 天"))
     if not name.strip():
-        raise ActionRefused(_("请填写节日名称，如 春节"))
+        raise UserError(_("请填写节日名称，如 春节"))
     off = 0
     day = start
     while day <= end:
@@ -65,7 +65,7 @@ def enter_holiday(
 
 def remove_calendar_day(user: User, day: date) -> None:
     if not may(user, "calendar.edit"):
-        raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
+        raise UserError(_("只有系统管理员可以维护节假日"), 403)
     row = db.session.get(CalendarDay, day)
     if row is None:
         return

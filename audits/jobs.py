@@ -46,7 +46,7 @@ def freeze_month_once(
         raise
 
 
-class NotFrozen(rounds.RoundProblem):
+class NotFrozen(rounds.UserError):
     pass
 
 
@@ -79,7 +79,7 @@ def draw_month_once(
     db.session.expire_all()
     winner = rounds.get_round(str(month))
     if winner is None or not winner.drawn:
-        raise rounds.RoundProblem(_("%(month)s 未能抽取，请重试", month=str(month)))
+        raise rounds.UserError(_("%(month)s 未能抽取，请重试", month=str(month)))
     return winner, False
 
 
@@ -100,7 +100,7 @@ def draw_unwitnessed_due(now: datetime) -> list[str]:
     for round_ in rounds.rounds_due_unwitnessed(now):
         try:
             _round, fresh = draw_month_once(rounds.Month.parse(round_.month), None, None, now)
-        except rounds.RoundProblem:
+        except rounds.UserError:
             continue  # e.g. a month before sampling_start_month: never drawn
         if fresh:
             drawn.append(round_.month)

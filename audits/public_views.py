@@ -24,7 +24,7 @@ VERIFY_SCRIPT = Path(__file__).resolve().parent.parent / "verify_draw.py"
 def _round_or_404(month: str) -> SampleRound:
     try:
         parsed = rounds.Month.parse(month)
-    except rounds.RoundProblem:
+    except rounds.UserError:
         abort(404)
     round_ = rounds.get_round(str(parsed)) if str(parsed) == month else None
     if round_ is None:

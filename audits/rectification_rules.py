@@ -54,10 +54,6 @@ TRANSITIONS: dict[tuple[str, str], RectStatus] = {
 }
 
 
-class TransitionRefused(UserError):
-    """A user error (core.errors.UserError), 400."""
-
-
 @dataclass(frozen=True)
 class Transition:
     from_status: str
@@ -67,10 +63,10 @@ class Transition:
 def next_status(status: str, action: str, note: str = "") -> Transition:
     """Where ``action`` takes a rectification in ``status``; refused with a message."""
     if action not in ACTION_LABELS:
-        raise TransitionRefused(_("未知的操作"))
+        raise UserError(_("未知的操作"))
     target = TRANSITIONS.get((status, action))
     if target is None:
-        raise TransitionRefused(
+        raise UserError(
             _(
                 "当前状态为「%(status)s」，不能执行「%(action)s」",
                 status=STATUS_LABELS.get(status, status),
@@ -78,7 +74,7 @@ def next_status(status: str, action: str, note: str = "") -> Transition:
             )
         )
     if action in (SUBMIT, SEND_BACK) and not note.strip():
-        raise TransitionRefused(_("提交整改情况或退回时须填写说明"))
+        raise UserError(_("提交整改情况或退回时须填写说明"))
     return Transition(status, target)
 
 

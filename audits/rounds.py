@@ -41,10 +41,6 @@ from core.policy import may
 from core.settings import get_setting
 
 
-class RoundProblem(UserError):
-    """A user error (core.errors.UserError), 400."""
-
-
 @dataclass(frozen=True)
 class Month:
     year: int
@@ -57,7 +53,7 @@ class Month:
             if not (2000 <= year <= 2100 and 1 <= month <= 12):
                 raise ValueError
         except ValueError as exc:
-            raise RoundProblem(
+            raise UserError(
                 _("月份应写作 YYYY-MM（如 2026-06），不是「%(text)s」", text=text)
             ) from exc
         return cls(year, month)
@@ -124,7 +120,7 @@ POPULATION_RULES = ("filed_in_month", "in_force_never_sampled")
 def population_rule() -> str:
     rule = get_setting("sample_population") or "filed_in_month"
     if rule not in POPULATION_RULES:
-        raise RoundProblem(
+        raise UserError(
             _(
                 "设置 sample_population 应为 filed_in_month 或 in_force_never_sampled，"
                 "不是「%(value)s」",
@@ -290,12 +286,12 @@ def earliest_month(today: date) -> Month:
 def _check_month(month: Month, now: datetime) -> None:
     today = to_local(now).date()
     if month.last >= today:
-        raise RoundProblem(
+        raise UserError(
             _("%(month)s 尚未结束，不能冻结或抽取（每月1日冻结上月备案的合同）", month=str(month))
         )
     first = earliest_month(today)
     if (month.year, month.month) < (first.year, first.month):
-        raise RoundProblem(
+        raise UserError(
             _(
                 "%(month)s 早于抽查起始月份 %(start)s，不能冻结或抽取（设置 sampling_start_month）",
                 month=str(month),
@@ -306,7 +302,7 @@ def _check_month(month: Month, now: datetime) -> None:
 
 def _check_user(user: User | None) -> None:
     if user is not None and not may(user, "sampling.freeze"):
-        raise RoundProblem(_("只有市总工会可以冻结或抽取样本"))
+        raise UserError(_("只有市总工会可以冻结或抽取样本"))
 
 
 @_no_cyclic_gc()
@@ -358,7 +354,7 @@ def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
     return round_
 
 
-class AlreadyDrawn(RoundProblem):
+class AlreadyDrawn(UserError):
     """Another process drew this round first (the caller reads the stored round)."""
 
 
@@ -375,7 +371,7 @@ def draw_frozen(
     try:
         value = sampling.check_public_value(public_value or "") if witnessed else ""
     except sampling.SeedProblem as exc:
-        raise RoundProblem(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     _check_month(Month.parse(round_.month), now)
     seed = sampling.seed_of(round_.secret, value)
     keys = round_.population_keys_gz  # (cleared by the claim below)
@@ -482,7 +478,7 @@ def _carried_members(
     kept for them (:func:`pack_keys`), in order: no lookup."""
     versions, contracts, enterprises = unpack_keys(blob)
     if len(versions) != len(public_ids):
-        raise RoundProblem(_("冻结的总体与其记录不一致"))
+        raise UserError(_("冻结的总体与其记录不一致"))
     id_of: dict[str, int] = {
         code: county_id for county_id, code in db.session.execute(select(County.id, County.code))
     }
@@ -490,7 +486,7 @@ def _carried_members(
     for i in picked:
         county = counties[i]
         if county not in id_of:
-            raise RoundProblem(
+            raise UserError(
                 _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_ids[i])
             )
         version = versions[i]
@@ -527,7 +523,7 @@ def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> 
     for county, public_id in members:
         row = found.get(public_id)
         if row is None or code_of.get(row[2]) != county:
-            raise RoundProblem(
+            raise UserError(
                 _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
             )
         _pid, version_id, county_id, contract_id, enterprise_id, filed_on = row

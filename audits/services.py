@@ -37,10 +37,6 @@ from core.settings import get_setting
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class ActionRefused(UserError):
-    """A user error in this domain: the message (translated when raised) is shown as is."""
-
-
 def deadline_days() -> dict[str, int]:
     return {
         checklist.CRITICAL: int(get_setting("deadline_days_critical")),
@@ -63,15 +59,15 @@ def save_audit(
     """Record the checklist (code -> (result, note)); completing it opens one finding and one
     rectification per failed item, with its deadline by severity."""
     if not may(user, "audit.record", audit):
-        raise ActionRefused(_("此抽查任务未分配给您"), 403)
+        raise UserError(_("此抽查任务未分配给您"), 403)
     if audit_rules.LIFECYCLE.is_final(audit.status):
-        raise ActionRefused(_("此抽查已完成，不能再修改"))
+        raise UserError(_("此抽查已完成，不能再修改"))
     unknown = set(results) - set(checklist.BY_CODE)
     if unknown:
-        raise ActionRefused(_("未知的检查项：%(codes)s", codes=_("、").join(sorted(unknown))))
+        raise UserError(_("未知的检查项：%(codes)s", codes=_("、").join(sorted(unknown))))
     bad = [code for code, (result, _note) in results.items() if result not in checklist.RESULTS]
     if bad:
-        raise ActionRefused(
+        raise UserError(
             _(
                 "检查结果只能是 符合 / 不符合 / 不适用：%(codes)s",
                 codes=_("、").join(sorted(bad)),
@@ -81,7 +77,7 @@ def save_audit(
     if complete:
         missing = checklist.missing_results(simple)
         if missing:
-            raise ActionRefused(
+            raise UserError(
                 _(
                     "请填写全部检查项后再完成抽查，未填：%(codes)s",
                     codes=_("、").join(missing),
@@ -91,7 +87,7 @@ def save_audit(
             c for c, (r, n) in results.items() if r == checklist.FAIL and not n.strip()
         ]
         if failed_without_note:
-            raise ActionRefused(
+            raise UserError(
                 _(
                     "不符合的检查项须写明问题：%(codes)s",
                     codes=_("、").join(sorted(failed_without_note)),
@@ -225,9 +221,9 @@ def add_evidence(
     owner_type: str, owner_id: int, filename: str, data: bytes, user: User, note: str = ""
 ) -> Evidence:
     if not data:
-        raise ActionRefused(_("文件为空"))
+        raise UserError(_("文件为空"))
     if len(data) > MAX_EVIDENCE_BYTES:
-        raise ActionRefused(_("证明材料不能超过 20 MB"), 413)
+        raise UserError(_("证明材料不能超过 20 MB"), 413)
     sha = hashlib.sha256(data).hexdigest()
     keep_file(db.session, sha, data)
     evidence = Evidence(
@@ -267,11 +263,11 @@ def act_on_rectification(
     rect: Rectification, user: User, action: str, note: str, today: date
 ) -> RectificationEvent:
     if action in rules.ACTION_LABELS and not may(user, f"rectification.{action}", rect):
-        raise ActionRefused(_("您不能对此整改执行该操作"), 403)
+        raise UserError(_("您不能对此整改执行该操作"), 403)
     try:
         step = rules.next_status(rect.status, action, note)
-    except rules.TransitionRefused as exc:
-        raise ActionRefused(exc.message) from exc
+    except rules.UserError as exc:
+        raise UserError(exc.message) from exc
     rect.status = step.to_status
     if step.to_status == rules.RESOLVED:
         rect.resolved_on = today
@@ -368,14 +364,12 @@ def amend_audit_notes(audit: Audit, user: User, notes: str, reason: str) -> None
     """Correct the written opinion of a completed audit: the verdict and the checklist stay as
     decided; the earlier text stays in the log with the reason (SPEC §3)."""
     if not may(user, "audit.record", audit):
-        raise ActionRefused(_("此抽查任务未分配给您"), 403)
+        raise UserError(_("此抽查任务未分配给您"), 403)
     if audit.status != audit_rules.AuditStatus.DONE:
-        raise ActionRefused(_("抽查尚未完成，直接保存即可"))
+        raise UserError(_("抽查尚未完成，直接保存即可"))
     reason = reason.strip()
     if not reason:
-        raise ActionRefused(
-            _("此抽查已完成：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
-        )
+        raise UserError(_("此抽查已完成：更正须填写更正原因，原记录保留在操作日志中（修改记录）"))
     before, after = audit_log.apply_changes(audit, {"notes": notes.strip()})
     if not after:
         return
@@ -395,19 +389,19 @@ def record_interview(
     interview: Interview, user: User, fields: Mapping[str, Any], today: date
 ) -> None:
     if not may(user, "interview.record", interview):
-        raise ActionRefused(_("您不能记录此约谈"), 403)
+        raise UserError(_("您不能记录此约谈"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
-        raise ActionRefused(_("请填写约谈日期"))
+        raise UserError(_("请填写约谈日期"))
     if held_on > today:
-        raise ActionRefused(_("约谈日期不能晚于今天"))
+        raise UserError(_("约谈日期不能晚于今天"))
     participants = str(fields.get("participants", "")).strip()
     minutes = str(fields.get("minutes", "")).strip()
     if not participants or not minutes:
-        raise ActionRefused(_("请填写参加人员和约谈纪要"))
+        raise UserError(_("请填写参加人员和约谈纪要"))
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
-        raise ActionRefused(_("跟进日期不能早于约谈日期"))
+        raise UserError(_("跟进日期不能早于约谈日期"))
     write_held_record(
         interview,
         "interview",
@@ -445,7 +439,7 @@ def write_held_record(
     held = row.status == "held"
     reason = audit_log.amendment_reason(fields)
     if held and not reason:
-        raise ActionRefused(reason_required)
+        raise UserError(reason_required)
     before, after = audit_log.apply_changes(row, changes)
     if held and not after:
         return False

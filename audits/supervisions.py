@@ -18,17 +18,16 @@ from sqlalchemy import select
 
 from audits import supervision_rules, visits
 from audits.models import Supervision, Visit
-from audits.services import ActionRefused, write_held_record
+from audits.services import write_held_record
 from audits.supervision_rules import SupervisionStatus
 from audits.visit_rules import KEPT, OPEN_STATES, VisitStatus
 from bargaining.models import County
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import Msg, _
 from core.models import User
 from core.policy import may
-
-SupervisionRefused = ActionRefused  # the same user-error type as the rest of the loop
 
 #: why the quarter's visit plan made a supervision
 PLAN_REASON = Msg("季度走访计划：推进滞后县(市、区)现场督导")
@@ -59,10 +58,10 @@ def _new(county_id: int, planned_on: date, reason: str | Msg, user: User | None)
 def plan_supervision(county_id: int, planned_on: date, reason: str, user: User) -> Supervision:
     """The city leader plans a supervision by hand; it goes on its quarter's visit plan."""
     if not may(user, "supervision.plan"):
-        raise SupervisionRefused(_("只有市总工会可以安排现场督导"), 403)
+        raise UserError(_("只有市总工会可以安排现场督导"), 403)
     existing = open_supervision(county_id)
     if existing is not None:
-        raise SupervisionRefused(
+        raise UserError(
             _(
                 "该县(市、区)已有待督导的现场督导（#%(id)s，计划 %(day)s），请在该记录上继续",
                 id=existing.id,
@@ -95,22 +94,22 @@ def record_supervision(
 ) -> None:
     """Record the supervision held (or amend the record, with a reason)."""
     if not may(user, "supervision.record", supervision):
-        raise SupervisionRefused(_("只有市总工会可以记录现场督导"), 403)
+        raise UserError(_("只有市总工会可以记录现场督导"), 403)
     held_on = fields.get("held_on")
     if not isinstance(held_on, date):
-        raise SupervisionRefused(_("请填写督导日期"))
+        raise UserError(_("请填写督导日期"))
     if held_on > today:
-        raise SupervisionRefused(_("督导日期不能晚于今天"))
+        raise UserError(_("督导日期不能晚于今天"))
     for key, message in (
         ("participants", _("请填写参加人员")),
         ("problems", _("请填写发现的问题")),
         ("measures", _("请填写整改措施")),
     ):
         if not str(fields.get(key, "")).strip():
-            raise SupervisionRefused(message)
+            raise UserError(message)
     follow_up = fields.get("follow_up_on")
     if follow_up is not None and follow_up < held_on:
-        raise SupervisionRefused(_("跟进日期不能早于督导日期"))
+        raise UserError(_("跟进日期不能早于督导日期"))
     changed = write_held_record(
         supervision,
         "supervision",

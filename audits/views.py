@@ -95,7 +95,7 @@ def draw() -> ResponseReturnValue:
     public_value = request.form.get("public_value", "").strip()
     month = rounds.Month.parse(request.form.get("month", ""))
     if not public_value:
-        raise rounds.RoundProblem(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
+        raise rounds.UserError(_("请输入公开值（6 至 64 位数字，例如会上掷骰子得到的数字）"))
     existing = rounds.get_round(str(month))
     if existing is not None and existing.drawn_at is not None:  # drawn
         flash(
@@ -494,7 +494,7 @@ def interview_detail(interview: Interview) -> ResponseReturnValue:
 
 
 def form_date(name: str) -> date | None:
-    """A date typed in a form field, or None; a bad one is a CellProblem (a UserError)."""
+    """A date typed in a form field, or None; a bad one is a UserError (a UserError)."""
     value = request.form.get(name, "").strip()
     return parse_date(value) if value else None
 

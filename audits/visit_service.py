@@ -18,15 +18,15 @@ from sqlalchemy import select
 from audits import checklist, ics, supervisions, visit_rules, visits
 from audits import rectification_rules as rules
 from audits.models import CalendarDay, CalendarYear, Rectification, Visit
-from audits.services import ActionRefused, add_evidence, open_finding
+from audits.services import add_evidence, open_finding
 from audits.visit_rules import VisitStatus
 from bargaining.models import County
 from bargaining.queries import enterprise_names
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.hooks import hooks
 from core.i18n import N_, Msg, _, tr
-from core.lifecycle import TransitionRefused
 from core.models import Role, User
 from core.policy import may, scope_of
 
@@ -159,9 +159,9 @@ def schedule_visits(
     """Make (or remake) the quarter's plan. Done, confirmed and missed visits stay; planned
     ones may move (same row, same calendar UID, SEQUENCE + 1); tasks gone are cancelled."""
     if not may(user, "visit.plan"):
-        raise ActionRefused(_("只有市总工会可以制定走访计划"), 403)
+        raise UserError(_("只有市总工会可以制定走访计划"), 403)
     if quarter.end < today:
-        raise ActionRefused(_("%(quarter)s 已结束，不能再制定计划", quarter=str(quarter)))
+        raise UserError(_("%(quarter)s 已结束，不能再制定计划", quarter=str(quarter)))
     tasks = plan_tasks(quarter, today, lagging_county_ids)
     existing = {
         v.task_key: v
@@ -173,8 +173,8 @@ def schedule_visits(
     calendar = quarter_days(quarter, from_day=today if today > quarter.start else None)
     try:
         quarter_plan = visits.plan_quarter(todo, calendar.days, booked)
-    except visits.PlanProblem as exc:
-        raise ActionRefused(exc.message) from exc
+    except visits.UserError as exc:
+        raise UserError(exc.message) from exc
     plans = quarter_plan.planned
     by_key = {t.key: t for t in tasks}
     created = moved = 0
@@ -288,32 +288,30 @@ def record_visit(
 ) -> list[int]:
     """Record what happened: done (people met, notes, new findings), missed or rescheduled."""
     if not may(user, "visit.record", visit):
-        raise ActionRefused(_("您不能记录此次走访"), 403)
+        raise UserError(_("您不能记录此次走访"), 403)
     status = fields.get("status")
     if status not in visit_rules.RECORD_EVENTS:
-        raise ActionRefused(_("未知的走访状态"))
+        raise UserError(_("未知的走访状态"))
     try:
         visit_rules.LIFECYCLE.next(visit.status, status)
-    except TransitionRefused as exc:
-        raise ActionRefused(exc.message) from exc
+    except UserError as exc:
+        raise UserError(exc.message) from exc
     held = visit.status == VisitStatus.DONE
     reason_for_change = audit_log.amendment_reason(fields)
     if held and status != VisitStatus.DONE:
-        raise ActionRefused(_("已完成的走访记录不能改为其他状态"))
+        raise UserError(_("已完成的走访记录不能改为其他状态"))
     if held and not reason_for_change:
-        raise ActionRefused(
-            _("此次走访已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）")
-        )
+        raise UserError(_("此次走访已记录：更正须填写更正原因，原记录保留在操作日志中（修改记录）"))
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     new_findings: list[int] = []
     if status == VisitStatus.DONE:
         done_on = fields.get("done_on") or today
         if done_on > today:
-            raise ActionRefused(_("走访日期不能晚于今天"))
+            raise UserError(_("走访日期不能晚于今天"))
         people = str(fields.get("people_met", "")).strip()
         if not people:
-            raise ActionRefused(_("请填写见到的人员"))
+            raise UserError(_("请填写见到的人员"))
         before, after = audit_log.apply_changes(
             visit,
             {
@@ -329,7 +327,7 @@ def record_visit(
                 severity not in checklist.SEVERITY_LABELS
                 or not str(problem.get("description", "")).strip()
             ):
-                raise ActionRefused(_("新发现的问题须写明描述和严重程度"))
+                raise UserError(_("新发现的问题须写明描述和严重程度"))
             finding = open_finding(
                 user,
                 done_on,
@@ -348,7 +346,7 @@ def record_visit(
     elif status == VisitStatus.MISSED:
         reason = str(fields.get("reason", "")).strip()
         if not reason:
-            raise ActionRefused(_("请填写未走访的原因"))
+            raise UserError(_("请填写未走访的原因"))
         before, after = audit_log.apply_changes(
             visit, {"status": VisitStatus.MISSED, "reason": reason}
         )
@@ -356,19 +354,19 @@ def record_visit(
         reason = str(fields.get("reason", "")).strip()
         new_day = fields.get("planned_on")
         if not reason or not isinstance(new_day, date):
-            raise ActionRefused(_("改期须填写新日期和原因"))
+            raise UserError(_("改期须填写新日期和原因"))
         quarter = visits.Quarter.parse(visit.quarter)
         if not quarter.start <= new_day <= quarter.end or new_day < today:
-            raise ActionRefused(_("新日期须在本季度内且不早于今天"))
+            raise UserError(_("新日期须在本季度内且不早于今天"))
         if new_day not in quarter_days(quarter).days:
-            raise ActionRefused(_("新日期不是工作日"))
+            raise UserError(_("新日期不是工作日"))
         before, after = audit_log.apply_changes(
             visit, {"status": VisitStatus.RESCHEDULED, "reason": reason, "planned_on": new_day}
         )
     elif status == VisitStatus.CONFIRMED:
         before, after = audit_log.apply_changes(visit, {"status": VisitStatus.CONFIRMED})
     else:
-        raise ActionRefused(_("未知的走访状态"))
+        raise UserError(_("未知的走访状态"))
     visit.revised()
     supervisions.sync_supervision_from_visit(visit)
     for filename, data in files:
@@ -494,16 +492,16 @@ def upcoming_and_missed(user: User, today: date) -> tuple[list[Visit], list[Visi
 def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> None:
     """The admin enters the State Council's holiday notice for a year chinese-calendar lacks."""
     if not may(user, "calendar.edit"):
-        raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
+        raise UserError(_("只有系统管理员可以维护节假日"), 403)
     if workday and day.weekday() < 5:
-        raise ActionRefused(
+        raise UserError(
             _(
                 "%(day)s 是工作日（周一至周五），只需录入调休上班的周末",
                 day=day.isoformat(),
             )
         )
     if not workday and day.weekday() >= 5:
-        raise ActionRefused(
+        raise UserError(
             _(
                 "%(day)s 是周末，只需录入落在周一至周五的法定节假日",
                 day=day.isoformat(),
@@ -525,7 +523,7 @@ def set_calendar_day(day: date, workday: bool, name: str, user: User | None) -> 
 
 def mark_year_complete(year: int, user: User | None) -> None:
     if not may(user, "calendar.edit"):
-        raise ActionRefused(_("只有系统管理员可以维护节假日"), 403)
+        raise UserError(_("只有系统管理员可以维护节假日"), 403)
     if db.session.get(CalendarYear, year) is None:
         db.session.add(CalendarYear(year=year, source="管理员录入"))  # i18n: data
         db.session.flush()

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -52,7 +43,7 @@ def _quarter(text: str | None) -> visits.Quarter:
         return visits.Quarter.of(local_today())
     try:
         return visits.Quarter.parse(text)
-    except visits.PlanProblem:
+    except visits.UserError:
         abort(404)
 
 

@@ -21,10 +21,6 @@ from core.i18n import _
 PER_DAY = 3
 
 
-class PlanProblem(UserError):
-    """A user error (core.errors.UserError), 400."""
-
-
 @dataclass(frozen=True)
 class Quarter:
     year: int
@@ -40,7 +36,7 @@ class Quarter:
             or not text[:4].isdigit()
             or not 2000 <= int(text[:4]) <= 2099  # a working period, not year 0 or 9999
         ):
-            raise PlanProblem(_("季度应写作 YYYYQn（如 2026Q3），不是「%(text)s」", text=text))
+            raise UserError(_("季度应写作 YYYYQn（如 2026Q3），不是「%(text)s」", text=text))
         return cls(int(text[:4]), int(text[5]))
 
     @classmethod
@@ -120,7 +116,7 @@ def plan_visits(
     per_day: int = PER_DAY,
 ) -> list[Planned]:
     """Give every task a visitor and a working day, evenly and within the limits; a task
-    that does not fit is a :class:`PlanProblem` (see :func:`plan_quarter` for the plan that
+    that does not fit is a :class:`UserError` (see :func:`plan_quarter` for the plan that
     places what fits)."""
     return _plan(tasks, days, booked, per_day, strict=True).planned
 
@@ -144,7 +140,7 @@ def _plan(
     strict: bool,
 ) -> QuarterPlan:
     if not days:
-        raise PlanProblem(_("本季度剩余时间内没有工作日，无法安排走访"))
+        raise UserError(_("本季度剩余时间内没有工作日，无法安排走访"))
     booked = list(booked)
     load: dict[int, int] = defaultdict(int)
     occupied: dict[tuple[int, date], list[int]] = defaultdict(list)  # (visitor, day) -> counties
@@ -156,7 +152,7 @@ def _plan(
     for task in sorted(tasks, key=lambda t: (t.county_id, t.kind, t.key)):
         if not task.visitors:
             if strict:
-                raise PlanProblem(_("没有可安排的人员：%(task)s", task=task.key))
+                raise UserError(_("没有可安排的人员：%(task)s", task=task.key))
             unplaced.append(Unplaced(task.key, None))
             continue
         visitor = min(task.visitors, key=lambda v: (load[v], v))
@@ -166,7 +162,7 @@ def _plan(
     for visitor, own in sorted(mine.items()):
         n = len(own)
         if strict and n > per_day * len(days):
-            raise PlanProblem(
+            raise UserError(
                 _(
                     "工作日不足：一人需走访 %(n)s 次，本季度最多可安排 %(max)s 次",
                     n=n,
@@ -178,7 +174,7 @@ def _plan(
             day = _nearest_free_day(days, ideal, visitor, task.county_id, occupied, per_day)
             if day is None:
                 if strict:
-                    raise PlanProblem(
+                    raise UserError(
                         _(
                             "工作日不足，无法为 %(task)s 安排走访（每人每天最多 %(per_day)s 次）",
                             task=task.key,

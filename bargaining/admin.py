@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bargaining.models import BargainingItem, County, Enterprise
 from core import audit_log
-from core.accounts import AccountRefused
 from core.db import db
 from core.errors import UserError
 from core.i18n import Msg, _
@@ -28,21 +27,17 @@ def resolve_assignment(role: str, county_code: str, uscc: str) -> tuple[int | No
     county_code, uscc = (county_code or "").strip().upper(), (uscc or "").strip().upper()
     if role == Role.ENTERPRISE:
         if not uscc:
-            raise AccountRefused(_("企业经办人须指定企业（统一社会信用代码）"))
+            raise UserError(_("企业经办人须指定企业（统一社会信用代码）"))
         ent = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).first()
         if ent is None:
-            raise AccountRefused(_("企业名录中没有统一社会信用代码「%(uscc)s」", uscc=uscc))
+            raise UserError(_("企业名录中没有统一社会信用代码「%(uscc)s」", uscc=uscc))
         return ent.county_id, ent.id
     if role == Role.INSPECTOR:
         county = db.session.scalars(select(County).where(County.code == county_code)).first()
         if county is None:
-            raise AccountRefused(_("未知的县(市、区)代码「%(code)s」", code=county_code))
+            raise UserError(_("未知的县(市、区)代码「%(code)s」", code=county_code))
         return county.id, None
     return None, None
-
-
-class ReferenceRefused(UserError):
-    """A county or catalogue change the rules refuse (the message is translated)."""
 
 
 def update_county(
@@ -55,15 +50,15 @@ def update_county(
     target_share: str,
 ) -> bool:
     if not 1 <= required_items <= 24:
-        raise ReferenceRefused(_("%(county)s：K 须在 1 到 24 之间", county=county.name))
+        raise UserError(_("%(county)s：K 须在 1 到 24 之间", county=county.name))
     if min_wage_tier not in (1, 2, 3):
-        raise ReferenceRefused(_("%(county)s：最低工资档次须为 1、2 或 3", county=county.name))
+        raise UserError(_("%(county)s：最低工资档次须为 1、2 或 3", county=county.name))
     try:
         share = Decimal(str(target_share).strip())
     except InvalidOperation:
         share = Decimal(-1)
     if not Decimal("0") < share <= Decimal("1"):
-        raise ReferenceRefused(
+        raise UserError(
             _("%(county)s：目标比例须为 0 到 1 之间的小数，如 0.75", county=county.name)
         )
     before: dict[str, Any] = {
@@ -96,13 +91,13 @@ def add_item(actor: User, code: str, name: str, kind: str) -> BargainingItem:
     """A new catalogue item; a code ever used (even retired) is refused: codes are never reused."""
     code, name = (code or "").strip().upper(), (name or "").strip()
     if not ITEM_CODE.match(code):
-        raise ReferenceRefused(_("事项代码须为一个大写字母加两位数字，如 S08"))
+        raise UserError(_("事项代码须为一个大写字母加两位数字，如 S08"))
     if not name or len(name) > 60:
-        raise ReferenceRefused(_("请填写事项名称（60 字以内）"))
+        raise UserError(_("请填写事项名称（60 字以内）"))
     if kind not in ITEM_KINDS:
-        raise ReferenceRefused(_("未知的事项类别"))
+        raise UserError(_("未知的事项类别"))
     if db.session.get(BargainingItem, code) is not None:
-        raise ReferenceRefused(_("代码 %(code)s 已经使用过（代码不复用）", code=code))
+        raise UserError(_("代码 %(code)s 已经使用过（代码不复用）", code=code))
     item = BargainingItem(code=code, name=name, kind=kind, active=True)
     db.session.add(item)
     db.session.flush()
@@ -120,7 +115,7 @@ def add_item(actor: User, code: str, name: str, kind: str) -> BargainingItem:
 def set_item_active(actor: User, code: str, active: bool) -> None:
     item = db.session.get(BargainingItem, code)
     if item is None:
-        raise ReferenceRefused(_("没有代码为 %(code)s 的事项", code=code))
+        raise UserError(_("没有代码为 %(code)s 的事项", code=code))
     if item.active == active:
         return
     item.active = active

@@ -9,15 +9,14 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from bargaining import admin
-from bargaining.admin import ITEM_KINDS, ReferenceRefused
+from bargaining.admin import ITEM_KINDS
 from bargaining.models import BargainingItem, County, Enterprise
 from core import accounts, notify
 from core.admin import AdminSection, add_admin_section
 from core.db import db
-from core.errors import submitted
+from core.errors import UserError, submitted
 from core.i18n import _, _l
 from core.models import NotificationChannel, Role, User
-from core.notify import ChannelRefused
 from core.policy import requires
 from core.settings import display_value, get_setting, set_setting
 from core.web import listing
@@ -197,9 +196,7 @@ def counties() -> ResponseReturnValue:
                 k = int(request.form[prefix + "k"])
                 tier = int(request.form[prefix + "tier"])
             except ValueError:
-                raise ReferenceRefused(
-                    _("%(county)s：K 和档次须为整数", county=county.name)
-                ) from None
+                raise UserError(_("%(county)s：K 和档次须为整数", county=county.name)) from None
             changed += admin.update_county(
                 current_user,
                 county,
@@ -270,7 +267,7 @@ def channels() -> ResponseReturnValue:
         code = request.form.get("county", "")
         county = next((c for c in counties if c.code == code), None)
         if code and county is None:
-            raise ChannelRefused(_("未知的县(市、区)代码「%(code)s」", code=code))
+            raise UserError(_("未知的县(市、区)代码「%(code)s」", code=code))
         notify.add_channel(
             current_user,
             county.id if county else None,

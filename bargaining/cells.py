@@ -1,7 +1,7 @@
 """Parsing single cell values the way Chinese users type them (pure).
 
 Each parser takes a raw value from python-calamine (str, float, int, bool, date, datetime,
-timedelta or '') and returns the parsed value, or raises :class:`CellProblem` with a Chinese
+timedelta or '') and returns the parsed value, or raises :class:`UserError` with a Chinese
 message.
 """
 
@@ -29,10 +29,6 @@ _DATE_TIME_RE = re.compile(
 #: date is below 80,000, so the two never meet)
 COMPACT_MIN, COMPACT_MAX = MIN_YEAR * 10_000 + 101, MAX_YEAR * 10_000 + 1231
 _WS = re.compile(r"\s+")
-
-
-class CellProblem(UserError):
-    """A cell that cannot be parsed; ``message`` is a :class:`~core.i18n.Msg` (stored later)."""
 
 
 def normalize_text(value: Any) -> str:
@@ -80,23 +76,23 @@ def parse_date(value: Any) -> date:
     elif isinstance(value, date):
         result = value
     elif isinstance(value, bool):
-        raise CellProblem(_not_a_date())
+        raise UserError(_not_a_date())
     elif isinstance(value, int | float) and COMPACT_MIN <= value <= COMPACT_MAX:
         if value != int(value):
-            raise CellProblem(_not_a_date())
+            raise UserError(_not_a_date())
         return parse_date(str(int(value)))  # 20260601 as a number: as the text "20260601"
     elif isinstance(value, int | float):
         # an Excel serial date whose cell format the reader did not recognise as a date
         if not 10_000 <= value <= 80_000:
-            raise CellProblem(_not_a_date())
+            raise UserError(_not_a_date())
         result = EXCEL_EPOCH + timedelta(days=int(value))
     elif isinstance(value, timedelta):
-        raise CellProblem(_not_a_date())
+        raise UserError(_not_a_date())
     else:
         text = normalize_text(value)
         match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text) or _DATE_TIME_RE.match(text)
         if not match:
-            raise CellProblem(
+            raise UserError(
                 Msg(
                     "不是有效日期「%(text)s」，请填写如 2026-06-17、2026/6/17、2026.6.17 或 2026年6月17日",
                     text=text,
@@ -105,9 +101,9 @@ def parse_date(value: Any) -> date:
         try:
             result = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError as exc:
-            raise CellProblem(Msg("日期不存在「%(text)s」（请检查月份和日）", text=text)) from exc
+            raise UserError(Msg("日期不存在「%(text)s」（请检查月份和日）", text=text)) from exc
     if not MIN_YEAR <= result.year <= MAX_YEAR:
-        raise CellProblem(
+        raise UserError(
             Msg(
                 "日期 %(date)s 超出合理范围（%(min)s—%(max)s 年）",
                 date=result.isoformat(),
@@ -120,22 +116,20 @@ def parse_date(value: Any) -> date:
 
 def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise CellProblem(Msg("应填写数字"))
+        raise UserError(Msg("应填写数字"))
     if isinstance(value, int | float):
         number = Decimal(str(value))
         if not number.is_finite():  # a float cell holding inf or nan
-            raise CellProblem(Msg("应填写数字，不是「%(value)s」", value=str(value)))
+            raise UserError(Msg("应填写数字，不是「%(value)s」", value=str(value)))
         return number
     text = normalize_text(value).replace(",", "").replace("，", "")
     text = text.removesuffix("元").removesuffix("%").removesuffix("人").strip()  # i18n: data
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise CellProblem(
-            Msg("应填写数字，不是「%(value)s」", value=normalize_text(value))
-        ) from exc
+        raise UserError(Msg("应填写数字，不是「%(value)s」", value=normalize_text(value))) from exc
     if not number.is_finite():
-        raise CellProblem(Msg("应填写数字，不是「%(value)s」", value=normalize_text(value)))
+        raise UserError(Msg("应填写数字，不是「%(value)s」", value=normalize_text(value)))
     return number
 
 
@@ -150,18 +144,18 @@ def parse_int(value: Any, minimum: int = 0) -> int:
     ):
         result = int(value)  # a number cell: the common case, without the text round trip
         if result < minimum:
-            raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
+            raise UserError(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
         if result > 10_000_000:
-            raise CellProblem(Msg("数值过大，请核对"))
+            raise UserError(Msg("数值过大，请核对"))
         return result
     number = _as_decimal(value)
     if number != number.to_integral_value():
-        raise CellProblem(Msg("应填写整数，不是 %(value)s", value=display(value)))
+        raise UserError(Msg("应填写整数，不是 %(value)s", value=display(value)))
     result = int(number)
     if result < minimum:
-        raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
+        raise UserError(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
     if result > 10_000_000:
-        raise CellProblem(Msg("数值过大，请核对"))
+        raise UserError(Msg("数值过大，请核对"))
     return result
 
 
@@ -170,9 +164,9 @@ def parse_decimal(
 ) -> Decimal:
     number = _as_decimal(value)
     if minimum is not None and number < minimum:
-        raise CellProblem(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
+        raise UserError(Msg("不能小于 %(minimum)s", minimum=str(minimum)))
     if maximum is not None and number > maximum:
-        raise CellProblem(Msg("不能大于 %(maximum)s", maximum=str(maximum)))
+        raise UserError(Msg("不能大于 %(maximum)s", maximum=str(maximum)))
     return number.quantize(Decimal("0.01"))
 
 
@@ -188,7 +182,7 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in _NO:
         return False
-    raise CellProblem(
+    raise UserError(
         Msg(
             "请填写「%(yes)s」或「%(no)s」，不是「%(value)s」",
             yes="是",  # i18n: data

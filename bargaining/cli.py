@@ -95,8 +95,8 @@ def template(registry: bool, output: str) -> None:
 
 
 def _import(kind: str, file: str, username: str) -> None:
-    from bargaining.services import NotAllowed
     from bargaining.uploads import run_upload
+    from core.errors import UserError
 
     user = acting_user(username)
     path = Path(file)
@@ -106,7 +106,7 @@ def _import(kind: str, file: str, username: str) -> None:
         fail("file: " + _("找不到文件 %(file)s", file=file))
     try:
         outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
-    except NotAllowed as exc:
+    except UserError as exc:
         fail(tr(str(exc)))
     if outcome.status in ("rejected", "failed"):
         for error in outcome.errors or []:

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from bargaining.cells import (
-    CellProblem,
     display,
     is_blank,
     normalize_text,
@@ -35,6 +34,7 @@ from bargaining.sheets import (
     match_header,
 )
 from bargaining.uscc import uscc_problem
+from core.errors import UserError
 from core.i18n import N_, Msg
 from core.spreadsheet import Workbook
 
@@ -272,7 +272,7 @@ class _RowReader:
             return None
         try:
             return parse(value)
-        except CellProblem as problem:
+        except UserError as problem:
             self.fail(key, problem.message)
             return None
 

@@ -30,19 +30,8 @@ from bargaining.excel_import import (
     validate_filings,
     validate_registry,
 )
-from bargaining.filing import (
-    PlatformDate,
-    file_contracts,
-    first_filings,
-    record_platform_dates,
-)
-from bargaining.models import (
-    BargainingItem,
-    Contract,
-    County,
-    Enterprise,
-    Upload,
-)
+from bargaining.filing import PlatformDate, file_contracts, first_filings, record_platform_dates
+from bargaining.models import BargainingItem, Contract, County, Enterprise, Upload
 from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
 from bargaining.upload_rules import UploadStatus
 from core import audit_log
@@ -63,13 +52,6 @@ KIND_REGISTRY = "registry"
 #: (derived from the one policy, core/policy.py; kept for older imports)
 FILING_ROLES = ACTIONS["filing.upload"]
 REGISTRY_ROLES = ACTIONS["registry.upload"]
-
-
-class NotAllowed(UserError):
-    """The user's role may not do this (a 403 on the web, exit 1 in the CLI)."""
-
-    def __init__(self, message: str, status: int = 403) -> None:
-        super().__init__(message, status)
 
 
 @dataclass
@@ -107,7 +89,7 @@ def store_upload(user: User, kind: str, filename: str, data: bytes) -> Upload | 
     larger than the limit (not kept).
     """
     if not may(user, "filing.upload" if kind == KIND_FILINGS else "registry.upload"):
-        raise NotAllowed(_("您的角色不能上传此类文件"))
+        raise UserError(_("您的角色不能上传此类文件"), 403)
     sha = sha256_hex(data)
     previous = find_imported(kind, sha)
     if previous is not None:
@@ -598,11 +580,6 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
 
 # ---------------------------------------------------------------------------- platform date
 
-PLATFORM_DATE_ROLES = ACTIONS["contract.platform_date"]  # kept for older imports
-
-
-class PlatformDateProblem(UserError):
-    """A user error (core.errors.UserError), 400."""
 
 
 def record_platform_date(contract: Contract, day: date, user: User, today: date) -> bool:
@@ -611,14 +588,14 @@ def record_platform_date(contract: Contract, day: date, user: User, today: date)
     population). The caller has checked the contract is in the user's scope. False when the
     version already carries that date."""
     if not may(user, "contract.platform_date", contract):
-        raise NotAllowed(_("您的角色不能登记平台录入日期"))
+        raise UserError(_("您的角色不能登记平台录入日期"), 403)
     version = contract.current_version
     if version is None:
-        raise PlatformDateProblem(_("该合同还没有备案版本"))
+        raise UserError(_("该合同还没有备案版本"))
     if day > today:
-        raise PlatformDateProblem(_("平台录入日期不能晚于今天"))
+        raise UserError(_("平台录入日期不能晚于今天"))
     if day < version.signed_on:
-        raise PlatformDateProblem(_("平台录入日期不能早于合同签订日期"))
+        raise UserError(_("平台录入日期不能早于合同签订日期"))
     if version.platform_entered_on == day:
         return False
     entry = PlatformDate(

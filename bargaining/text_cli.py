@@ -55,12 +55,12 @@ def attach_text_command(
     """Attach a contract's signed text (PDF, .docx, scan), extract it and list its items."""
     from bargaining.texts import (  # text extraction and recognition: for this command only
         DONE,
-        TextRefused,
         attach_text,
         process_text,
         text_summary,
         version_text,
     )
+    from core.errors import UserError
 
     user = acting_user(username)
     contract = find_contract(user, number)
@@ -75,7 +75,7 @@ def attach_text_command(
     data = Path(file).read_bytes()
     try:
         text, fresh = attach_text(user, version, Path(file).name, data)
-    except TextRefused as exc:
+    except UserError as exc:
         db.session.rollback()
         fail(exc.message)
     db.session.commit()

@@ -18,7 +18,7 @@ from bargaining.models import (
     ItemRecognition,
 )
 from bargaining.recognition import highlight_segments, pattern_problem
-from bargaining.texts import ACCEPT, TextRefused, VersionText, attach_text
+from bargaining.texts import ACCEPT, VersionText, attach_text
 from core import audit_log
 from core.db import db, utcnow
 from core.errors import UserError
@@ -62,7 +62,7 @@ def attach(contract: Contract) -> ResponseReturnValue:
         abort(404)
     files = [f for f in request.files.getlist("text") if f and f.filename]
     if not files:
-        raise TextRefused(_("请选择合同文本文件"))
+        raise UserError(_("请选择合同文本文件"))
     added = 0
     for file in files:
         _text, fresh = attach_text(current_user, version, file.filename or "", file.read())

@@ -15,12 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bargaining.models import (
-    BargainingItem,
-    ContractText,
-    ContractVersion,
-    ItemRecognition,
-)
+from bargaining.models import BargainingItem, ContractText, ContractVersion, ItemRecognition
 from bargaining.recognition import (
     Comparison,
     Facts,
@@ -63,10 +58,6 @@ NOTES: dict[str, Msg] = {
 }
 
 
-class TextRefused(UserError):
-    """A user error about a contract text (the message is translated when raised)."""
-
-
 def max_bytes() -> int:
     return int(get_setting("upload_max_mb")) * 1024 * 1024
 
@@ -78,15 +69,13 @@ def attach_text(
     is already attached to the version (nothing changes then)."""
     contract = version.contract
     if not may(user, "contract.attach_text", contract):  # the city leader files nothing
-        raise TextRefused(_("您无权为此合同上传合同文本"), 403)
+        raise UserError(_("您无权为此合同上传合同文本"), 403)
     if not data:
-        raise TextRefused(_("文件为空"))
+        raise UserError(_("文件为空"))
     if len(data) > max_bytes():
-        raise TextRefused(
-            _("合同文本不能超过 %(mb)s MB", mb=int(get_setting("upload_max_mb"))), 413
-        )
+        raise UserError(_("合同文本不能超过 %(mb)s MB", mb=int(get_setting("upload_max_mb"))), 413)
     if sniff(data) is None:
-        raise TextRefused(str(ERRORS["unsupported"]), 415)
+        raise UserError(str(ERRORS["unsupported"]), 415)
     sha = hashlib.sha256(data).hexdigest()
     existing = db.session.scalars(
         select(ContractText).where(

@@ -5,21 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from bargaining import queries, services
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from bargaining.cli import template_bytes
 from bargaining.excel_import import FILE
 from bargaining.forms import UploadForm
@@ -63,7 +54,7 @@ def _arg_date(name: str) -> date | None:
         return None
     try:
         return parse_date(value)
-    except CellProblem:
+    except UserError:
         flash(_("日期「%(value)s」无法识别，已忽略该筛选条件", value=value), "warning")
         return None
 
@@ -349,7 +340,7 @@ def record_platform_date(contract: Contract) -> ResponseReturnValue:
     """备案一家、录入一家: the small form on the contract page (SPEC §4)."""
     try:
         day = parse_date(request.form.get("platform_entered_on", ""))
-    except CellProblem as exc:  # say which field
+    except UserError as exc:  # say which field
         raise UserError(_("平台录入日期：%(problem)s", problem=tr(exc.message))) from None
     changed = services.record_platform_date(contract, day, current_user, local_today())
     db.session.commit()

@@ -25,32 +25,28 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountRefused(UserError):
-    """A user error while keeping accounts: the (translated) message is shown as is."""
-
-
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountRefused(_("密码至少 %(n)s 位", n=MIN_PASSWORD))
+        raise UserError(_("密码至少 %(n)s 位", n=MIN_PASSWORD))
 
 
 def check_email(email: str) -> str:
     email = (email or "").strip()
     if email and not EMAIL.match(email):
-        raise AccountRefused(_("电子邮箱格式不正确：%(email)s", email=email))
+        raise UserError(_("电子邮箱格式不正确：%(email)s", email=email))
     return email
 
 
 def check_assignment(role: str, county_id: int | None, enterprise_id: int | None) -> None:
     """Inspectors belong to a county, clerks to an enterprise, city and admin to neither."""
     if role not in {r.value for r in Role}:
-        raise AccountRefused(_("未知的角色：%(role)s", role=role))
+        raise UserError(_("未知的角色：%(role)s", role=role))
     if role == Role.INSPECTOR and county_id is None:
-        raise AccountRefused(_("县级指导员须指定县(市、区)"))
+        raise UserError(_("县级指导员须指定县(市、区)"))
     if role == Role.ENTERPRISE and enterprise_id is None:
-        raise AccountRefused(_("企业经办人须指定企业（统一社会信用代码）"))
+        raise UserError(_("企业经办人须指定企业（统一社会信用代码）"))
     if role in (Role.CITY, Role.ADMIN) and (county_id or enterprise_id):
-        raise AccountRefused(_("市总工会和管理员账号不指定县或企业"))
+        raise UserError(_("市总工会和管理员账号不指定县或企业"))
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -78,9 +74,9 @@ def create_user(
 ) -> User:
     username = (username or "").strip()
     if not USERNAME.match(username):
-        raise AccountRefused(_("用户名须为 2–64 位字母、数字或 _ . @ -"))
+        raise UserError(_("用户名须为 2–64 位字母、数字或 _ . @ -"))
     if db.session.scalars(select(User).where(User.username == username)).first():
-        raise AccountRefused(_("用户名「%(name)s」已存在", name=username))
+        raise UserError(_("用户名「%(name)s」已存在", name=username))
     check_password(password)
     check_assignment(role, county_id, enterprise_id)
     user = User(
@@ -134,7 +130,7 @@ def update_user(
 
 def set_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
-        raise AccountRefused(_("不能停用自己的账号"))
+        raise UserError(_("不能停用自己的账号"))
     if user.active == active:
         return
     user.active = active
@@ -162,9 +158,9 @@ def reset_password(actor: User, user: User, password: str) -> None:
 
 def change_own_password(user: User, current: str, new: str, repeat: str) -> None:
     if not verify_password(user, current or ""):
-        raise AccountRefused(_("当前密码不正确"))
+        raise UserError(_("当前密码不正确"))
     if new != repeat:
-        raise AccountRefused(_("两次输入的新密码不一致"))
+        raise UserError(_("两次输入的新密码不一致"))
     check_password(new)
     user.password_hash = hash_password(new)
     end_sessions(user, user)

@@ -20,7 +20,7 @@ from core.errors import UserError, refused_field, submitted
 from core.i18n import _, _l
 from core.models import ApiToken, Setting
 from core.policy import requires
-from core.settings import DEFAULTS, SettingInvalid, display_value, get_setting, set_setting
+from core.settings import DEFAULTS, display_value, get_setting, set_setting
 
 bp = Blueprint("admin", __name__)
 
@@ -62,7 +62,7 @@ def settings() -> ResponseReturnValue:
                 continue
             try:
                 changed += set_setting(current_user, key, request.form[key])
-            except SettingInvalid as exc:
+            except UserError as exc:
                 errors[key] = exc.message
         if errors:
             raise UserError(_("有 %(n)s 项设置未通过校验，均未保存", n=len(errors)), fields=errors)

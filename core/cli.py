@@ -222,7 +222,8 @@ def create_user_command(
     email: str,
 ) -> None:
     """Create a user: enterprise|inspector|city|admin."""
-    from core.accounts import AccountRefused, create_user  # the login stack, for this command
+    from core.accounts import create_user  # the login stack, for this command
+    from core.errors import UserError
 
     if role == Role.INSPECTOR and not county_code:
         fail(_("县级指导员须指定 --county（如 WY）"))
@@ -245,7 +246,7 @@ def create_user_command(
             email=email,
             display_name=display_name,
         )
-    except AccountRefused as exc:
+    except UserError as exc:
         fail(exc.message)
     db.session.commit()
     click.echo(_("已创建用户 %(name)s（%(role)s）", name=name, role=Role(role).label))

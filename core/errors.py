@@ -6,17 +6,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import (
-    Flask,
-    current_app,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -29,7 +19,7 @@ MAX_ID = 2**31 - 1
 
 class UserError(ValueError):
     """The one user-error type: a message for the user (a msgid or ``Msg``, translated when
-    shown) and its 4xx status. The domain errors (ActionRefused, RoundProblem, NotAllowed …)
+    shown) and its 4xx status. The domain errors (UserError, UserError, UserError …)
     are this type. Views do not catch it: the handler rolls back and, for a form's POST,
     shows the form again with the message and the submitted values (:func:`refused_form`);
     otherwise an error page (or JSON) carrying the message — never a 500."""

@@ -25,7 +25,7 @@ HomeSection = Callable[[Any], "tuple[str, dict[str, Any]] | None"]
 Job = Callable[[], Any]
 #: (id, APScheduler trigger kwargs, function)
 ScheduledJob = tuple[str, dict[str, Any], Job]
-#: (role, county code, USCC) -> (county_id, enterprise_id); refuses with AccountRefused
+#: (role, county code, USCC) -> (county_id, enterprise_id); refuses with UserError
 AssignUser = Callable[[str, str, str], "tuple[int | None, int | None]"]
 
 

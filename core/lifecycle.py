@@ -19,10 +19,6 @@ from core.i18n import _
 S = TypeVar("S", bound=StrEnum)
 
 
-class TransitionRefused(UserError):
-    """The event does not apply to the object's state; ``message`` says why (Chinese msgid)."""
-
-
 @dataclass(frozen=True)
 class Lifecycle(Generic[S]):
     """``transitions``: (state, event) -> next state; ``final`` states accept no event."""
@@ -35,13 +31,11 @@ class Lifecycle(Generic[S]):
         return (self.states(state), event) in self.transitions
 
     def next(self, state: str, event: str) -> S:
-        """The state ``event`` leads to from ``state``; :class:`TransitionRefused` otherwise."""
+        """The state ``event`` leads to from ``state``; :class:`UserError` otherwise."""
         current = self.states(state)
         target = self.transitions.get((current, event))
         if target is None:
-            raise TransitionRefused(
-                _("当前状态为「%(state)s」，不能执行该操作", state=str(current))
-            )
+            raise UserError(_("当前状态为「%(state)s」，不能执行该操作", state=str(current)))
         return target
 
     def events(self, state: str) -> list[str]:

@@ -417,10 +417,6 @@ def set_preferences(user: User, digest: Mapping[str, bool]) -> None:
 # ---------------------------------------------------------------------------- work groups
 
 
-class ChannelRefused(UserError):
-    """A work-group robot the rules refuse (the message is translated)."""
-
-
 def add_channel(
     actor: User, county_id: int | None, kind: str, url: str, secret: str = ""
 ) -> NotificationChannel:
@@ -429,11 +425,11 @@ def add_channel(
 
     url, secret = (url or "").strip(), (secret or "").strip()
     if kind not in GROUP_KINDS:
-        raise ChannelRefused(_("未知的工作群类型"))
+        raise UserError(_("未知的工作群类型"))
     if not url.startswith(("https://", "http://")) or len(url) > 500:
-        raise ChannelRefused(_("请填写机器人的 Webhook 地址（https://…）"))
+        raise UserError(_("请填写机器人的 Webhook 地址（https://…）"))
     if kind == WECOM and secret:
-        raise ChannelRefused(_("企业微信群机器人没有签名密钥，请留空"))
+        raise UserError(_("企业微信群机器人没有签名密钥，请留空"))
     channel = NotificationChannel(county_id=county_id, kind=kind, url=url, secret=secret)
     db.session.add(channel)
     db.session.flush()

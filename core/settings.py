@@ -70,18 +70,14 @@ def seed_settings() -> int:
     return added
 
 
-class SettingInvalid(UserError):
-    """An admin typed a value a setting cannot take; the message says why (translated)."""
-
-
 def _int_between(low: int, high: int) -> Any:
     def parse(text: str) -> int:
         try:
             value = int(str(text).strip())
         except ValueError:
-            raise SettingInvalid(_("请输入整数")) from None
+            raise UserError(_("请输入整数")) from None
         if not low <= value <= high:
-            raise SettingInvalid(_("须在 %(low)s 到 %(high)s 之间", low=low, high=high))
+            raise UserError(_("须在 %(low)s 到 %(high)s 之间", low=low, high=high))
         return value
 
     return parse
@@ -91,16 +87,16 @@ def _rate(text: str) -> str:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise SettingInvalid(_("请输入 0 到 1 之间的小数，如 0.30")) from None
+        raise UserError(_("请输入 0 到 1 之间的小数，如 0.30")) from None
     if not Decimal("0") < value <= Decimal("1"):
-        raise SettingInvalid(_("请输入 0 到 1 之间的小数，如 0.30"))
+        raise UserError(_("请输入 0 到 1 之间的小数，如 0.30"))
     return str(value)
 
 
 def _month_or_empty(text: str) -> str:
     text = str(text).strip()
     if text and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise SettingInvalid(_("请输入 YYYY-MM 格式的月份，或留空"))
+        raise UserError(_("请输入 YYYY-MM 格式的月份，或留空"))
     return text
 
 
@@ -112,7 +108,7 @@ def _tiers(text: str) -> dict[str, int]:
             data = json.loads(raw)
             values = [data[k] for k in sorted(data, key=int)]
         except (ValueError, KeyError, TypeError):
-            raise SettingInvalid(
+            raise UserError(
                 _("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010")
             ) from None
     else:
@@ -120,13 +116,13 @@ def _tiers(text: str) -> dict[str, int]:
     try:
         amounts = [int(v) for v in values]
     except (TypeError, ValueError):
-        raise SettingInvalid(
+        raise UserError(
             _("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010")
         ) from None
     if len(amounts) != 3 or any(not 500 <= a <= 20000 for a in amounts):
-        raise SettingInvalid(_("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010"))
+        raise UserError(_("请按一档、二档、三档的顺序输入三个金额，如 2490 / 2260 / 2010"))
     if not amounts[0] >= amounts[1] >= amounts[2]:
-        raise SettingInvalid(_("一档不低于二档，二档不低于三档"))
+        raise UserError(_("一档不低于二档，二档不低于三档"))
     return {str(i + 1): a for i, a in enumerate(amounts)}
 
 
@@ -154,14 +150,14 @@ def display_value(key: str, value: Any) -> str:
 
 
 def parse_setting(key: str, text: str) -> Any:
-    """The value ``text`` means for setting ``key``, or :class:`SettingInvalid`."""
+    """The value ``text`` means for setting ``key``, or :class:`UserError`."""
     if key not in DEFAULTS:
-        raise SettingInvalid(_("未知的设置项：%(key)s", key=key))
+        raise UserError(_("未知的设置项：%(key)s", key=key))
     parser = PARSERS.get(key)
     try:
         return parser(text) if parser else str(text)
-    except SettingInvalid as exc:  # the message belongs beside the setting's field
-        raise SettingInvalid(exc.message, fields={key: exc.message}) from None
+    except UserError as exc:  # the message belongs beside the setting's field
+        raise UserError(exc.message, fields={key: exc.message}) from None
 
 
 def set_setting(actor: Any, key: str, text: str) -> bool:

@@ -15,12 +15,13 @@ from sqlalchemy import Select, func, select
 
 from audits import rounds as sample_rounds
 from audits.models import Audit, Rectification, SampleRound, Visit
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from bargaining.models import Contract, ContractVersion, County, Enterprise
 from bargaining.queries import first_filed_on, scope_contracts, scope_enterprises
 from core.auth import api_requires, public
 from core.clock import local_today
 from core.db import db
+from core.errors import UserError
 from core.i18n import _, tr
 from core.policy import scope_of
 from core.rows import named
@@ -70,7 +71,7 @@ def _date_arg() -> date:
         pass
     try:
         return parse_date(text)
-    except CellProblem as exc:
+    except UserError as exc:
         _bad(tr(exc.message))
     raise AssertionError  # unreachable
 

@@ -7,9 +7,10 @@ import json
 import click
 from flask import Flask
 
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from core.cli import fail, write_output
 from core.clock import local_today
+from core.errors import UserError
 from core.i18n import _, tr
 
 
@@ -29,7 +30,7 @@ def targets_command(date_text: str | None, as_json: bool) -> None:
 
     try:
         day = parse_date(date_text) if date_text else local_today()
-    except CellProblem as exc:
+    except UserError as exc:
         fail(tr(exc.message))
     rows = queries.county_targets(day)
     if as_json:
@@ -65,7 +66,7 @@ def review_report(half_text: str, output: str) -> None:
 
     try:
         half = review.Half.parse(half_text)
-    except review.ReviewProblem as exc:
+    except review.UserError as exc:
         fail(tr(exc.message))
     write_output(output, review.review_workbook(half))
     click.echo(_("已写入 %(file)s（%(half)s复盘讲评）", file=output, half=half.label))

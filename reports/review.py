@@ -20,10 +20,6 @@ from core.xlsx import save, write_sheet
 from reports.dashboard import KPI_HEADERS, PERCENT_KEYS, Dashboard, DashboardRow, city_dashboard
 
 
-class ReviewProblem(UserError):
-    """A user error (core.errors.UserError), 400."""
-
-
 @dataclass(frozen=True)
 class Half:
     year: int
@@ -39,7 +35,7 @@ class Half:
             or not text[:4].isdigit()
             or not 2000 <= int(text[:4]) <= 2099  # a working period, not year 0 or 9999
         ):
-            raise ReviewProblem(
+            raise UserError(
                 _("半年应写作 YYYYH1 或 YYYYH2（如 2026H1），不是「%(text)s」", text=text)
             )
         return cls(int(text[:4]), int(text[5]))

@@ -10,10 +10,10 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from audits import rectification_rules as rules
-from audits.supervisions import SupervisionRefused
 from bargaining.models import County
 from core import audit_log
 from core.db import db, utcnow
+from core.errors import UserError
 from core.i18n import _
 from core.models import User
 from core.paper import Notice, Section, chinese_date, notice_docx
@@ -34,7 +34,7 @@ def review_comments(half: Half) -> dict[int, str]:
 def save_review_comments(user: User, half: Half, texts: Mapping[int, str]) -> int:
     """Store the city's commentary per county (audit-logged); returns how many changed."""
     if not may(user, "review.comment"):
-        raise SupervisionRefused(_("只有市总工会可以撰写讲评"), 403)
+        raise UserError(_("只有市总工会可以撰写讲评"), 403)
     existing = {
         c.county_id: c
         for c in db.session.scalars(select(ReviewComment).where(ReviewComment.half == str(half)))
@@ -46,7 +46,7 @@ def save_review_comments(user: User, half: Half, texts: Mapping[int, str]) -> in
         if county_id not in known:
             continue
         if len(text) > MAX_COMMENT:
-            raise SupervisionRefused(_("每条讲评不超过 %(n)s 字", n=MAX_COMMENT))
+            raise UserError(_("每条讲评不超过 %(n)s 字", n=MAX_COMMENT))
         row = existing.get(county_id)
         before = row.text if row else ""
         if before == text:

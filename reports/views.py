@@ -14,17 +14,14 @@ from sqlalchemy import select
 
 from audits import rectification_rules as rules
 from audits.models import Supervision, Visit
-from audits.supervisions import (
-    open_supervision,
-    plan_supervision,
-    record_supervision,
-)
+from audits.supervisions import open_supervision, plan_supervision, record_supervision
 from audits.views import form_date
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from bargaining.models import County
 from core import audit_log
 from core.clock import local_today
 from core.db import db
+from core.errors import UserError
 from core.i18n import Msg, _, tr
 from core.paper import DOCX_MIME
 from core.policy import may, requires, scope_of
@@ -49,7 +46,7 @@ def _as_of() -> date:
         return local_today()
     try:
         return parse_date(text)
-    except CellProblem:
+    except UserError:
         flash(_("日期「%(text)s」无法识别，已显示今天的数据", text=text), "warning")
         return local_today()
 
@@ -296,7 +293,7 @@ def _render_supervision(supervision: Supervision) -> str:
 def review_page(half: str | None = None) -> ResponseReturnValue:
     try:
         period = review.Half.parse(half) if half else review.Half.last_complete(local_today())
-    except review.ReviewProblem as exc:
+    except review.UserError as exc:
         abort(400, description=tr(exc.message))
     if request.args.get("export") == "xlsx":
         return xlsx_response(

@@ -14,12 +14,13 @@ from sqlalchemy import func, select, text
 from audits import rounds
 from audits.jobs import catch_up, draw_month_once, draw_unwitnessed_due, freeze_month_once
 from audits.models import Audit, Interview, InterviewLink, Rectification, SamplePick, SampleRound
-from audits.services import ActionRefused, act_on_rectification, escalate, save_audit
+from audits.services import act_on_rectification, escalate, save_audit
 from bargaining.models import ContractVersion
 from bargaining.services import KIND_FILINGS
 from bargaining.uploads import run_upload
 from core.clock import LOCAL_TZ
 from core.db import db
+from core.errors import UserError
 from core.models import Role, Setting, User
 from tests.factories import (
     contract_row,
@@ -285,7 +286,7 @@ def test_late_backfilled_version_joins_the_next_round(city_setup):
 
 def test_the_current_month_cannot_be_frozen(city_setup):
     start_at("2026-01")
-    with pytest.raises(rounds.RoundProblem, match="尚未结束"):
+    with pytest.raises(rounds.UserError, match="尚未结束"):
         rounds.freeze_round(rounds.Month.of(datetime.now(LOCAL_TZ).date()), None, now())
 
 
@@ -457,20 +458,20 @@ def test_invalid_transition_is_refused_with_a_message(city_setup):
     save_audit(audit, insp, results, "", TODAY, complete=True)
     rect = db.session.scalars(select(Rectification)).one()
     assert rect.deadline == date(2026, 12, 2)  # critical: 立行立改, 7 days
-    with pytest.raises(ActionRefused, match="当前状态为「待整改」，不能执行「核验通过」"):
+    with pytest.raises(UserError, match="当前状态为「待整改」，不能执行「核验通过」"):
         act_on_rectification(rect, insp, "verify", "", TODAY)
-    with pytest.raises(ActionRefused, match="须填写说明"):
+    with pytest.raises(UserError, match="须填写说明"):
         act_on_rectification(rect, insp, "submit", "  ", TODAY)
 
 
 def test_completing_needs_every_item_and_notes_for_failures(city_setup):
     freeze_and_draw("2026-10", "31415926535897932384", now())
     insp, audit = _my_audit("insp-WY")
-    with pytest.raises(ActionRefused, match="未填：C9"):
+    with pytest.raises(UserError, match="未填：C9"):
         save_audit(
             audit, insp, {k: v for k, v in ALL_PASS.items() if k != "C9"}, "", TODAY, complete=True
         )
-    with pytest.raises(ActionRefused, match="须写明问题"):
+    with pytest.raises(UserError, match="须写明问题"):
         save_audit(audit, insp, {**ALL_PASS, "C1": ("fail", "")}, "", TODAY, complete=True)
     findings = save_audit(
         audit, insp, {**ALL_PASS, "C9": ("fail", "未公示")}, "", TODAY, complete=True
@@ -478,7 +479,7 @@ def test_completing_needs_every_item_and_notes_for_failures(city_setup):
     assert (
         audit.verdict == "qualified" and len(findings) == 1
     )  # a minor failure still opens a rectification
-    with pytest.raises(ActionRefused, match="已完成"):
+    with pytest.raises(UserError, match="已完成"):
         save_audit(audit, insp, ALL_PASS, "", TODAY, complete=True)
 
 
@@ -487,7 +488,7 @@ def test_other_inspector_cannot_audit_an_assigned_pick(city_setup):
     insp, audit = _my_audit("insp-WY")
     other = db.session.scalars(select(User).where(User.username == "insp-WY-2")).one()
     assert audit.inspector_id != other.id
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         save_audit(audit, other, ALL_PASS, "", TODAY, complete=True)
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from bargaining.cells import (
-    CellProblem,
     is_blank,
     normalize_header,
     normalize_text,
@@ -17,6 +16,7 @@ from bargaining.cells import (
     parse_decimal,
     parse_int,
 )
+from core.errors import UserError
 
 JUNE_17 = date(2026, 6, 17)
 
@@ -25,10 +25,10 @@ def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _problem(func, *args, **kwargs) -> CellProblem:
-    with pytest.raises(CellProblem) as info:
+def _problem(func, *args, **kwargs) -> UserError:
+    with pytest.raises(UserError) as info:
         func(*args, **kwargs)
-    assert info.value.message, "a CellProblem must carry a message"
+    assert info.value.message, "a UserError must carry a message"
     assert _has_chinese(info.value.message), info.value.message
     return info.value
 
@@ -291,5 +291,5 @@ def test_is_blank_false(value):
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
 def test_a_float_cell_holding_infinity_or_nan_is_a_cell_problem(value):
     """Found by the workbook fuzzer: an OverflowError (a 500) instead of a row error."""
-    with pytest.raises(CellProblem):
+    with pytest.raises(UserError):
         parse_int(value)

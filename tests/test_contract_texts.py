@@ -12,15 +12,10 @@ from sqlalchemy import select
 from bargaining.models import ContractText, ContractVersion, ItemRecognition
 from bargaining.services import KIND_FILINGS
 from bargaining.text_extraction import ChildLimits
-from bargaining.texts import (
-    TextRefused,
-    attach_text,
-    process_queued_texts,
-    recognition_rules,
-    version_text,
-)
+from bargaining.texts import attach_text, process_queued_texts, recognition_rules, version_text
 from bargaining.uploads import run_upload
 from core.db import db
+from core.errors import UserError
 from core.models import Role, StoredFile
 from tests.conftest import TODAY
 from tests.factories import contract_row, filing_workbook, make_enterprise, make_user
@@ -79,10 +74,10 @@ def test_the_same_file_twice_is_recognised(filed) -> None:
 
 def test_too_large_and_unknown_files_are_refused(filed, app) -> None:
     inspector, version = filed
-    with pytest.raises(TextRefused) as big:
+    with pytest.raises(UserError) as big:
         attach_text(inspector, version, "big.pdf", b"%PDF-" + b"0" * (20 * 1024 * 1024))
     assert big.value.status == 413
-    with pytest.raises(TextRefused) as odd:
+    with pytest.raises(UserError) as odd:
         attach_text(inspector, version, "x.exe", b"MZ\x90\x00")
     assert odd.value.status == 415
 
@@ -90,7 +85,7 @@ def test_too_large_and_unknown_files_are_refused(filed, app) -> None:
 def test_city_leader_attaches_nothing(filed) -> None:
     _inspector, version = filed
     city = make_user("city", Role.CITY)
-    with pytest.raises(TextRefused) as refused:
+    with pytest.raises(UserError) as refused:
         attach_text(city, version, "a.pdf", text_pdf())
     assert refused.value.status == 403
 

@@ -17,10 +17,11 @@ from bargaining.models import (
     Upload,
 )
 from bargaining.queries import version_flags
-from bargaining.services import KIND_FILINGS, KIND_REGISTRY, NotAllowed
+from bargaining.services import KIND_FILINGS, KIND_REGISTRY
 from bargaining.uploads import run_upload
 from core.audit_log import AuditLogIsAppendOnly, history
 from core.db import db
+from core.errors import UserError
 from core.models import AuditLog, Role, StoredFile
 from tests.conftest import TODAY
 from tests.factories import (
@@ -199,7 +200,7 @@ def test_inspector_of_wy_cannot_file_for_yw(inspector):
 
 def test_city_leader_may_not_keep_the_registry(app):
     city = make_user("city", Role.CITY)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(UserError):
         run_upload(city, KIND_REGISTRY, "r.xlsx", registry_workbook([registry_row()]), TODAY)
 
 

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from audits.models import Interview, Supervision, Visit
-from audits.services import ActionRefused, record_interview
-from audits.supervisions import SupervisionRefused, plan_supervision, record_supervision
+from audits.services import record_interview
+from audits.supervisions import plan_supervision, record_supervision
 from audits.visit_service import record_visit
 from core.db import db
+from core.errors import UserError
 from core.models import AuditLog, Role
 from tests.factories import county, csrf_token, login, make_enterprise, make_user
 
@@ -65,7 +66,7 @@ def log_of(kind: str, object_id: int) -> list[AuditLog]:
 
 def test_a_held_interview_is_not_overwritten_without_a_reason(people):
     interview = held_interview(people)
-    with pytest.raises(ActionRefused, match="更正原因"):
+    with pytest.raises(UserError, match="更正原因"):
         record_interview(
             interview,
             people["insp"],
@@ -147,7 +148,7 @@ def test_a_held_supervision_is_amended_with_a_reason(people):
     }
     record_supervision(supervision, people["city"], fields, TODAY)
     db.session.commit()
-    with pytest.raises(SupervisionRefused):
+    with pytest.raises(UserError):
         record_supervision(supervision, people["city"], {**fields, "problems": "改写"}, TODAY)
     db.session.rollback()
     record_supervision(
@@ -183,9 +184,9 @@ def test_a_done_visit_record_is_amended_with_a_reason_and_not_unrecorded(people)
     }
     record_visit(visit, people["insp"], done, TODAY)
     db.session.commit()
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         record_visit(visit, people["insp"], {**done, "notes": "改写"}, TODAY)
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         record_visit(
             visit,
             people["insp"],
@@ -219,7 +220,7 @@ def test_an_audit_verdict_once_decided_is_never_overwritten(people):
     checks = {f"C{i}": ("pass", "") for i in range(1, 10)}
     save_audit(audit, people["insp"], checks, "全部符合", TODAY, complete=True)
     db.session.commit()
-    with pytest.raises(ActionRefused, match="已完成"):
+    with pytest.raises(UserError, match="已完成"):
         save_audit(
             audit, people["insp"], {**checks, "C1": ("fail", "票数不足")}, "", TODAY, complete=True
         )

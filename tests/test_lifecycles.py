@@ -15,7 +15,7 @@ from audits import (
     visit_rules,
 )
 from bargaining import upload_rules
-from core.lifecycle import TransitionRefused
+from core.errors import UserError
 
 LIFECYCLES = {
     "audit": audit_rules.LIFECYCLE,
@@ -47,12 +47,12 @@ def test_verdicts_and_rectification_states_are_codes_too() -> None:
 
 def test_a_done_audit_cannot_be_completed_again() -> None:
     assert audit_rules.LIFECYCLE.next("open", audit_rules.COMPLETE) == "done"
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(UserError):
         audit_rules.LIFECYCLE.next("done", audit_rules.COMPLETE)
 
 
 def test_a_cancelled_visit_takes_no_record() -> None:
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(UserError):
         visit_rules.LIFECYCLE.next("cancelled", visit_rules.DO)
     assert visit_rules.LIFECYCLE.next("planned", visit_rules.DO) == "done"
 
@@ -64,7 +64,7 @@ def test_the_plan_cancels_only_planned_visits() -> None:
 
 def test_an_upload_leaves_processing_once() -> None:
     assert upload_rules.LIFECYCLE.next("processing", upload_rules.IMPORT) == "imported"
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(UserError):
         upload_rules.LIFECYCLE.next("imported", upload_rules.FAIL)
 
 

@@ -173,5 +173,5 @@ def test_filed_in_month_is_the_default_population(inspector):
 
 def test_an_unknown_population_setting_is_refused(inspector):
     setting("sample_population", "everything")
-    with pytest.raises(rounds.RoundProblem, match="sample_population"):
+    with pytest.raises(rounds.UserError, match="sample_population"):
         rounds.freeze_round(rounds.Month(2026, 10), None, now())

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bargaining.models import Contract
-from bargaining.services import KIND_FILINGS, NotAllowed
+from bargaining.services import KIND_FILINGS
 from bargaining.uploads import run_upload
 from core.db import db
+from core.errors import UserError
 from core.models import Role
 from tests.conftest import TODAY
 from tests.factories import (
@@ -30,7 +31,7 @@ def test_city_leader_files_no_contract_through_the_service(app):
     county) and admin"."""
     city = make_user("city", Role.CITY)
     ent = make_enterprise("WY")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(UserError):
         run_upload(city, KIND_FILINGS, "c.xlsx", filing_workbook([contract_row(ent)]), TODAY)
     assert db.session.scalar(select(func.count(Contract.id))) == 0
 

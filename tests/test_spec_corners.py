@@ -16,10 +16,11 @@ from audits.ics import CalendarVisit, visits_calendar
 from audits.models import Audit, Visit
 from audits.sampling import audit_due_on
 from audits.visits import Task, plan_quarter
-from bargaining.cells import CellProblem, parse_date
+from bargaining.cells import parse_date
 from bargaining.sheets import CONTRACTS
 from bargaining.uploads import run_upload
 from core.db import db
+from core.errors import UserError
 from core.models import Role, Setting
 from tests.conftest import TODAY
 from tests.factories import (
@@ -137,9 +138,9 @@ def test_a_date_as_number_or_text_or_date_time_text_is_the_same_date(value):
 @pytest.mark.parametrize("number, text", [(20261301, "20261301"), (20260230, "20260230")])
 def test_an_impossible_compact_date_is_refused_alike_as_number_or_text(number, text):
     """SPEC §4: bad input gets a clear message — the same one whether typed as number or text."""
-    with pytest.raises(CellProblem) as as_number:
+    with pytest.raises(UserError) as as_number:
         parse_date(number)
-    with pytest.raises(CellProblem) as as_text:
+    with pytest.raises(UserError) as as_text:
         parse_date(text)
     assert str(as_number.value.message) == str(as_text.value.message)
 

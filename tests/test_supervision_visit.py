@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from audits import visits
 from audits.models import Supervision, Visit
-from audits.services import ActionRefused
 from audits.supervisions import plan_supervision, record_supervision
 from audits.visit_service import record_visit, schedule_visits
 from core.db import db
+from core.errors import UserError
 from core.models import Role
 from tests.factories import county, csrf_token, login, make_user
 
@@ -46,7 +46,7 @@ def test_a_supervision_planned_by_hand_is_on_the_plan_and_in_the_calendar(city, 
 def test_planning_an_existing_supervision_says_so(city, client):
     plan_supervision(county("JD").id, date(2026, 12, 8), "落后进度线", city)
     db.session.commit()
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         plan_supervision(county("JD").id, date(2026, 12, 15), "again", city)
     db.session.rollback()
     login(client, "city")

@@ -12,15 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.visits import (
-    PER_DAY,
-    Booked,
-    PlanProblem,
-    Quarter,
-    Task,
-    plan_visits,
-    working_days,
-)
+from audits.visits import PER_DAY, Booked, Quarter, Task, plan_visits, working_days
+from core.errors import UserError
 
 Q4 = Quarter(2026, 4)
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -82,7 +75,7 @@ def test_quarter_parse(text: str, expected: Quarter) -> None:
     "text", ["2026Q5", "2026Q0", "2026-Q4", "26Q4", "", "abcdQ1", "2026Q", "2026Q44"]
 )
 def test_quarter_parse_rejects_bad_input_in_chinese(text: str) -> None:
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         Quarter.parse(text)
     assert "季度" in info.value.message and CHINESE.search(info.value.message)
 
@@ -228,13 +221,13 @@ def test_per_day_limit_is_a_parameter() -> None:
     days = quarter_working_days(Q4)[:5]
     plans = plan_visits(tasks(10), days, per_day=2)
     assert max(Counter(p.day for p in plans).values()) == 2
-    with pytest.raises(PlanProblem):
+    with pytest.raises(UserError):
         plan_visits(tasks(11), days, per_day=2)
 
 
 def test_too_many_tasks_is_a_plan_problem_in_chinese() -> None:
     days = quarter_working_days(Q4)[:4]
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         plan_visits(tasks(3 * len(days) + 1), days)
     assert "工作日不足" in info.value.message
     assert str(info.value) == info.value.message
@@ -242,24 +235,24 @@ def test_too_many_tasks_is_a_plan_problem_in_chinese() -> None:
 
 def test_too_many_tasks_over_the_whole_quarter() -> None:
     days = quarter_working_days(Q4)
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         plan_visits(tasks(3 * len(days) + 1), days)
     assert CHINESE.search(info.value.message)
 
 
 def test_no_working_days_is_a_plan_problem() -> None:
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         plan_visits(tasks(1), [])
     assert "没有工作日" in info.value.message
     # a span made only of National Day holidays and a weekend
     holiday_days = working_days(date(2026, 10, 1), date(2026, 10, 7), exceptions_for(Q4))
     assert holiday_days == []
-    with pytest.raises(PlanProblem):
+    with pytest.raises(UserError):
         plan_visits(tasks(1), holiday_days)
 
 
 def test_a_task_nobody_may_make_is_a_plan_problem() -> None:
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         plan_visits([Task("county-WY", "county", 8, ())], quarter_working_days(Q4))
     assert "county-WY" in info.value.message and CHINESE.search(info.value.message)
 
@@ -289,7 +282,7 @@ def test_different_counties_need_different_days() -> None:
     plans = plan_visits(five, days)
     assert sorted(p.day for p in plans) == days  # one county a day
     six = [*five, Task("county-6", "county", 6, (1,))]  # 6 ≤ 3 × 5, but 6 counties > 5 days
-    with pytest.raises(PlanProblem) as info:
+    with pytest.raises(UserError) as info:
         plan_visits(six, days)
     assert CHINESE.search(info.value.message)
 
@@ -315,7 +308,7 @@ def test_booked_visits_fill_their_day_up_to_the_cap() -> None:
     check_invariants(plans, task_list, days, booked)
     assert all(p.day != days[1] for p in plans)
     assert Counter(p.day for p in plans) == {days[0]: 3, days[2]: 3}
-    with pytest.raises(PlanProblem):
+    with pytest.raises(UserError):
         plan_visits(tasks(7), days, booked)
 
 
@@ -326,7 +319,7 @@ def test_booked_visit_in_another_county_blocks_the_day() -> None:
     plans = plan_visits(task_list, days, booked)
     check_invariants(plans, task_list, days, booked)
     assert {p.day for p in plans} == {days[1]}
-    with pytest.raises(PlanProblem):
+    with pytest.raises(UserError):
         plan_visits(tasks(4, county=1), days, booked)
 
 

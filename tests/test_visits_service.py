@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from audits import visits
 from audits.models import CalendarDay, CalendarYear, Finding, Rectification, Supervision, Visit
-from audits.services import ActionRefused, act_on_rectification, evidence_of, open_finding
+from audits.services import act_on_rectification, evidence_of, open_finding
 from audits.visit_service import (
     coverage,
     quarter_days,
@@ -26,6 +26,7 @@ from audits.visit_service import (
 )
 from bargaining.models import County
 from core.db import db
+from core.errors import UserError
 from core.hooks import hooks
 from core.models import Role, User
 from tests.factories import county, csrf_token, login, make_enterprise, make_user
@@ -211,10 +212,10 @@ def test_visits_fall_on_working_days_of_the_calendar(setup) -> None:
 
 
 def test_only_the_city_makes_the_plan_and_not_for_a_past_quarter(setup) -> None:
-    with pytest.raises(ActionRefused) as info:
+    with pytest.raises(UserError) as info:
         schedule_visits(Q4, setup["insp"], START, set())
     assert info.value.status == 403
-    with pytest.raises(ActionRefused) as past:
+    with pytest.raises(UserError) as past:
         schedule_visits(visits.Quarter(2026, 3), setup["city"], TODAY, set())
     assert "已结束" in past.value.message
     assert _visits() == [] and _visits("2026Q3") == []
@@ -441,16 +442,16 @@ def test_done_visit_needs_people_met_and_no_future_date(setup) -> None:
     _plan(setup)
     visit = _by_key()[f"enterprise-{setup['yw'].id}"]
     user = _user("insp-YW")
-    with pytest.raises(ActionRefused, match="见到的人员"):
+    with pytest.raises(UserError, match="见到的人员"):
         record_visit(visit, user, {"status": "done", "people_met": "  "}, TODAY)
-    with pytest.raises(ActionRefused, match="晚于今天"):
+    with pytest.raises(UserError, match="晚于今天"):
         record_visit(
             visit,
             user,
             {"status": "done", "people_met": "王某", "done_on": date(2026, 11, 26)},
             TODAY,
         )
-    with pytest.raises(ActionRefused, match="描述和严重程度"):
+    with pytest.raises(UserError, match="描述和严重程度"):
         record_visit(
             visit,
             user,
@@ -461,7 +462,7 @@ def test_done_visit_needs_people_met_and_no_future_date(setup) -> None:
             },
             TODAY,
         )
-    with pytest.raises(ActionRefused) as other:
+    with pytest.raises(UserError) as other:
         record_visit(visit, setup["insp"], {"status": "done", "people_met": "王某"}, TODAY)
     assert other.value.status == 403  # an inspector of another county
 
@@ -470,21 +471,21 @@ def test_rescheduling_needs_a_working_day_in_the_quarter(setup) -> None:
     _plan(setup)
     visit = _by_key()[f"enterprise-{setup['yw'].id}"]
     user = _user("insp-YW")
-    with pytest.raises(ActionRefused, match="工作日"):
+    with pytest.raises(UserError, match="工作日"):
         record_visit(
             visit,
             user,
             {"status": "rescheduled", "reason": "企业请求", "planned_on": date(2026, 12, 26)},
             TODAY,
         )
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         record_visit(
             visit,
             user,
             {"status": "rescheduled", "reason": "企业请求", "planned_on": date(2027, 1, 4)},
             TODAY,
         )
-    with pytest.raises(ActionRefused):
+    with pytest.raises(UserError):
         record_visit(
             visit,
             user,
