@@ -503,7 +503,7 @@ def _carried_members(
 def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> Population:
     """The picked ``(county, public id)`` of the frozen snapshot as database rows, in order."""
     month = Month.parse(round_.month)
-    found: dict[str, tuple[Any, ...]] = {}
+    found: dict[str, Any] = {}  # public id -> its row
     ids = [public_id for _county, public_id in members]
     connection = db.session.connection()
     columns = (
@@ -516,24 +516,23 @@ def _picked_members(round_: SampleRound, members: Sequence[tuple[str, str]]) -> 
     )
     query = select(*columns).join(Contract, Contract.id == ContractVersion.contract_id)
     for stmt in select_in(query, ContractVersion.public_id, ids, size=10_000):
-        found.update((row[0], row) for row in connection.execute(stmt))
+        found.update((row.public_id, row) for row in connection.execute(stmt))
     code_of: dict[int, str] = dict(connection.execute(select(County.id, County.code)).all())
     filed_in_month = round_.population_rule == "filed_in_month"
     pop = Population([], [], [], [], [], [], [])
     for county, public_id in members:
         row = found.get(public_id)
-        if row is None or code_of.get(row[2]) != county:
+        if row is None or code_of.get(row.county_id) != county:
             raise UserError(
                 _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
             )
-        _pid, version_id, county_id, contract_id, enterprise_id, filed_on = row
-        pop.version_ids.append(version_id)
+        pop.version_ids.append(row.id)
         pop.public_ids.append(public_id)
-        pop.county_ids.append(county_id)
+        pop.county_ids.append(row.county_id)
         pop.county_codes.append(county)
-        pop.contract_ids.append(contract_id)
-        pop.enterprise_ids.append(enterprise_id)
-        pop.late.append(filed_in_month and not (month.first <= filed_on <= month.last))
+        pop.contract_ids.append(row.contract_id)
+        pop.enterprise_ids.append(row.enterprise_id)
+        pop.late.append(filed_in_month and not (month.first <= row.filed_on <= month.last))
     return pop
 
 

@@ -18,6 +18,7 @@ from core.errors import UserError, submitted
 from core.i18n import _, _l
 from core.models import NotificationChannel, Role, User
 from core.policy import requires
+from core.rows import named
 from core.settings import display_value, get_setting, set_setting
 from core.web import listing
 
@@ -39,7 +40,7 @@ def users() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     stmt = (
-        select(User, County, Enterprise)
+        select(named(User, "user"), named(County, "county"), named(Enterprise, "enterprise"))
         .outerjoin(County, County.id == User.county_id)
         .outerjoin(Enterprise, Enterprise.id == User.enterprise_id)
         .order_by(User.role, County.sort_order, User.username)
@@ -65,13 +66,13 @@ def users() -> ResponseReturnValue:
             _("状态"),
         ],
         export_row=lambda r: (
-            r[0].username,
-            r[0].display_name,
-            Role(r[0].role).label,
-            r[1].name.translated() if r[1] else "",
-            r[2].name if r[2] else "",
-            r[0].email,
-            _("正常") if r[0].active else _("已停用"),
+            r.user.username,
+            r.user.display_name,
+            Role(r.user.role).label,
+            r.county.name.translated() if r.county else "",
+            r.enterprise.name if r.enterprise else "",
+            r.user.email,
+            _("正常") if r.user.active else _("已停用"),
         ),
         q=q,
         role=role,

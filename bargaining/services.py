@@ -581,7 +581,6 @@ def fail_stale_uploads(now: datetime, older_than: timedelta = timedelta(minutes=
 # ---------------------------------------------------------------------------- platform date
 
 
-
 def record_platform_date(contract: Contract, day: date, user: User, today: date) -> bool:
     """备案一家、录入一家: record the day the contract's current version was entered on the
     national platform, in place (SPEC §4: no new version, not back into the sample

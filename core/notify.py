@@ -36,6 +36,7 @@ from core.errors import UserError
 from core.i18n import Msg, _, tr
 from core.models import Notification, NotificationChannel, NotificationPreference, User
 from core.policy import may
+from core.rows import named
 
 INAPP, EMAIL, WECOM, DINGTALK = "inapp", "email", "wecom", "dingtalk"
 USER_CHANNELS = (INAPP, EMAIL)
@@ -368,8 +369,9 @@ def unread_count(user: User) -> int:
 
 
 def inbox_query(user: User) -> Any:
+    """The user's in-app notifications, newest first; each row's ``notification``."""
     return (
-        select(Notification)
+        select(named(Notification, "notification"))
         .where(
             Notification.user_id == user.id,
             Notification.channel == INAPP,

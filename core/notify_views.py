@@ -14,6 +14,7 @@ from core.db import db, utcnow
 from core.i18n import _, _l
 from core.models import Notification, NotificationChannel, User
 from core.policy import may, requires
+from core.rows import named
 from core.web import listing
 
 bp = Blueprint("notifications", __name__)
@@ -42,9 +43,9 @@ def inbox() -> ResponseReturnValue:
         export_title=_l("通知"),
         headers=[_("时间"), _("内容"), _("已读")],
         export_row=lambda r: (
-            r[0].created_at.isoformat(timespec="minutes"),
-            str(r[0].subject),
-            _("是") if r[0].read_at else _("否"),
+            r.notification.created_at.isoformat(timespec="minutes"),
+            str(r.notification.subject),
+            _("是") if r.notification.read_at else _("否"),
         ),
         prefs=notify.preferences(current_user),
         channel_labels=CHANNEL_LABELS,
@@ -80,7 +81,11 @@ def preferences() -> ResponseReturnValue:
 def deliveries() -> ResponseReturnValue:
     status = request.args.get("status", "")
     stmt = (
-        select(Notification, User.username, NotificationChannel)
+        select(
+            named(Notification, "notification"),
+            User.username.label("username"),
+            named(NotificationChannel, "channel"),
+        )
         .outerjoin(User, User.id == Notification.user_id)
         .outerjoin(NotificationChannel, NotificationChannel.id == Notification.channel_id)
         .where(Notification.channel != notify.INAPP)
@@ -94,13 +99,13 @@ def deliveries() -> ResponseReturnValue:
         export_title=_l("发送记录"),
         headers=[_("时间"), _("渠道"), _("收件人"), _("内容"), _("状态"), _("尝试次数"), _("错误")],
         export_row=lambda r: (
-            r[0].created_at.isoformat(timespec="minutes"),
-            str(CHANNEL_LABELS.get(r[0].channel, r[0].channel)),
-            r[1] or r[0].recipient,
-            str(r[0].subject),
-            str(STATUS_LABELS.get(r[0].status, r[0].status)),
-            r[0].attempts,
-            r[0].last_error,
+            r.notification.created_at.isoformat(timespec="minutes"),
+            str(CHANNEL_LABELS.get(r.notification.channel, r.notification.channel)),
+            r.username or r.notification.recipient,
+            str(r.notification.subject),
+            str(STATUS_LABELS.get(r.notification.status, r.notification.status)),
+            r.notification.attempts,
+            r.notification.last_error,
         ),
         status=status,
         status_labels=STATUS_LABELS,

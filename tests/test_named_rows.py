@@ -10,13 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 POSITIONAL = re.compile(r"\b(?:r|row|vrow|rec|record)\[-?\d+\]")
 #: positional by design: core.bulk's rows are (key, *values) tuples of its own making
 BY_DESIGN = {"core/bulk.py", "core/rows.py"}
-#: still to name, in other areas' files (issue 12)
-NOT_YET = {
-    "audits/rounds.py",
-    "bargaining/admin_views.py",
-    "core/notify_views.py",
-    "templates/core/notifications.html",
-}
 
 
 def _sources() -> list[Path]:
@@ -30,7 +23,7 @@ def test_no_row_is_read_by_position() -> None:
     hits = []
     for path in _sources():
         name = path.relative_to(ROOT).as_posix()
-        if name in BY_DESIGN | NOT_YET:
+        if name in BY_DESIGN:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if POSITIONAL.search(line):
