@@ -26,7 +26,7 @@ def register_cli(app: Flask) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def targets_command(date_text: str | None, as_json: bool) -> None:
     """Each county against its 2027 target: rate, trajectory, behind, projected miss."""
-    from reports import queries
+    from reports import api_fields, queries
 
     try:
         day = parse_date(date_text) if date_text else local_today()
@@ -34,7 +34,8 @@ def targets_command(date_text: str | None, as_json: bool) -> None:
         fail(tr(exc.message))
     rows = queries.county_targets(day)
     if as_json:
-        click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
+        # the API's field table: the CLI prints what GET /api/v1/targets answers
+        click.echo(json.dumps([api_fields.TARGET.dump(r) for r in rows], ensure_ascii=False))
         return
     click.echo(
         _(

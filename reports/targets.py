@@ -89,21 +89,6 @@ class CountyTarget:
     behind: bool
     projected_miss: bool
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "county": self.county,
-            "name": self.name,
-            "pilot": self.pilot,
-            "eligible": self.eligible,
-            "counted": self.counted,
-            "rate": None if self.rate is None else round(self.rate, 6),
-            "required_items": self.required_items,
-            "target_share": self.target_share,
-            "trajectory": None if self.trajectory is None else round(self.trajectory, 6),
-            "behind": self.behind,
-            "projected_miss": self.projected_miss,
-        }
-
 
 def county_targets(
     counties: Sequence[CountyRow],

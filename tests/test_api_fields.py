@@ -3,6 +3,7 @@ of the OpenAPI schema generated from the same table, for every resource."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from typing import Any
@@ -114,9 +115,13 @@ def test_a_round_record_is_the_public_record_field_for_field(app, world):  # noq
     assert fields.ROUND_RECORD.dump(record) == record
 
 
-def test_targets_are_what_the_cli_prints(app, world):  # noqa: F811
+def test_targets_are_what_the_cli_prints(app, runner, world):  # noqa: F811
     rows = queries.county_targets(date(2026, 11, 25))
-    assert [fields.TARGET.dump(t) for t in rows] == [t.as_json() for t in rows]
+    result = runner.invoke(args=["targets", "--date", "2026-11-25", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == [fields.TARGET.dump(t) for t in rows]
+    assert printed and set(printed[0]) == set(fields.TARGET.schema()["properties"])
 
 
 def test_schema_and_json_come_from_one_declaration() -> None:
