@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audits import rectification_rules as rules
 from audits.models import (
@@ -216,11 +216,17 @@ def round_events(now: datetime, people: People) -> Iterator[Event]:
             people.who_may("sampling.draw"),
         )
         assigned: dict[int, int] = defaultdict(int)  # inspector -> audits they may record
-        for audit in db.session.scalars(
-            select(Audit).where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
-        ):
-            for user in people.may(audit.inspector_id, "audit.record", audit):
-                assigned[user.id] += 1
+        by_pair = (
+            select(Audit.inspector_id, Audit.county_id, func.count())
+            .where(Audit.round_id == rnd.id, Audit.inspector_id.is_not(None))
+            .group_by(Audit.inspector_id, Audit.county_id)
+        )
+        for inspector_id, county_id, n in db.session.execute(by_pair):
+            # the policy reads an audit's county and inspector only: one question per pair,
+            # not 300,000 audits loaded at province scale (the stand-in is never added)
+            audit = Audit(inspector_id=inspector_id, county_id=county_id)
+            for user in people.may(inspector_id, "audit.record", audit):
+                assigned[user.id] += n
         assert rnd.due_on is not None  # a drawn round has its due date
         for inspector_id, n in assigned.items():
             user = people.by_id[inspector_id]

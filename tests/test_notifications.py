@@ -443,3 +443,43 @@ def test_a_visit_in_the_old_county_is_not_announced_to_an_inspector_who_moved(ma
     send_notifications(TODAY, NOW)
     told = {n.user_id for n in _rows("inapp") if n.kind == "visit_tomorrow"}
     assert told == {stayed.id}
+
+
+def test_each_inspector_hears_how_many_audits_the_draw_gave_them(mailbox):
+    """The draw's assignment notice: each inspector the number of audits they may record; one
+    moved to another county after the draw hears nothing of the old county's audits."""
+    from audits.models import Audit
+    from bargaining.services import KIND_FILINGS
+    from bargaining.uploads import run_upload
+    from tests.factories import contract_row, filing_workbook, freeze_and_draw
+
+    ents = [make_enterprise("WY") for _ in range(10)] + [make_enterprise("YW") for _ in range(4)]
+    wy = [make_user("insp-WY", Role.INSPECTOR, "WY"), make_user("insp-WY-2", Role.INSPECTOR, "WY")]
+    yw = make_user("insp-YW", Role.INSPECTOR, "YW")
+    rows = [
+        contract_row(
+            e, 合同编号=f"N-{i}", 备案日期=date(2026, 10, 5 + i), **{"县(市、区)": e.county.code}
+        )
+        for i, e in enumerate(ents)
+    ]
+    admin = make_user("admin", Role.ADMIN)
+    upload = run_upload(admin, KIND_FILINGS, "oct.xlsx", filing_workbook(rows), TODAY)
+    assert upload.status == "imported"
+    db.session.commit()
+    now = datetime.now(UTC)  # after the upload: the freeze takes what was filed before it
+    freeze_and_draw("2026-10", now=now)
+    db.session.commit()
+    given = dict(
+        db.session.execute(
+            select(Audit.inspector_id, func.count()).group_by(Audit.inspector_id)
+        ).all()
+    )
+    assert set(given) == {wy[0].id, wy[1].id, yw.id} and sum(given.values()) == 3 + 2, given
+    wy[1].county_id = yw.county_id  # moved after the draw: the WY audits are no longer theirs
+    db.session.commit()
+
+    send_immediate(TODAY, now)
+    told = {n.user_id: str(n.subject) for n in _rows("inapp") if n.kind == "audit_assigned"}
+    assert set(told) == {wy[0].id, yw.id}, told
+    for user in (wy[0], yw):
+        assert f"分配给您 {given[user.id]} 项" in told[user.id], told[user.id]
