@@ -10,14 +10,12 @@ draw), whatever the number of processes (see :mod:`audits.jobs`).
 from __future__ import annotations
 
 import calendar
-import gc
 import gzip
 import sys
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -35,6 +33,7 @@ from core.bulk import driver_value, insert_tuples, next_ids, select_in
 from core.clock import to_local
 from core.db import db, rowcount
 from core.errors import UserError
+from core.gc_pause import no_cyclic_gc
 from core.i18n import _
 from core.models import Role, User
 from core.policy import may
@@ -94,20 +93,6 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.version_ids)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cycle collector paused while a freeze or a draw holds a million rows: each
-    full collection walks every one of them and these rows make no cycles (reference
-    counting frees them as before)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def get_round(month: str) -> SampleRound | None:
@@ -305,7 +290,7 @@ def _check_user(user: User | None) -> None:
         raise UserError(_("只有市总工会可以冻结或抽取样本"))
 
 
-@_no_cyclic_gc()
+@no_cyclic_gc()
 def freeze_round(month: Month, user: User | None, now: datetime) -> SampleRound:
     """Freeze ``month``: fix its population, store ``population_sha256`` and the commitment to
     a fresh CSPRNG secret. The ``sample_round.month`` unique constraint makes it once only."""
@@ -358,7 +343,7 @@ class AlreadyDrawn(UserError):
     """Another process drew this round first (the caller reads the stored round)."""
 
 
-@_no_cyclic_gc()
+@no_cyclic_gc()
 def draw_frozen(
     round_: SampleRound, public_value: str | None, user: User | None, now: datetime
 ) -> SampleRound:

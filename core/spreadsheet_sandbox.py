@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from core.gc_pause import no_cyclic_gc
 from core.i18n import N_, Msg
 from core.spreadsheet import FileRejected, FormulaCell, Limits, Workbook, read_workbook
 
@@ -142,15 +143,11 @@ def run_isolated(
         if not payload:
             process.join(5)
             raise _death(process.exitcode, limits)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # a million new cells would trigger collection after collection
         try:
-            result = _Unpickler(io.BytesIO(payload)).load()
+            with no_cyclic_gc():  # a million new cells would trigger collection after collection
+                result = _Unpickler(io.BytesIO(payload)).load()
         except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
             raise ParserDied(Msg(CRASHED_TEXT), 422) from exc
-        finally:
-            if gc_was_enabled:
-                gc.enable()
     finally:
         parent.close()
         if process.is_alive():
