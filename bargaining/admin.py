@@ -33,6 +33,8 @@ def resolve_assignment(role: str, county_code: str, uscc: str) -> tuple[int | No
             raise UserError(_("企业名录中没有统一社会信用代码「%(uscc)s」", uscc=uscc))
         return ent.county_id, ent.id
     if role == Role.INSPECTOR:
+        if not county_code:
+            raise UserError(_("县级指导员须指定县(市、区)"))
         county = db.session.scalars(select(County).where(County.code == county_code)).first()
         if county is None:
             raise UserError(_("未知的县(市、区)代码「%(code)s」", code=county_code))

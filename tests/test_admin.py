@@ -107,6 +107,7 @@ def test_an_inspector_without_county_is_refused(client):
         },
     )
     assert response.status_code == 400
+    assert "县级指导员须指定县(市、区)" in response.get_data(as_text=True)  # not "unknown code「」"
     assert db.session.scalars(select(User).where(User.username == "nobody")).first() is None
 
 
