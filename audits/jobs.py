@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from audits import rounds
@@ -54,7 +55,8 @@ def draw_month_once(
     month: rounds.Month, public_value: str | None, user: User | None, now: datetime
 ) -> tuple[SampleRound, bool]:
     """(the round, whether this call drew it). A month must be frozen first; a month already
-    drawn is returned as it is."""
+    drawn is returned as it is. The draw is committed first, then its picks and audits are
+    written and committed (:func:`open_drawn_once`)."""
     existing = rounds.get_round(str(month))
     if existing is None:
         raise NotFrozen(
@@ -68,7 +70,6 @@ def draw_month_once(
     try:
         round_ = rounds.draw_frozen(existing, public_value, user, now)
         db.session.commit()
-        return round_, True
     except rounds.AlreadyDrawn:
         db.session.rollback()  # another process drew this month first
     except IntegrityError:
@@ -76,11 +77,40 @@ def draw_month_once(
     except Exception:
         db.session.rollback()
         raise
+    else:
+        open_drawn_once(round_, now)
+        return round_, True
     db.session.expire_all()
     winner = rounds.get_round(str(month))
     if winner is None or not winner.drawn:
         raise rounds.UserError(_("%(month)s 未能抽取，请重试", month=str(month)))
     return winner, False
+
+
+def open_drawn_once(round_: SampleRound, now: datetime) -> int:
+    """Write the picks and audits of a committed draw (:func:`audits.rounds.open_drawn`) and
+    commit; 0 when another process opened it first."""
+    try:
+        opened = rounds.open_drawn(round_, now)
+        db.session.commit()
+        return opened
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def open_drawn_due(now: datetime) -> list[str]:
+    """Open the drawn rounds whose picks were not written (the process that drew them stopped
+    between the draw's commit and the opening's): the scheduler's catch-up."""
+    opened = []
+    for round_ in db.session.scalars(
+        select(SampleRound).where(
+            SampleRound.drawn_at.is_not(None), SampleRound.opened_at.is_(None)
+        )
+    ).all():
+        if open_drawn_once(round_, now):
+            opened.append(round_.month)
+    return opened
 
 
 def freeze_due(today: date, now: datetime | None = None) -> list[str]:
@@ -108,9 +138,11 @@ def draw_unwitnessed_due(now: datetime) -> list[str]:
 
 
 def catch_up(today: date, now: datetime | None = None) -> list[str]:
-    """What the scheduler does on start: freeze the months missed, then draw unwitnessed the
-    rounds past their deadline. Returns the months drawn."""
+    """What the scheduler does on start: open the rounds drawn but not opened, freeze the
+    months missed, then draw unwitnessed the rounds past their deadline. Returns the months
+    drawn."""
     now = now or utcnow()
+    open_drawn_due(now)
     freeze_due(today, now)
     return draw_unwitnessed_due(now)
 
@@ -150,6 +182,13 @@ def register_jobs(app: Flask) -> None:
                 "minute": rounds.UNWITNESSED_DRAW_TIME.minute,
             },
             lambda: draw_unwitnessed_due(utcnow()),
+        )
+    )
+    jobs.append(
+        (
+            "open_drawn_rounds",
+            {"trigger": "interval", "minutes": 5},
+            lambda: open_drawn_due(utcnow()),
         )
     )
     jobs.append(

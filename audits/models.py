@@ -53,10 +53,16 @@ class SampleRound(Base):
     population_size: Mapped[int]
     #: the population snapshot: gzip of the exact text whose SHA-256 is population_sha256
     population_gz: Mapped[bytes] = mapped_column(LargeBinary)
-    #: from the freeze to the draw: each member's version, contract and enterprise ids in the
-    #: snapshot's order (audits.rounds.pack_keys), so the draw needs no lookup; None after it
+    #: from the freeze until the picks are written: each member's version, contract and
+    #: enterprise ids in the snapshot's order (audits.rounds.pack_keys), so the picks and audits
+    #: are written without a lookup; None once they are (audits.rounds.open_drawn)
     population_keys_gz: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pick_count: Mapped[int] = mapped_column(default=0)
+    #: from the draw until its picks and audits are written (audits.rounds.open_drawn): the
+    #: picked members' positions in the snapshot, in draw order (audits.rounds.pack_positions)
+    picked_positions_gz: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: when the picks and their audits were written (None: drawn, not opened yet)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_count: Mapped[int] = mapped_column(default=0)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -65,6 +71,11 @@ class SampleRound(Base):
     @property
     def drawn(self) -> bool:
         return self.drawn_at is not None
+
+    @property
+    def opening(self) -> bool:
+        """Drawn, its picks and audits not written yet (the moment between two commits)."""
+        return self.drawn and self.opened_at is None
 
     @property
     def legacy(self) -> bool:

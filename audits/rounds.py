@@ -1,7 +1,8 @@
 """Sample rounds applied to the database: freeze, draw, picks, audits, verification.
 
 Commit, then reveal (SPEC §5): :func:`freeze_round` fixes the population and publishes the
-commitment to a secret; :func:`draw_frozen` draws with a public value. Services: the acting
+commitment to a secret; :func:`draw_frozen` draws with a public value and
+:func:`open_drawn` then writes the picks and their audits. Services: the acting
 user and the time are arguments; they flush, the edge commits. A month is frozen once (the
 ``sample_round.month`` unique constraint) and drawn once (a conditional UPDATE claims the
 draw), whatever the number of processes (see :mod:`audits.jobs`).
@@ -348,7 +349,13 @@ def draw_frozen(
     round_: SampleRound, public_value: str | None, user: User | None, now: datetime
 ) -> SampleRound:
     """Draw a frozen round with ``public_value`` (None or empty: unwitnessed): reveal the
-    secret, seed = SHA-256 of "{secret},{public_value}", then store its picks and audits."""
+    secret, seed = SHA-256 of "{secret},{public_value}", and record which members the seed
+    picks (their positions in the snapshot, :func:`pack_positions`) with the round.
+
+    That is the whole decision: once it is committed the round is drawn and verifiable. The
+    rows the inspectors work on, one pick and one open audit per picked member, are written
+    by :func:`open_drawn` in the next transaction (:func:`audits.jobs.draw_month_once` calls
+    it right after the commit; the scheduler catches up a round left between the two)."""
     _check_user(user)
     if round_.legacy or round_.secret is None:
         raise AlreadyDrawn(_("%(month)s 已抽取", month=round_.month))
@@ -359,7 +366,10 @@ def draw_frozen(
         raise UserError(str(exc)) from exc
     _check_month(Month.parse(round_.month), now)
     seed = sampling.seed_of(round_.secret, value)
-    keys = round_.population_keys_gz  # (cleared by the claim below)
+    counties, public_ids = sampling.parse_columns(population_of(round_))
+    drawn = sampling.draw_indices(seed, counties, public_ids, Fraction(round_.rate))
+    size = len(public_ids)
+    del counties, public_ids
     # claim the draw: one UPDATE wins; a concurrent one waits for its row lock and finds it drawn
     claimed = db.session.execute(
         update(SampleRound)
@@ -371,36 +381,14 @@ def draw_frozen(
             drawn_at=now,
             drawn_by_id=user.id if user else None,
             due_on=round_due_on(now),
-            population_keys_gz=None,
+            pick_count=len(drawn),
+            picked_positions_gz=pack_positions([i for i, _ticket, _rank in drawn]),
         )
         .execution_options(synchronize_session=False)
     )
     if rowcount(claimed) != 1:
         raise AlreadyDrawn(_("%(month)s 此前已抽取", month=round_.month))
     db.session.refresh(round_)
-    rate = Fraction(round_.rate)
-    counties, public_ids = sampling.parse_columns(population_of(round_))
-    drawn = sampling.draw_indices(seed, counties, public_ids, rate)
-    picked = [i for i, _t, _r in drawn]
-    if keys is not None:
-        pop = _carried_members(keys, counties, public_ids, picked)
-    else:  # frozen before the keys were kept with the snapshot
-        pop = _picked_members(round_, [(counties[i], public_ids[i]) for i in picked])
-    size = len(public_ids)
-    del counties, public_ids, keys
-    picks = [(j, ticket, rank) for j, (_i, ticket, rank) in enumerate(drawn)]
-    # rows written in the order of their versions: each foreign-key check and index insert
-    # lands next to the previous one instead of anywhere in a million-row table
-    order = sorted(range(len(picks)), key=pop.version_ids.__getitem__)
-    pick_ids = [0] * len(picks)
-    # the round holds the lock on the ids
-    for pick_id, j in zip(
-        next_ids(db.session, SamplePick.__table__, len(picks)), order, strict=True
-    ):
-        pick_ids[j] = pick_id
-    _insert_picks(round_, pop, [picks[j] for j in order], [pick_ids[j] for j in order])
-    round_.pick_count = len(picks)
-    _open_audits(round_, pop, list(range(len(picks))), pick_ids, order)
     audit_log.record(
         user,
         "draw_sample",
@@ -414,19 +402,104 @@ def draw_frozen(
             "seed": seed,
             "population_sha256": round_.population_sha256,
             "population": size,
-            "picks": len(picks),
+            "picks": len(drawn),
         },
     )
     db.session.flush()
     return round_
 
 
+@no_cyclic_gc()
+def open_drawn(round_: SampleRound, now: datetime) -> int:
+    """Write a drawn round's picks, each with its open audit assigned to an inspector of its
+    county, from what the draw recorded; returns how many (0: not drawn, or opened already,
+    perhaps by another process: a conditional UPDATE claims the opening, as for the draw).
+
+    The picks are the members at the recorded positions of the snapshot, in draw order (county
+    by county, lowest ticket first); tickets and ranks are computed again from the seed, and
+    :func:`verify_round` checks them against a draw from scratch."""
+    row = db.session.execute(
+        select(SampleRound.picked_positions_gz, SampleRound.population_keys_gz).where(
+            SampleRound.id == round_.id
+        )
+    ).one()
+    if row.picked_positions_gz is None or round_.seed is None:
+        return 0
+    claimed = db.session.execute(
+        update(SampleRound)
+        .where(SampleRound.id == round_.id, SampleRound.picked_positions_gz.is_not(None))
+        .values(picked_positions_gz=None, population_keys_gz=None, opened_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(claimed) != 1:
+        return 0
+    db.session.refresh(round_)
+    counties, public_ids = sampling.parse_columns(population_of(round_))
+    picked = unpack_positions(row.picked_positions_gz)
+    if row.population_keys_gz is not None:
+        pop = _carried_members(row.population_keys_gz, counties, public_ids, picked)
+    else:  # frozen before the keys were kept with the snapshot
+        pop = _picked_members(round_, [(counties[i], public_ids[i]) for i in picked])
+    del counties, public_ids
+    picks = [
+        (j, sampling.ticket(round_.seed, public_id), rank)
+        for j, (public_id, rank) in enumerate(
+            zip(pop.public_ids, _ranks(pop.county_codes), strict=True)
+        )
+    ]
+    # rows written in the order of their versions: each foreign-key check and index insert
+    # lands next to the previous one instead of anywhere in a million-row table
+    order = sorted(range(len(picks)), key=pop.version_ids.__getitem__)
+    pick_ids = [0] * len(picks)
+    # the claimed round holds the lock on the ids
+    for pick_id, j in zip(
+        next_ids(db.session, SamplePick.__table__, len(picks)), order, strict=True
+    ):
+        pick_ids[j] = pick_id
+    _insert_picks(round_, pop, [picks[j] for j in order], [pick_ids[j] for j in order])
+    _open_audits(round_, pop, list(range(len(picks))), pick_ids, order)
+    db.session.flush()
+    return len(picks)
+
+
+def _ranks(counties: Sequence[str]) -> list[int]:
+    """Rank within its county of each pick given in draw order (a county's picks together,
+    lowest ticket first): 1, 2, … restarting at each county."""
+    ranks = []
+    previous, rank = None, 0
+    for county in counties:
+        rank = rank + 1 if county == previous else 1
+        previous = county
+        ranks.append(rank)
+    return ranks
+
+
 def draw_round(
     month: Month, public_value: str | None, user: User | None, now: datetime
 ) -> SampleRound:
-    """Freeze and draw ``month`` in one go (the demo and the benchmarks; the product freezes
-    on the 1st and draws once the public value is typed)."""
-    return draw_frozen(freeze_round(month, user, now), public_value, user, now)
+    """Freeze, draw and open ``month`` in one go (the demo and the benchmarks; the product
+    freezes on the 1st and draws once the public value is typed)."""
+    round_ = draw_frozen(freeze_round(month, user, now), public_value, user, now)
+    open_drawn(round_, now)
+    return round_
+
+
+def pack_positions(positions: Sequence[int]) -> bytes:
+    """The picked members' positions in the snapshot, in draw order: unsigned 32-bit
+    little-endian integers, zlib-compressed."""
+    packed = array("I", positions)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return zlib.compress(packed.tobytes(), 1)
+
+
+def unpack_positions(blob: bytes) -> array[int]:
+    """:func:`pack_positions` read back."""
+    positions = array("I")
+    positions.frombytes(zlib.decompress(blob))
+    if sys.byteorder != "little":
+        positions.byteswap()
+    return positions
 
 
 def pack_keys(pop: Population, order: Sequence[int]) -> bytes:
@@ -646,6 +719,21 @@ class Verification:
 
 
 def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
+    """The round's recorded picks as (county, public id, ticket, rank), county by county in
+    rank order: its pick rows, or, while it is opening, the positions the draw recorded."""
+    if round_.opening and round_.seed is not None:
+        blob = db.session.scalar(
+            select(SampleRound.picked_positions_gz).where(SampleRound.id == round_.id)
+        )
+        if blob is not None:
+            counties, public_ids = sampling.parse_columns(population_of(round_))
+            picked = [(counties[i], public_ids[i]) for i in unpack_positions(blob)]
+            return [
+                (county, pid, sampling.ticket(round_.seed, pid), rank)
+                for (county, pid), rank in zip(
+                    picked, _ranks([county for county, _pid in picked]), strict=True
+                )
+            ]
     stmt = (
         select(County.code, SamplePick.public_id, SamplePick.ticket, SamplePick.rank)
         .join(County, County.id == SamplePick.county_id)

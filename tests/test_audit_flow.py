@@ -118,6 +118,33 @@ def test_a_month_is_frozen_once_and_drawn_once(city_setup):
     assert count(SamplePick) == 4
 
 
+def test_a_draw_left_unopened_is_opened_by_the_catch_up_and_shown_meanwhile(city_setup, client):
+    """The process that drew stopped between the draw's commit and the opening's: the round
+    is drawn and verifiable, its page says the audits are being prepared, and the scheduler's
+    catch-up writes the picks and audits once."""
+    start_at("2026-10")
+    frozen, _fresh = freeze_month_once(rounds.Month(2026, 10), None, now())
+    rounds.draw_frozen(frozen, "123456", None, now())
+    db.session.commit()  # ... and the process stops here
+    round_ = rounds.get_round("2026-10")
+    assert round_ is not None and round_.drawn and round_.opening
+    assert count(SamplePick) == 0 and count(Audit) == 0 and round_.pick_count == 4
+    assert rounds.verify_round(round_).ok
+    login(client, "city")
+    page = client.get("/sampling/2026-10").get_data(as_text=True)
+    assert "抽查任务生成中" in page and "4 份抽中合同" in page
+
+    assert catch_up(date(2026, 11, 25), now()) == []  # nothing to draw: it opens the round
+    db.session.expire_all()
+    round_ = rounds.get_round("2026-10")
+    assert round_ is not None and not round_.opening
+    assert count(SamplePick) == 4 and count(Audit) == 4
+    assert rounds.verify_round(round_).ok
+    assert "抽查任务生成中" not in client.get("/sampling/2026-10").get_data(as_text=True)
+    again, fresh = draw_month_once(rounds.Month(2026, 10), None, None, now())
+    assert not fresh and count(SamplePick) == 4 and count(Audit) == 4
+
+
 def test_freeze_publishes_the_commitment_and_not_the_secret(city_setup, runner):
     # SPEC §5: "draws a 32-byte secret from a CSPRNG and publishes only its commitment
     # (SHA-256 of the secret's 64-hex-digit text)"

@@ -317,3 +317,39 @@ def test_two_catch_up_processes_draw_each_month_once(filed):
     check_no_stray_rows()
     ids = sorted(db.session.scalars(select(SampleRound.id)))
     print(f"\ncatch_up split: {drawn[0]} / {drawn[1]}; {ids[-1] - len(ids)} raced to the insert")
+
+
+OPEN_DRAWN = """
+import json
+from app import create_app
+from audits.jobs import open_drawn_due
+from core.db import utcnow
+app = create_app()
+with app.app_context():
+    print(json.dumps(open_drawn_due(utcnow())))
+"""
+
+
+def test_two_processes_open_a_drawn_round_once(filed):
+    """Drawn rounds left unopened (the drawing process stopped after the draw's commit): two
+    job processes opening them at once write each round's picks and audits once."""
+    from audits.jobs import freeze_month_once
+    from audits.rounds import draw_frozen
+    from core.db import utcnow
+
+    months = sorted(DRAW_MONTHS, key=str)
+    start_at(months[0])
+    for month in months:
+        round_, _fresh = freeze_month_once(month, None, utcnow())
+        draw_frozen(round_, None, None, utcnow())
+        db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(SamplePick)) == 0
+    results = run_together([[sys.executable, "-c", OPEN_DRAWN]] * 2, filed)
+    info = describe([["open_drawn_due"]] * 2, results)
+    assert [rc for rc, _, _ in results] == [0, 0], info
+    opened = [json.loads(out.strip().splitlines()[-1]) for _, out, _ in results]
+    assert sorted(opened[0] + opened[1]) == [str(m) for m in months], info
+    db.session.expire_all()
+    assert all(r.opened_at is not None for r in db.session.scalars(select(SampleRound)))
+    check_no_stray_rows()
+    assert db.session.scalar(select(func.count()).select_from(SamplePick)) > 0

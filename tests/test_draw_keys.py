@@ -1,6 +1,7 @@
-"""The draw writes its picks and audits from the keys the freeze kept with the snapshot
-(``sample_round.population_keys_gz``): the same rows as looking the picked public ids up, which
-is what a round frozen before the keys existed still does."""
+"""The draw records the picked members' positions with the round; opening it writes the picks
+and audits from the keys the freeze kept with the snapshot (``sample_round.population_keys_gz``):
+the same rows as looking the picked public ids up, which is what a round frozen before the
+keys existed still does."""
 
 from __future__ import annotations
 
@@ -78,8 +79,15 @@ def test_the_draw_from_the_frozen_keys_writes_what_the_lookup_writes(inspector):
     round_ = db.session.get(SampleRound, august.id)
     rounds.draw_frozen(round_, "123456", None, now())
     db.session.flush()
+    assert round_.opening and round_.pick_count == 4 and drawn_rows(august.id) == []
+    assert keys_of(august.id) is not None  # kept until the picks are written
+    assert rounds.verify_round(round_).ok  # the recorded positions are the draw
+    assert rounds.open_drawn(round_, now()) == 4
+    assert not round_.opening and round_.opened_at is not None
     from_keys = drawn_rows(august.id)
-    assert keys_of(august.id) is None  # needed no more once drawn
+    assert keys_of(august.id) is None  # needed no more once opened
+    assert rounds.open_drawn(round_, now()) == 0  # opened once
+    assert len(drawn_rows(august.id)) == 4
     db.session.rollback()
 
     # the same round as if frozen before the keys were kept: the picked ids are looked up
@@ -89,6 +97,7 @@ def test_the_draw_from_the_frozen_keys_writes_what_the_lookup_writes(inspector):
     db.session.commit()
     round_ = db.session.get(SampleRound, august.id)
     rounds.draw_frozen(round_, "123456", None, now())
+    rounds.open_drawn(round_, now())
     db.session.flush()
     looked_up = drawn_rows(august.id)
 
@@ -119,3 +128,13 @@ def test_keys_read_back_as_packed() -> None:
     assert list(enterprises) == [9, 0, 0, 4]
     empty = rounds.unpack_keys(rounds.pack_keys(rounds.Population([], [], [], [], [], [], []), []))
     assert [list(a) for a in empty] == [[], [], []]
+
+
+def test_positions_read_back_as_packed() -> None:
+    assert list(rounds.unpack_positions(rounds.pack_positions([5, 0, 2**32 - 1, 7]))) == [
+        5,
+        0,
+        2**32 - 1,
+        7,
+    ]
+    assert rounds._ranks(["WY", "WY", "YK", "ZZ", "ZZ", "ZZ"]) == [1, 2, 1, 1, 2, 3]
