@@ -51,12 +51,23 @@ class NotFrozen(rounds.UserError):
     pass
 
 
+#: the largest round a web request opens itself after drawing it (a few hundredths of a second
+#: per thousand picks); a larger one is opened by the job process (``open_drawn_rounds``, every
+#: minute) while the city leader's page already shows the decided round
+OPEN_IN_REQUEST_MAX_PICKS = 20_000
+
+
 def draw_month_once(
-    month: rounds.Month, public_value: str | None, user: User | None, now: datetime
+    month: rounds.Month,
+    public_value: str | None,
+    user: User | None,
+    now: datetime,
+    open_up_to: int | None = None,
 ) -> tuple[SampleRound, bool]:
     """(the round, whether this call drew it). A month must be frozen first; a month already
     drawn is returned as it is. The draw is committed first, then its picks and audits are
-    written and committed (:func:`open_drawn_once`)."""
+    written and committed (:func:`open_drawn_once`), unless the round has more than
+    ``open_up_to`` picks (None: whatever its size): the job process opens it then."""
     existing = rounds.get_round(str(month))
     if existing is None:
         raise NotFrozen(
@@ -78,7 +89,8 @@ def draw_month_once(
         db.session.rollback()
         raise
     else:
-        open_drawn_once(round_, now)
+        if open_up_to is None or round_.pick_count <= open_up_to:
+            open_drawn_once(round_, now)
         return round_, True
     db.session.expire_all()
     winner = rounds.get_round(str(month))
@@ -187,7 +199,7 @@ def register_jobs(app: Flask) -> None:
     jobs.append(
         (
             "open_drawn_rounds",
-            {"trigger": "interval", "minutes": 5},
+            {"trigger": "interval", "minutes": 1},
             lambda: open_drawn_due(utcnow()),
         )
     )

@@ -434,13 +434,12 @@ def open_drawn(round_: SampleRound, now: datetime) -> int:
     if rowcount(claimed) != 1:
         return 0
     db.session.refresh(round_)
-    counties, public_ids = sampling.parse_columns(population_of(round_))
     picked = unpack_positions(row.picked_positions_gz)
+    members = picked_lines(round_, picked)
     if row.population_keys_gz is not None:
-        pop = _carried_members(row.population_keys_gz, counties, public_ids, picked)
+        pop = _carried_members(row.population_keys_gz, round_.population_size, picked, members)
     else:  # frozen before the keys were kept with the snapshot
-        pop = _picked_members(round_, [(counties[i], public_ids[i]) for i in picked])
-    del counties, public_ids
+        pop = _picked_members(round_, members)
     picks = [
         (j, sampling.ticket(round_.seed, public_id), rank)
         for j, (public_id, rank) in enumerate(
@@ -529,27 +528,38 @@ def unpack_keys(blob: bytes) -> tuple[array[int], array[int], array[int]]:
     return keys[:n], keys[n : 2 * n], keys[2 * n :]
 
 
+def picked_lines(round_: SampleRound, picked: Sequence[int]) -> list[tuple[str, str]]:
+    """(county code, public id) of the snapshot's lines at positions ``picked``, in order
+    (only those lines are split: the opening needs 300,000 of a million)."""
+    lines = population_of(round_).split("\n")
+    members = []
+    for i in picked:
+        county, _sep, public_id = lines[i].partition(",")
+        members.append((county, public_id))
+    return members
+
+
 def _carried_members(
-    blob: bytes, counties: Sequence[str], public_ids: Sequence[str], picked: Sequence[int]
+    blob: bytes, size: int, picked: Sequence[int], members: Sequence[tuple[str, str]]
 ) -> Population:
-    """The picked members (positions ``picked`` of the snapshot) with the keys the freeze
-    kept for them (:func:`pack_keys`), in order: no lookup."""
+    """The picked members (positions ``picked`` of the snapshot of ``size`` members, whose
+    lines are ``members``) with the keys the freeze kept for them (:func:`pack_keys`), in
+    order: no lookup."""
     versions, contracts, enterprises = unpack_keys(blob)
-    if len(versions) != len(public_ids):
+    if len(versions) != size:
         raise UserError(_("冻结的总体与其记录不一致"))
     id_of: dict[str, int] = {
         code: county_id for county_id, code in db.session.execute(select(County.id, County.code))
     }
     pop = Population([], [], [], [], [], [], [])
-    for i in picked:
-        county = counties[i]
+    for i, (county, public_id) in zip(picked, members, strict=True):
         if county not in id_of:
             raise UserError(
-                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_ids[i])
+                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
             )
         version = versions[i]
         pop.version_ids.append(abs(version))
-        pop.public_ids.append(public_ids[i])
+        pop.public_ids.append(public_id)
         pop.county_ids.append(id_of[county])
         pop.county_codes.append(county)
         pop.contract_ids.append(contracts[i])
@@ -726,8 +736,7 @@ def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
             select(SampleRound.picked_positions_gz).where(SampleRound.id == round_.id)
         )
         if blob is not None:
-            counties, public_ids = sampling.parse_columns(population_of(round_))
-            picked = [(counties[i], public_ids[i]) for i in unpack_positions(blob)]
+            picked = picked_lines(round_, unpack_positions(blob))
             return [
                 (county, pid, sampling.ticket(round_.seed, pid), rank)
                 for (county, pid), rank in zip(

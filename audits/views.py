@@ -14,7 +14,7 @@ from sqlalchemy import select
 from audits import audit_rules, checklist, escalation, paper, queries, rounds
 from audits import rectification_rules as rules
 from audits.check_facts import check_facts
-from audits.jobs import draw_month_once, freeze_month_once
+from audits.jobs import OPEN_IN_REQUEST_MAX_PICKS, draw_month_once, freeze_month_once
 from audits.models import (
     Audit,
     Evidence,
@@ -107,7 +107,9 @@ def draw() -> ResponseReturnValue:
             "warning",
         )
         return redirect(url_for("audits.round_detail", month=str(month)))
-    round_, fresh = draw_month_once(month, public_value, current_user, utcnow())
+    round_, fresh = draw_month_once(
+        month, public_value, current_user, utcnow(), open_up_to=OPEN_IN_REQUEST_MAX_PICKS
+    )
     flash(
         _(
             "%(month)s 已抽取：总体 %(population)s 份，抽中 %(picks)s 份",
@@ -117,6 +119,10 @@ def draw() -> ResponseReturnValue:
         ),
         "success" if fresh else "info",
     )
+    if round_.opening:
+        flash(
+            _("抽查任务正在后台生成并分配给指导员，约一分钟后可在本页和指导员的抽查页看到"), "info"
+        )
     for w in queries.counties_without_inspector(round_.id):
         flash(_waiting_text(w), "warning")
     return redirect(url_for("audits.round_detail", month=round_.month))

@@ -713,6 +713,37 @@ def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):
     assert db.session.scalars(select(SampleRound.public_value)).one() == "654321"
 
 
+def test_a_round_too_large_to_open_in_the_request_is_opened_by_the_job_process(
+    city_setup, client, monkeypatch
+):
+    """The city leader's draw returns once the round is decided; a round with more picks than
+    a request opens (20,000; 2 here) gets its picks and audits from the job process."""
+    from audits import views
+    from audits.jobs import open_drawn_due
+
+    monkeypatch.setattr(views, "OPEN_IN_REQUEST_MAX_PICKS", 2)
+    start_at("2026-10")
+    login(client, "city")
+    client.post(
+        "/sampling/freeze", data={"csrf_token": _token(client, "/sampling"), "month": "2026-10"}
+    )
+    response = client.post(
+        "/sampling/draw",
+        data={
+            "csrf_token": _token(client, "/sampling"),
+            "month": "2026-10",
+            "public_value": "654321",
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "抽中 4 份" in page and "抽查任务正在后台生成" in page and "抽查任务生成中" in page
+    assert count(SamplePick) == 0 and count(Audit) == 0
+    assert open_drawn_due(now()) == ["2026-10"]
+    assert count(SamplePick) == 4 and count(Audit) == 4
+    assert "抽查任务生成中" not in client.get("/sampling/2026-10").get_data(as_text=True)
+
+
 def _token(client, url: str) -> str:
     from tests.factories import csrf_token
 

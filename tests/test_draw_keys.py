@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from audits import rounds
 from audits.models import Audit, SamplePick, SampleRound
-from bargaining.models import ContractVersion
+from bargaining.models import Contract, ContractVersion
 from core.db import db
 from core.models import Role, User
 from tests.factories import make_user
@@ -49,9 +49,12 @@ def drawn_rows(round_id: int) -> list[tuple[Any, ...]]:
             Audit.due_on,
             ContractVersion.public_id,
             ContractVersion.contract_id,
+            ContractVersion.county_id,
+            Contract.enterprise_id,
         )
         .join(Audit, Audit.pick_id == SamplePick.id)
         .join(ContractVersion, ContractVersion.id == SamplePick.version_id)
+        .join(Contract, Contract.id == ContractVersion.contract_id)
         .where(SamplePick.round_id == round_id)
         .order_by(SamplePick.public_id)
     )
@@ -106,6 +109,9 @@ def test_the_draw_from_the_frozen_keys_writes_what_the_lookup_writes(inspector):
     for row in from_keys:
         public_id, version_id, _c, _t, _r, _late, audit_version, contract_id = row[:8]
         assert row[12] == public_id and audit_version == version_id and row[13] == contract_id
+        # the copies (no foreign keys of their own) are the version's county, contract and
+        # that contract's enterprise
+        assert row[2] == row[9] == row[14] and row[8] == row[15]
         assert row[8] is not None and row[10] is not None  # enterprise, inspector
     late_flags = {row[0]: row[5] for row in from_keys}
     assert all(flag == (pid == late.public_id) for pid, flag in late_flags.items())
