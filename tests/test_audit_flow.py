@@ -670,14 +670,7 @@ def test_round_pages_render_for_city_and_inspector(city_setup, client):
 def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):
     start_at("2026-01")
     login(client, "city")
-    not_frozen = client.post(
-        "/sampling/draw",
-        data={
-            "csrf_token": _token(client, "/sampling"),
-            "month": "2026-10",
-            "public_value": "654321",
-        },
-    )
+    not_frozen = _draw_on_the_page(client, "654321")
     assert not_frozen.status_code == 303 and count(SampleRound) == 0
     frozen = client.post(
         "/sampling/freeze", data={"csrf_token": _token(client, "/sampling"), "month": "2026-10"}
@@ -687,27 +680,13 @@ def test_city_freezes_then_draws_by_hand_from_the_page(city_setup, client):
     page = client.get("/sampling/2026-10").get_data(as_text=True)
     assert round_.commitment in page and round_.secret not in page
     assert "已冻结，待输入公开值" in page
-    response = client.post(
-        "/sampling/draw",
-        data={
-            "csrf_token": _token(client, "/sampling"),
-            "month": "2026-10",
-            "public_value": "654321",
-        },
-    )
+    response = _draw_on_the_page(client, "654321")
     assert response.status_code == 302
     db.session.expire_all()
     round_ = db.session.scalars(select(SampleRound)).one()
     assert round_.public_value == "654321" and round_.witnessed
     assert round_.seed == hashlib.sha256(f"{round_.secret},654321".encode()).hexdigest()
-    again = client.post(
-        "/sampling/draw",
-        data={
-            "csrf_token": _token(client, "/sampling"),
-            "month": "2026-10",
-            "public_value": "1234567",
-        },
-    )
+    again = _draw_on_the_page(client, "1234567")
     assert again.status_code == 302 and count(SampleRound) == 1
     db.session.expire_all()
     assert db.session.scalars(select(SampleRound.public_value)).one() == "654321"
@@ -727,21 +706,26 @@ def test_a_round_too_large_to_open_in_the_request_is_opened_by_the_job_process(
     client.post(
         "/sampling/freeze", data={"csrf_token": _token(client, "/sampling"), "month": "2026-10"}
     )
-    response = client.post(
-        "/sampling/draw",
-        data={
-            "csrf_token": _token(client, "/sampling"),
-            "month": "2026-10",
-            "public_value": "654321",
-        },
-        follow_redirects=True,
-    )
+    response = _draw_on_the_page(client, "654321", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "抽中 4 份" in page and "抽查任务正在后台生成" in page and "抽查任务生成中" in page
     assert count(SamplePick) == 0 and count(Audit) == 0
     assert open_drawn_due(now()) == ["2026-10"]
     assert count(SamplePick) == 4 and count(Audit) == 4
     assert "抽查任务生成中" not in client.get("/sampling/2026-10").get_data(as_text=True)
+
+
+def _draw_on_the_page(client, public_value: str, **options):
+    """The city leader types ``public_value`` for 2026-10 on the sampling page."""
+    return client.post(
+        "/sampling/draw",
+        data={
+            "csrf_token": _token(client, "/sampling"),
+            "month": "2026-10",
+            "public_value": public_value,
+        },
+        **options,
+    )
 
 
 def _token(client, url: str) -> str:
