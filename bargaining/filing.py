@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from bargaining.excel_import import FilingRow
 from bargaining.legal_checks import (
@@ -38,11 +39,13 @@ from bargaining.models import (
 )
 from core import audit_log
 from core.bulk import (
+    Behind,
     chunks,
     insert_returning_ids,
     insert_together,
     insert_tuples,
     next_ids,
+    overlapped,
     select_in,
     update_tuples,
 )
@@ -175,37 +178,57 @@ def file_contracts(
     )
     new = [(r, key) for r, key in zip(rows, keys, strict=True) if key not in contracts]
     filed = Filed(user.id, upload.id if upload else None, today, utcnow())
-    if db.session.connection().dialect.name == "postgresql":
-        version_rows, version_ids = _file_together(rows, keys, new, contracts, filed)
-    else:
-        version_rows, version_ids = _file_in_turn(rows, keys, new, contracts, filed)
     upload_id, now = filed.upload_id, filed.now
-
-    flagger = _flagger(today)
-    item_rows: list[tuple[Any, ...]] = []
-    coverage_rows: list[tuple[int, int]] = []
-    flag_rows: list[tuple[int, str, str]] = []
-    log_rows: list[tuple[Any, ...]] = []
-    flag_count = 0
-    for r, vrow, vid, key in zip(rows, version_rows, version_ids, keys, strict=True):
-        previous = contracts[key].current_version_id  # before this import
-        item_rows.extend((vid, code, summary) for code, summary in r.items)
-        coverage_rows.extend((vid, eid) for eid in r.coverage)
-        filed_on = vrow.filed_on
-        flags = flagger(r, min(first_filed.get(vrow.contract_id, filed_on), filed_on))
-        flag_count += len(flags)
-        # a flag that holds as of today is computed when read (bargaining.queries)
-        flag_rows.extend((vid, f.code, f.message) for f in flags if f.code not in AS_OF_TODAY)
-        log_rows.append(_log_row(vrow, vid, previous, r, flags, user.id, upload_id, now))
-    insert_tuples(
-        db.session, ContractItem.__table__, ("version_id", "item_code", "summary"), item_rows
-    )
-    insert_tuples(
-        db.session, ContractCoverage.__table__, ("version_id", "enterprise_id"), coverage_rows
-    )
-    insert_tuples(db.session, ContractFlag.__table__, ("version_id", "code", "message"), flag_rows)
-    # chained (core.audit_log), then inserted; _log_row's before/after are plain JSON already
-    audit_log.append_rows(LOG_COLUMNS, log_rows, plain_json=True)
+    flagger = _flagger(today)  # its look-ups first: the connection is busy from here on
+    session = db.session()  # the session itself, which the worker thread of `behind` uses too
+    with overlapped(session) as behind:
+        # PostgreSQL checks the versions' and contracts' keys while the rows below are built
+        if session.connection().dialect.name == "postgresql":
+            version_rows, version_ids = _file_together(rows, keys, new, contracts, filed, behind)
+        else:
+            version_rows, version_ids = _file_in_turn(rows, keys, new, contracts, filed)
+        item_rows: list[tuple[Any, ...]] = []
+        coverage_rows: list[tuple[int, int]] = []
+        flag_rows: list[tuple[int, str, str]] = []
+        log_rows: list[tuple[Any, ...]] = []
+        flag_count = 0
+        for r, vrow, vid, key in zip(rows, version_rows, version_ids, keys, strict=True):
+            previous = contracts[key].current_version_id  # before this import
+            item_rows.extend((vid, code, summary) for code, summary in r.items)
+            coverage_rows.extend((vid, eid) for eid in r.coverage)
+            filed_on = vrow.filed_on
+            flags = flagger(r, min(first_filed.get(vrow.contract_id, filed_on), filed_on))
+            flag_count += len(flags)
+            # a flag that holds as of today is computed when read (bargaining.queries)
+            flag_rows.extend((vid, f.code, f.message) for f in flags if f.code not in AS_OF_TODAY)
+            log_rows.append(_log_row(vrow, vid, previous, r, flags, user.id, upload_id, now))
+        insert_tuples(
+            session,
+            ContractCoverage.__table__,
+            ("version_id", "enterprise_id"),
+            coverage_rows,
+            behind=behind,
+        )
+        insert_tuples(
+            session,
+            ContractFlag.__table__,
+            ("version_id", "code", "message"),
+            flag_rows,
+            behind=behind,
+        )
+        behind.wait()
+        head = audit_log.lock_head(session, now)
+        # the log is chained while the server still checks the items' keys; _log_row's
+        # before/after are plain JSON already
+        insert_tuples(
+            session,
+            ContractItem.__table__,
+            ("version_id", "item_code", "summary"),
+            item_rows,
+            behind=behind,
+        )
+        chained = audit_log.chain(session, head, log_rows)
+        audit_log.insert_chained(session, chained, behind)
     db.session.flush()
     db.session.expire_all()  # ORM objects loaded before these Core writes are stale now
     return {
@@ -394,10 +417,12 @@ def _file_together(
     new: list[tuple[FilingRow, tuple[str, str]]],
     contracts: dict[tuple[str, str], ContractState],
     filed: Filed,
+    behind: Behind,
 ) -> tuple[list[VersionRow], list[int]]:
     """PostgreSQL: ids drawn from the sequences up front, so the new contracts go in already
     pointing at their versions, in one statement with the versions (the foreign keys between
-    them are checked at its end); contracts filed before are pointed at theirs afterwards."""
+    them are checked at its end); contracts filed before are pointed at theirs afterwards.
+    Both statements are left running with ``behind``."""
     contract_ids = next_ids(db.session, Contract.__table__, len(new))
     contracts.update(
         (key, ContractState(cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True)
@@ -419,8 +444,10 @@ def _file_together(
                 [(vid, *vrow) for vid, vrow in zip(version_ids, version_rows, strict=True)],
             ),
         ],
+        behind,
     )
-    _point_contracts_at(latest)
+    session = db.session()
+    behind.run(lambda: _point_contracts_at(latest, session))
     return version_rows, version_ids
 
 
@@ -449,7 +476,7 @@ def _file_in_turn(
     version_ids = insert_returning_ids(
         db.session, ContractVersion.__table__, VERSION_COLUMNS, version_rows
     )
-    _point_contracts_at(_latest_versions(version_rows, version_ids))
+    _point_contracts_at(_latest_versions(version_rows, version_ids), db.session())
     return version_rows, version_ids
 
 
@@ -572,9 +599,9 @@ def _latest_versions(
     }
 
 
-def _point_contracts_at(latest: dict[int, tuple[int, int]]) -> None:
+def _point_contracts_at(latest: dict[int, tuple[int, int]], session: Session) -> None:
     update_tuples(
-        db.session,
+        session,
         Contract.__table__,
         ("id", "current_version_id", "version_count"),
         [(cid, vid, n) for cid, (vid, n) in latest.items()],

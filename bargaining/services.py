@@ -44,7 +44,13 @@ from core.models import StoredFile, User, keep_file
 from core.policy import ACTIONS, may, scope_of
 from core.settings import get_setting
 from core.spreadsheet import FileRejected, Limits, Workbook
-from core.spreadsheet_sandbox import ParserDied, SandboxLimits, read_workbook_isolated
+from core.spreadsheet_sandbox import (
+    ParserDied,
+    SandboxLimits,
+    WorkbookRead,
+    read_workbook_isolated,
+    start_workbook_read,
+)
 
 KIND_FILINGS = "filings"
 KIND_REGISTRY = "registry"
@@ -249,11 +255,34 @@ def read_isolated(data: bytes, sheet_names: Sequence[str] | None = None) -> Work
     return read_workbook_isolated(data, upload_limits(), sheet_names, sandbox_limits())
 
 
+#: the sheets each kind of upload reads
+FILING_SHEETS = (CONTRACTS.name, ITEMS.name, COVERAGE.name, *CONTRACTS.aliases)
+REGISTRY_SHEETS = (REGISTRY.name, *REGISTRY.aliases)
+
+
+def start_reading(user: User, kind: str, data: bytes) -> WorkbookRead | None:
+    """The upload's child process started before it is stored, so that storing it and the
+    look-ups of the import happen while the child reads (:func:`bargaining.uploads.run_upload`);
+    None when :func:`store_upload` will refuse it before reading (a role that may not upload
+    this kind, a file over the size limit or empty). The caller closes it."""
+    if not may(user, "filing.upload" if kind == KIND_FILINGS else "registry.upload"):
+        return None
+    if not data or len(data) > upload_limits().max_bytes:
+        return None
+    sheets = FILING_SHEETS if kind == KIND_FILINGS else REGISTRY_SHEETS
+    return start_workbook_read(data, upload_limits(), sheets, sandbox_limits())
+
+
 def read_upload(
-    upload: Upload, data: bytes, sheet_names: Sequence[str]
+    upload: Upload,
+    data: bytes,
+    sheet_names: Sequence[str],
+    reading: WorkbookRead | None = None,
 ) -> Workbook | UploadOutcome:
+    """The upload's workbook, or the outcome of its refusal; ``reading``: the read of ``data``
+    started before (:func:`start_reading`), else it is read now."""
     try:
-        book = read_isolated(data, sheet_names)
+        book = read_isolated(data, sheet_names) if reading is None else reading.result()
     except FileRejected as exc:
         outcome = _reject(
             upload, exc.message, [RowError(FILE, None, "", "", exc.message)], exc.status
@@ -314,21 +343,24 @@ def serialize_imports(upload: Upload) -> UploadOutcome | None:
     return UploadOutcome("duplicate", upload.message, upload, duplicate_of=previous)
 
 
-def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) -> UploadOutcome:
-    """Validate the workbook and, only when it has no error at all, file every contract in it."""
-    book = read_upload(
-        upload, data, [CONTRACTS.name, ITEMS.name, COVERAGE.name, *CONTRACTS.aliases]
-    )
-    if isinstance(book, UploadOutcome):
-        return book
+def process_filing_upload(
+    upload: Upload, data: bytes, user: User, today: date, reading: WorkbookRead | None = None
+) -> UploadOutcome:
+    """Validate the workbook and, only when it has no error at all, file every contract in it.
+    ``reading``: the read of ``data`` started before (:func:`start_reading`)."""
+    # the look-ups that need no workbook first, while a read started before goes on
     items = dict(
         db.session.execute(
             select(BargainingItem.code, BargainingItem.kind).where(BargainingItem.active)
         ).all()
     )
+    counties, scope = counties_index(), user_scope(user)
+    book = read_upload(upload, data, FILING_SHEETS, reading)
+    if isinstance(book, UploadOutcome):
+        return book
     ctx = FilingContext(
-        counties=counties_index(),
-        scope=user_scope(user),
+        counties=counties,
+        scope=scope,
         items=items,
         enterprises=enterprise_refs(filing_usccs(book)),
         may_set_filed_on=may(user, "contract.set_filed_on"),
@@ -372,8 +404,10 @@ def process_filing_upload(upload: Upload, data: bytes, user: User, today: date) 
 REGISTRY_FIELDS = ("name", "county_id", "industry", "has_union", "above_scale", "employees")
 
 
-def process_registry_upload(upload: Upload, data: bytes, user: User, today: date) -> UploadOutcome:
-    book = read_upload(upload, data, [REGISTRY.name, *REGISTRY.aliases])
+def process_registry_upload(
+    upload: Upload, data: bytes, user: User, today: date, reading: WorkbookRead | None = None
+) -> UploadOutcome:
+    book = read_upload(upload, data, REGISTRY_SHEETS, reading)
     if isinstance(book, UploadOutcome):
         return book
     ctx = RegistryContext(

@@ -16,14 +16,28 @@ from bargaining.services import (
     UploadOutcome,
     process_filing_upload,
     process_registry_upload,
+    start_reading,
     store_upload,
 )
 from core.db import db
 from core.i18n import Msg
 from core.models import User
+from core.spreadsheet_sandbox import WorkbookRead
 
 
 def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -> UploadOutcome:
+    # the child process reads the file while it is stored and the import's look-ups run
+    reading = start_reading(user, kind, data)
+    try:
+        return _run_upload(user, kind, filename, data, today, reading)
+    finally:
+        if reading is not None:
+            reading.close()  # a duplicate or refused file: the read is not needed
+
+
+def _run_upload(
+    user: User, kind: str, filename: str, data: bytes, today: date, reading: WorkbookRead | None
+) -> UploadOutcome:
     stored = store_upload(user, kind, filename, data)
     if isinstance(stored, UploadOutcome):
         db.session.commit()  # nothing stored but the log entry of a refused upload
@@ -32,7 +46,7 @@ def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -
     upload_id = stored.id
     process = process_filing_upload if kind == KIND_FILINGS else process_registry_upload
     try:
-        outcome = process(stored, data, user, today)
+        outcome = process(stored, data, user, today, reading)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Text, event, select, text, type_coerce
 
-from core.bulk import driver_value, insert_tuples
+from core.bulk import Behind, driver_value, insert_tuples
 from core.db import AnySession, db, utcnow
 from core.i18n import MessageText, Msg, _
 from core.models import AuditLog, User
@@ -224,39 +224,76 @@ ENTRY_COLUMNS = (
 
 
 def append_rows(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, plain_json: bool = False
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    plain_json: bool = False,
+    behind: Behind | None = None,
 ) -> None:
     """Bulk append of prepared rows (values in the order of ``columns``, which name at,
     user_id, action, object_type, object_id, summary, before, after): chained, then inserted
     in one go. ``plain_json``: the caller's before/after hold only what JSON holds as it is
-    (dicts with text keys, lists, text, numbers, None), so :func:`jsonable` is skipped."""
+    (dicts with text keys, lists, text, numbers, None), so :func:`jsonable` is skipped.
+    ``behind`` (:func:`core.bulk.overlapped`): the statements this transaction still has
+    running; the log's head is read once they are done, and the entries are chained while
+    the last of them still runs when :func:`lock_head` was called before it."""
     if not rows:
         return
     order = [list(columns).index(name) for name in ENTRY_COLUMNS]
-    if plain_json and order == list(range(len(ENTRY_COLUMNS))):
-        _append(db.session, rows)
-        return
-    before, after = order[-2], order[-1]
-    _append(
-        db.session,
-        [
+    if not (plain_json and order == list(range(len(ENTRY_COLUMNS)))):
+        before, after = order[-2], order[-1]
+        rows = [
             (*(row[i] for i in order[:-2]), jsonable(row[before]), jsonable(row[after]))
             for row in rows
-        ],
-    )
+        ]
+    _append(db.session(), rows, behind)
 
 
-def _append(session: AnySession, entries: Sequence[Sequence[Any]]) -> None:
+class ChainHead(NamedTuple):
+    """Where this transaction's next entries are chained: after ``seq``, whose hash is ``hash``."""
+
+    seq: int
+    hash: str
+    #: how the driver stores each entry's ``at`` (one conversion per distinct time)
+    stored_at: dict[datetime, Any]
+
+
+def lock_head(session: AnySession, *times: datetime) -> ChainHead:
+    """Take the append lock and read the head now, for :func:`chain` to run later while the
+    connection is busy with something else (nothing else may append in between); ``times``:
+    the entries' ``at``, converted for the driver now (others are converted by ``chain``)."""
+    seq, prev = _lock_and_read_head(session)
+    table = AuditLog.__table__
+    return ChainHead(seq, prev, {at: driver_value(session, table, "at", at) for at in times})
+
+
+def _append(
+    session: AnySession, entries: Sequence[Sequence[Any]], behind: Behind | None = None
+) -> None:
     """Chain ``entries`` (values in the order of ENTRY_COLUMNS, before/after JSON-able)
-    after the current head and insert them in one go, values as the driver stores them.
+    after the current head and insert them in one go, values as the driver stores them."""
+    if not entries:
+        return
+    if behind is not None:
+        behind.wait()
+    insert_chained(session, chain(session, lock_head(session), entries), behind)
+
+
+#: the columns of the rows :func:`chain` returns, in order
+CHAINED_COLUMNS = ("seq", "prev_hash", "entry_hash", *ENTRY_COLUMNS)
+
+
+def chain(
+    session: AnySession, head: ChainHead, entries: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """``entries`` (values in the order of ENTRY_COLUMNS, before/after JSON-able) chained
+    after ``head``: rows in the order of CHAINED_COLUMNS, values as the driver stores them.
 
     Each before/after is serialised once, canonically: that text is both the column's value
     and its part of the hashed content (the canonical array is its parts joined by commas)."""
-    if not entries:
-        return
-    seq, prev = _lock_and_read_head(session)
+    seq, prev = head.seq, head.hash
     table = AuditLog.__table__
-    stored_at: dict[datetime, Any] = {}
+    stored_at = head.stored_at
     rows: list[tuple[Any, ...]] = []
     for at, user_id, action, object_type, object_id, summary, before, after in entries:
         seq += 1
@@ -264,8 +301,10 @@ def _append(session: AnySession, entries: Sequence[Sequence[Any]]) -> None:
         before_json = _canonical_json(before)
         after_json = _canonical_json(after)
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-        head = _canonical_json([seq, stamp, user_id, action, object_type, object_id, summary_text])
-        content = f"{head[:-1]},{before_json},{after_json}]".encode()
+        head_json = _canonical_json(
+            [seq, stamp, user_id, action, object_type, object_id, summary_text]
+        )
+        content = f"{head_json[:-1]},{before_json},{after_json}]".encode()
         entry_hash = link_hash(prev, content)
         if at not in stored_at:
             stored_at[at] = driver_value(session, table, "at", at)
@@ -285,9 +324,14 @@ def _append(session: AnySession, entries: Sequence[Sequence[Any]]) -> None:
             )
         )
         prev = entry_hash
-    insert_tuples(
-        session, table, ("seq", "prev_hash", "entry_hash", *ENTRY_COLUMNS), rows, encoded=True
-    )
+    return rows
+
+
+def insert_chained(
+    session: AnySession, rows: Sequence[Sequence[Any]], behind: Behind | None = None
+) -> None:
+    """Insert rows made by :func:`chain`."""
+    insert_tuples(session, AuditLog.__table__, CHAINED_COLUMNS, rows, encoded=True, behind=behind)
 
 
 def _canonical_json(value: Any) -> str:

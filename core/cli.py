@@ -7,6 +7,8 @@ imports what it uses: only ``init-db`` loads Alembic and the higher layers' init
 
 from __future__ import annotations
 
+import atexit
+import gc
 from pathlib import Path
 from typing import IO, Any, NoReturn, cast
 
@@ -69,7 +71,33 @@ def serving_a_command() -> bool:
     return ctx is not None and isinstance(ctx.command, FlaskGroup)
 
 
+def _close_and_skip_teardown() -> None:
+    """At the exit of a `flask <command>` process: close the database connections
+    explicitly (SQLite checkpoints its WAL on close), then move every object out of the cycle
+    collector's reach. The interpreter's own teardown would otherwise collect the whole heap
+    of Flask, SQLAlchemy and the models object by object, which costs a quarter of a second
+    of every command here (measured: ~0.27 s of a 0.75 s `flask import-filings` start-up);
+    the process is ending, so nothing is lost by not collecting it."""
+    if db.engine is not None:
+        db.engine.dispose()
+    gc.freeze()
+
+
+_exit_registered = False
+
+
+def _skip_teardown_at_exit() -> None:
+    global _exit_registered
+    if not _exit_registered:
+        _exit_registered = True
+        atexit.register(
+            _close_and_skip_teardown
+        )  # runs before the atexit handlers of earlier imports
+
+
 def register_cli(app: Flask) -> None:
+    if serving_a_command():  # a `flask <command>` process, not the web app or a test
+        _skip_teardown_at_exit()
     app.cli.add_command(init_db_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(create_token_command)

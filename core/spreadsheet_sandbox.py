@@ -25,6 +25,7 @@ import os
 import pickle
 import resource
 import signal
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -125,40 +126,72 @@ def run_isolated(
     """``work(data)`` in a limited child process; its result must be plain data (lists,
     dicts, text, numbers, dates). A :class:`FileRejected` raised by ``work`` is raised here
     again; anything that kills the child becomes a :class:`ParserDied`."""
-    limits = limits or SandboxLimits()
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=True)
-    process = ctx.Process(target=_child, args=(child, work, limits), daemon=True)
-    process.start()
-    child.close()
-    try:
+    return start_isolated(work, data, limits).result()
+
+
+class Isolated:
+    """``work(data)`` running in its limited child process (:func:`start_isolated`), while
+    the caller does something else; :meth:`result` waits for it, :meth:`close` drops it."""
+
+    def __init__(
+        self, work: Callable[[bytes], Any], data: bytes, limits: SandboxLimits | None
+    ) -> None:
+        self.limits = limits or SandboxLimits()
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe(duplex=True)
+        self._process = ctx.Process(target=_child, args=(child, work, self.limits), daemon=True)
+        self._process.start()
+        self._deadline = time.monotonic() + self.limits.wall_seconds
+        child.close()
+        self._sent = True
         try:
-            parent.send_bytes(data)
-            ready = parent.poll(limits.wall_seconds)
-            payload = parent.recv_bytes() if ready else None
-        except (EOFError, OSError):  # the child died before or while answering
-            payload = b""
-        if payload is None:
-            raise ParserDied(Msg(TIMED_OUT, seconds=limits.wall_seconds), 422)
-        if not payload:
-            process.join(5)
-            raise _death(process.exitcode, limits)
+            self._conn.send_bytes(data)
+        except OSError:  # the child died before it read the file: result() reports it
+            self._sent = False
+
+    def result(self) -> Any:
         try:
-            with no_cyclic_gc():  # a million new cells would trigger collection after collection
-                result = _Unpickler(io.BytesIO(payload)).load()
-        except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
-            raise ParserDied(Msg(CRASHED_TEXT), 422) from exc
-    finally:
-        parent.close()
-        if process.is_alive():
-            process.kill()
-        process.join()
-    if result[0] == _Outcome.MEMORY:
-        raise ParserDied(Msg(OUT_OF_MEMORY, mb=limits.memory_mb), 413)
-    if result[0] == _Outcome.REJECTED:
-        _, msgid, params, status = result
-        raise FileRejected(Msg(msgid, **params), status)
-    return result[1]
+            try:
+                if not self._sent:
+                    raise EOFError
+                ready = self._conn.poll(max(0.0, self._deadline - time.monotonic()))
+                payload = self._conn.recv_bytes() if ready else None
+            except (EOFError, OSError):  # the child died before or while answering
+                payload = b""
+            if payload is None:
+                raise ParserDied(Msg(TIMED_OUT, seconds=self.limits.wall_seconds), 422)
+            if not payload:
+                self._process.join(5)
+                raise _death(self._process.exitcode, self.limits)
+            try:
+                with (
+                    no_cyclic_gc()
+                ):  # a million new cells would trigger collection after collection
+                    result = _Unpickler(io.BytesIO(payload)).load()
+            except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
+                raise ParserDied(Msg(CRASHED_TEXT), 422) from exc
+        finally:
+            self.close()
+        if result[0] == _Outcome.MEMORY:
+            raise ParserDied(Msg(OUT_OF_MEMORY, mb=self.limits.memory_mb), 413)
+        if result[0] == _Outcome.REJECTED:
+            _, msgid, params, status = result
+            raise FileRejected(Msg(msgid, **params), status)
+        return result[1]
+
+    def close(self) -> None:
+        """End the child (if it still runs) and wait for it; idempotent."""
+        self._conn.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def start_isolated(
+    work: Callable[[bytes], Any], data: bytes, limits: SandboxLimits | None = None
+) -> Isolated:
+    """:func:`run_isolated` started now and answered later (its wall-clock limit runs from now)."""
+    return Isolated(work, data, limits)
 
 
 def _death(exitcode: int | None, limits: SandboxLimits) -> ParserDied:
@@ -206,9 +239,43 @@ def read_workbook_isolated(
     sandbox: SandboxLimits | None = None,
 ) -> Workbook:
     """:func:`core.spreadsheet.read_workbook` in a child process (the one way uploads are read)."""
-    if not data:  # answered here: no process for an empty file
-        return read_workbook(data, limits, wanted)
-    fmt, sheets, formulas, links = run_isolated(
-        _Parse(limits, None if wanted is None else list(wanted)), data, sandbox
-    )
-    return Workbook(fmt, sheets, [FormulaCell(sheet, ref) for sheet, ref in formulas], links)
+    return start_workbook_read(data, limits, wanted, sandbox).result()
+
+
+class WorkbookRead:
+    """A workbook being read in its child process (:func:`start_workbook_read`)."""
+
+    def __init__(
+        self,
+        data: bytes,
+        limits: Limits,
+        wanted: Iterable[str] | None,
+        sandbox: SandboxLimits | None,
+    ) -> None:
+        self._data, self._limits, self._wanted = data, limits, wanted
+        # no process for an empty file: result() answers it here
+        parse = _Parse(limits, None if wanted is None else list(wanted))
+        self._running = start_isolated(parse, data, sandbox) if data else None
+
+    def result(self) -> Workbook:
+        """The workbook, once the child has read it (FileRejected / ParserDied as it failed)."""
+        if self._running is None:
+            return read_workbook(self._data, self._limits, self._wanted)
+        fmt, sheets, formulas, links = self._running.result()
+        return Workbook(fmt, sheets, [FormulaCell(sheet, ref) for sheet, ref in formulas], links)
+
+    def close(self) -> None:
+        """Drop the read (the file was not needed after all); idempotent."""
+        if self._running is not None:
+            self._running.close()
+
+
+def start_workbook_read(
+    data: bytes,
+    limits: Limits,
+    wanted: Iterable[str] | None = None,
+    sandbox: SandboxLimits | None = None,
+) -> WorkbookRead:
+    """:func:`read_workbook_isolated` started now, for the caller to do its own work while the
+    child reads; :meth:`WorkbookRead.result` waits for the workbook."""
+    return WorkbookRead(data, limits, wanted, sandbox)
