@@ -25,9 +25,18 @@ from core.models import User
 from core.spreadsheet_sandbox import WorkbookRead
 
 
-def run_upload(user: User, kind: str, filename: str, data: bytes, today: date) -> UploadOutcome:
+def run_upload(
+    user: User,
+    kind: str,
+    filename: str,
+    data: bytes,
+    today: date,
+    started: WorkbookRead | None = None,
+) -> UploadOutcome:
+    """``started``: a read of the file begun before (``flask import-filings``: while the app
+    loaded), used if it is the one :func:`start_reading` would begin, else closed."""
     # the child process reads the file while it is stored and the import's look-ups run
-    reading = start_reading(user, kind, data)
+    reading = start_reading(user, kind, data, started)
     try:
         return _run_upload(user, kind, filename, data, today, reading)
     finally:
