@@ -23,8 +23,14 @@ class Msg(str):
     params: dict[str, Any]
 
     def __new__(cls, msgid: str, **params: Any) -> Msg:
-        clean = {k: _param(v) for k, v in params.items()}
-        text = msgid % {k: _chinese(v) for k, v in clean.items()} if clean else msgid
+        # plain text and numbers (nearly every parameter) are stored and shown as they are
+        clean = {k: v if v.__class__ in _PLAIN else _param(v) for k, v in params.items()}
+        if not clean:
+            text = msgid
+        elif any(isinstance(v, dict) for v in clean.values()):  # a nested message
+            text = msgid % {k: _chinese(v) for k, v in clean.items()}
+        else:
+            text = msgid % clean
         self = super().__new__(cls, text)
         self.msgid = msgid
         self.params = clean
@@ -58,6 +64,10 @@ class Term(str):
 
     def __html__(self) -> str:
         return str(escape(self.translated()))
+
+
+#: parameter types :func:`_param` keeps as they are (exactly these: not bool, Msg or Term)
+_PLAIN = frozenset({str, int, float})
 
 
 def _param(value: Any) -> Any:

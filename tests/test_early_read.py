@@ -22,7 +22,7 @@ from tests.factories import contract_row, filing_workbook, make_enterprise, make
 
 
 def test_the_provisional_limits_are_the_settings_defaults(app):
-    assert early_read.PROVISIONAL_LIMITS == upload_limits()
+    assert upload_limits() == early_read.PROVISIONAL_LIMITS
 
 
 @pytest.mark.parametrize(
