@@ -20,6 +20,7 @@ from bargaining.services import (
     store_upload,
 )
 from core.db import db
+from core.gc_pause import no_cyclic_gc
 from core.i18n import Msg
 from core.models import User
 from core.spreadsheet_sandbox import WorkbookRead
@@ -55,8 +56,11 @@ def _run_upload(
     upload_id = stored.id
     process = process_filing_upload if kind == KIND_FILINGS else process_registry_upload
     try:
-        outcome = process(stored, data, user, today, reading)
-        db.session.commit()
+        # validating and importing build a million values and rows that make no reference
+        # cycles: each full collection would walk all of them (48,000 rows: 0.5 s of 2.5 s)
+        with no_cyclic_gc():
+            outcome = process(stored, data, user, today, reading)
+            db.session.commit()
     except Exception:
         db.session.rollback()
         failed = db.session.get(Upload, upload_id)
