@@ -25,6 +25,7 @@ simply goes unused.
 from __future__ import annotations
 
 import atexit
+import importlib
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,6 +91,9 @@ def start(config: Mapping[str, Any]) -> None:
     if not data or len(data) > PROVISIONAL_LIMITS.max_bytes:
         return
     _drop()
+    # read_workbook imports its container checks when first called: here, before the fork, as
+    # in a loaded app, rather than in the child after its limits are set
+    importlib.import_module("core.spreadsheet_guards")
     sandbox = SandboxLimits.from_config(config)
     _pending["read"] = (
         kind,
