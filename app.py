@@ -29,6 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
+    # `flask import-filings FILE`: FILE's sandboxed read starts now, while the rest loads
+    from bargaining import early_read
+
+    early_read.start(app.config)
 
     from audits import cli as audits_cli
     from bargaining import cli as bargaining_cli

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.errors import UserError
-from core.i18n import Msg
+from core.msg import Msg
+from core.user_error import UserError
 
 EXCEL_EPOCH = date(1899, 12, 30)
 MIN_YEAR, MAX_YEAR = 1990, 2100

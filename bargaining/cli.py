@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from bargaining.early_read import import_params
 from core.cli import acting_user, fail, write_output
 from core.clock import local_today
 from core.db import db
@@ -20,6 +21,7 @@ from core.i18n import _, tr
 
 if TYPE_CHECKING:
     from bargaining.excel_import import RowError
+    from core.spreadsheet_sandbox import WorkbookRead
 
 # Each command imports what it uses: `flask import-filings` needs no Alembic, template writer
 # or demo city, and `flask --help` none of them.
@@ -95,6 +97,18 @@ def template(registry: bool, output: str) -> None:
 
 
 def _import(kind: str, file: str, username: str) -> None:
+    from bargaining import early_read
+
+    # the read of FILE started while the app loaded: this command's to use or to close
+    started = early_read.take(kind, file)
+    try:
+        _import_file(kind, file, username, started)
+    finally:
+        if started is not None:
+            started.close()
+
+
+def _import_file(kind: str, file: str, username: str, started: WorkbookRead | None) -> None:
     from bargaining.uploads import run_upload
     from core.errors import UserError
 
@@ -105,7 +119,7 @@ def _import(kind: str, file: str, username: str) -> None:
     if not path.is_file():
         fail("file: " + _("找不到文件 %(file)s", file=file))
     try:
-        outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today())
+        outcome = run_upload(user, kind, path.name, path.read_bytes(), local_today(), started)
     except UserError as exc:
         fail(tr(str(exc)))
     if outcome.status in ("rejected", "failed"):
@@ -134,10 +148,8 @@ def _cli_line(error: RowError) -> str:
     return f"{where}{col}: {tr(error.message)}"
 
 
-@click.command("import-filings")
-@click.argument("file")
-@click.option(
-    "--as", "username", required=True, help="The user who files (same rules as the web upload)."
+@click.command(
+    "import-filings", params=import_params("The user who files (same rules as the web upload).")
 )
 def import_filings(file: str, username: str) -> None:
     """Import a filing workbook (合同 / 协商事项 / 覆盖企业) as USER."""
@@ -146,9 +158,7 @@ def import_filings(file: str, username: str) -> None:
     _import(KIND_FILINGS, file, username)
 
 
-@click.command("import-enterprises")
-@click.argument("file")
-@click.option("--as", "username", required=True, help="The user who keeps the registry.")
+@click.command("import-enterprises", params=import_params("The user who keeps the registry."))
 def import_enterprises(file: str, username: str) -> None:
     """Import an enterprise registry workbook (企业名录) as USER."""
     from bargaining.services import KIND_REGISTRY

@@ -32,7 +32,8 @@ from bargaining.excel_import import (
 )
 from bargaining.filing import PlatformDate, file_contracts, first_filings, record_platform_dates
 from bargaining.models import BargainingItem, Contract, County, Enterprise, Upload
-from bargaining.sheets import CONTRACTS, COVERAGE, ITEMS, REGISTRY
+from bargaining.upload_kinds import FILING_SHEETS, KIND_FILINGS, REGISTRY_SHEETS
+from bargaining.upload_kinds import KIND_REGISTRY as KIND_REGISTRY  # for the views and commands
 from bargaining.upload_rules import UploadStatus
 from core import audit_log
 from core.bulk import chunks, select_in
@@ -52,8 +53,6 @@ from core.spreadsheet_sandbox import (
     start_workbook_read,
 )
 
-KIND_FILINGS = "filings"
-KIND_REGISTRY = "registry"
 #: SPEC §3: the city leader files nothing; uploads are for clerks, inspectors and admin
 #: (derived from the one policy, core/policy.py; kept for older imports)
 FILING_ROLES = ACTIONS["filing.upload"]
@@ -240,13 +239,7 @@ def enterprise_refs(usccs: Iterable[str]) -> dict[str, EnterpriseRef]:
 def sandbox_limits() -> SandboxLimits:
     """The child process's budget (config ``UPLOAD_PARSE_MEMORY_MB``, ``…_CPU_SECONDS``,
     ``…_SECONDS``; environment ``FLASK_UPLOAD_PARSE_…``)."""
-    config = current_app.config
-    default = SandboxLimits()
-    return SandboxLimits(
-        memory_mb=int(config.get("UPLOAD_PARSE_MEMORY_MB", default.memory_mb)),
-        cpu_seconds=int(config.get("UPLOAD_PARSE_CPU_SECONDS", default.cpu_seconds)),
-        wall_seconds=int(config.get("UPLOAD_PARSE_SECONDS", default.wall_seconds)),
-    )
+    return SandboxLimits.from_config(current_app.config)
 
 
 def read_isolated(data: bytes, sheet_names: Sequence[str] | None = None) -> Workbook:
@@ -255,22 +248,36 @@ def read_isolated(data: bytes, sheet_names: Sequence[str] | None = None) -> Work
     return read_workbook_isolated(data, upload_limits(), sheet_names, sandbox_limits())
 
 
-#: the sheets each kind of upload reads
-FILING_SHEETS = (CONTRACTS.name, ITEMS.name, COVERAGE.name, *CONTRACTS.aliases)
-REGISTRY_SHEETS = (REGISTRY.name, *REGISTRY.aliases)
-
-
-def start_reading(user: User, kind: str, data: bytes) -> WorkbookRead | None:
+def start_reading(
+    user: User, kind: str, data: bytes, started: WorkbookRead | None = None
+) -> WorkbookRead | None:
     """The upload's child process started before it is stored, so that storing it and the
     look-ups of the import happen while the child reads (:func:`bargaining.uploads.run_upload`);
     None when :func:`store_upload` will refuse it before reading (a role that may not upload
-    this kind, a file over the size limit or empty). The caller closes it."""
+    this kind, a file over the size limit or empty). The caller closes it.
+
+    ``started``: a read begun earlier still (``flask import-filings`` starts one while the app
+    loads, :mod:`bargaining.early_read`); it is the answer when it is exactly the read this
+    would start (same bytes, limits, sheets and budget), else it is closed."""
+    reading = _start_reading(user, kind, data, started)
+    if started is not None and reading is not started:
+        started.close()
+    return reading
+
+
+def _start_reading(
+    user: User, kind: str, data: bytes, started: WorkbookRead | None
+) -> WorkbookRead | None:
     if not may(user, "filing.upload" if kind == KIND_FILINGS else "registry.upload"):
         return None
-    if not data or len(data) > upload_limits().max_bytes:
+    limits = upload_limits()
+    if not data or len(data) > limits.max_bytes:
         return None
     sheets = FILING_SHEETS if kind == KIND_FILINGS else REGISTRY_SHEETS
-    return start_workbook_read(data, upload_limits(), sheets, sandbox_limits())
+    sandbox = sandbox_limits()
+    if started is not None and started.serves(data, limits, sheets, sandbox):
+        return started
+    return start_workbook_read(data, limits, sheets, sandbox)
 
 
 def read_upload(

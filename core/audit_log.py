@@ -294,13 +294,16 @@ def chain(
     seq, prev = head.seq, head.hash
     table = AuditLog.__table__
     stored_at = head.stored_at
+    stamps: dict[datetime, str] = {}  # an import's entries share one time
     rows: list[tuple[Any, ...]] = []
     for at, user_id, action, object_type, object_id, summary, before, after in entries:
         seq += 1
         summary_text = stored_summary(summary)
         before_json = _canonical_json(before)
         after_json = _canonical_json(after)
-        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
         head_json = _canonical_json(
             [seq, stamp, user_id, action, object_type, object_id, summary_text]
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -13,28 +12,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from core.db import db
 from core.i18n import _, _l, tr
+from core.user_error import UserError as UserError
 
 MAX_ID = 2**31 - 1
-
-
-class UserError(ValueError):
-    """The one user-error type: a message for the user (a msgid or ``Msg``, translated when
-    shown) and its 4xx status. The domain errors (UserError, UserError, UserError …)
-    are this type. Views do not catch it: the handler rolls back and, for a form's POST,
-    shows the form again with the message and the submitted values (:func:`refused_form`);
-    otherwise an error page (or JSON) carrying the message — never a 500."""
-
-    def __init__(
-        self, message: str, status: int = 400, fields: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.fields = dict(fields or {})  # a message per form field, shown beside it
-
-    @property
-    def http_status(self) -> int:
-        return self.status if 400 <= self.status < 500 else 400
 
 
 class BoundedInt(IntegerConverter):

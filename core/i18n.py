@@ -24,9 +24,10 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext, refresh
-from markupsafe import escape
 from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
+
+from core.msg import N_, Msg, Term, _rebuild_msg
 
 SUPPORTED = ("zh_CN", "en")
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # i18n: data (each in its own language)
@@ -60,72 +61,6 @@ def _translate(msgid: str, params: dict[str, Any]) -> str:
     return gettext(
         msgid, **{k: tr(v) if isinstance(v, dict | Term) else v for k, v in params.items()}
     )
-
-
-def N_(msgid: str) -> str:  # the gettext convention
-    """Mark ``msgid`` for extraction; translate it later with ``_(value)`` or :func:`tr`."""
-    return msgid
-
-
-class Msg(str):
-    """A stored message: the Chinese text, plus its msgid and parameters for :func:`tr`."""
-
-    msgid: str
-    params: dict[str, Any]
-
-    def __new__(cls, msgid: str, **params: Any) -> Msg:
-        clean = {k: _param(v) for k, v in params.items()}
-        text = msgid % {k: _chinese(v) for k, v in clean.items()} if clean else msgid
-        self = super().__new__(cls, text)
-        self.msgid = msgid
-        self.params = clean
-        return self
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_msg, (self.msgid, self.params))
-
-    def translated(self) -> str:
-        return _translate(self.msgid, self.params)
-
-    def __html__(self) -> str:
-        return str(escape(self.translated()))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"msgid": self.msgid, "params": self.params}
-
-
-class Term(str):
-    """A reference name kept in Chinese in the data (a county, a bargaining item), shown in
-    the reader's language: ``{{ county.name }}`` renders translated, comparisons, keys and
-    JSON keep the Chinese. Read from :class:`TermText` columns; the names are marked with
-    ``N_`` in ``bargaining/reference.py`` so the catalogue has them."""
-
-    def translated(self) -> str:
-        return gettext(str(self))
-
-    def __html__(self) -> str:
-        return str(escape(self.translated()))
-
-
-def _param(value: Any) -> Any:
-    """A parameter as stored: numbers and text as they are, a nested Msg as its msgid/params."""
-    if isinstance(value, Msg):
-        return value.as_json()
-    if isinstance(value, Term):
-        return {"msgid": str(value), "params": {}}
-    if isinstance(value, dict) and "msgid" in value:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-def _chinese(value: Any) -> Any:
-    return str(_rebuild_msg(value["msgid"], value["params"])) if isinstance(value, dict) else value
-
-
-def _rebuild_msg(msgid: str, params: dict[str, Any]) -> Msg:
-    return Msg(msgid, **params)
 
 
 def tr(value: Any, params: dict[str, Any] | None = None) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import python_calamine
 
-from core.i18n import Msg
+from core.msg import Msg
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -24,7 +24,7 @@ from typing import Any
 import olefile
 from defusedxml import ElementTree as SafeET
 
-from core.i18n import Msg
+from core.msg import Msg
 from core.spreadsheet import BOMB, CORRUPT, ENCRYPTED, FileRejected, FormulaCell, Limits
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"

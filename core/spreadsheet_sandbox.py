@@ -26,13 +26,13 @@ import pickle
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from core.gc_pause import no_cyclic_gc
-from core.i18n import N_, Msg
+from core.msg import N_, Msg
 from core.spreadsheet import FileRejected, FormulaCell, Limits, Workbook, read_workbook
 
 TIMED_OUT = N_("文件处理超时（超过 %(seconds)s 秒），已拒绝；请删除多余的空行空列或分批上传")
@@ -47,6 +47,17 @@ class SandboxLimits:
     cpu_seconds: int = 60
     #: below gunicorn's --timeout (README: 180), which would kill the whole worker
     wall_seconds: int = 90
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SandboxLimits:
+        """The budget an app's configuration sets (``UPLOAD_PARSE_MEMORY_MB``,
+        ``…_CPU_SECONDS``, ``…_SECONDS``; environment ``FLASK_UPLOAD_PARSE_…``)."""
+        default = cls()
+        return cls(
+            memory_mb=int(config.get("UPLOAD_PARSE_MEMORY_MB", default.memory_mb)),
+            cpu_seconds=int(config.get("UPLOAD_PARSE_CPU_SECONDS", default.cpu_seconds)),
+            wall_seconds=int(config.get("UPLOAD_PARSE_SECONDS", default.wall_seconds)),
+        )
 
 
 class ParserDied(FileRejected):
@@ -252,10 +263,29 @@ class WorkbookRead:
         wanted: Iterable[str] | None,
         sandbox: SandboxLimits | None,
     ) -> None:
-        self._data, self._limits, self._wanted = data, limits, wanted
+        self._data, self._limits = data, limits
+        self._wanted = None if wanted is None else list(wanted)
+        self._sandbox = sandbox or SandboxLimits()
         # no process for an empty file: result() answers it here
-        parse = _Parse(limits, None if wanted is None else list(wanted))
-        self._running = start_isolated(parse, data, sandbox) if data else None
+        parse = _Parse(limits, self._wanted)
+        self._running = start_isolated(parse, data, self._sandbox) if data else None
+
+    def serves(
+        self,
+        data: bytes,
+        limits: Limits,
+        wanted: Iterable[str] | None,
+        sandbox: SandboxLimits | None,
+    ) -> bool:
+        """True when this read is the one :func:`start_workbook_read` would start now for
+        these arguments: the same bytes, limits, sheets and budget (a read started before
+        they were known is adopted only then)."""
+        return (
+            self._data == data
+            and self._limits == limits
+            and self._wanted == (None if wanted is None else list(wanted))
+            and self._sandbox == (sandbox or SandboxLimits())
+        )
 
     def result(self) -> Workbook:
         """The workbook, once the child has read it (FileRejected / ParserDied as it failed)."""

@@ -241,3 +241,32 @@ def test_audit_log_is_append_only_in_orm_and_database(inspector):
         db.session.execute(text("DELETE FROM audit_log"))
     db.session.rollback()
     assert count(AuditLog) > 0
+
+
+def test_the_cycle_collector_pauses_while_an_upload_is_processed(inspector, monkeypatch):
+    import gc
+
+    from bargaining import uploads
+
+    ent = make_enterprise("WY")
+    seen: list[bool] = []
+    real = uploads.process_filing_upload
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "process_filing_upload", spy)
+    data = filing_workbook([contract_row(ent)])
+    assert run_upload(inspector, KIND_FILINGS, "a.xlsx", data, TODAY).status == "imported"
+    assert seen == [False]
+    assert gc.isenabled()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(uploads, "process_filing_upload", broken)
+    other = filing_workbook([contract_row(ent, 合同编号="B")])
+    with pytest.raises(RuntimeError):
+        run_upload(inspector, KIND_FILINGS, "b.xlsx", other, TODAY)
+    assert gc.isenabled()  # restored on an error too
