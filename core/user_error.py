@@ -8,9 +8,10 @@ from collections.abc import Mapping
 
 class UserError(ValueError):
     """The one user-error type: a message for the user (a msgid or ``Msg``, translated when
-    shown) and its 4xx status. The domain errors (UserError, UserError, UserError …)
-    are this type. Views do not catch it: the handler rolls back and, for a form's POST,
-    shows the form again with the message and the submitted values (:func:`refused_form`);
+    shown) and its 4xx status, raised by every service (a subclass only where a caller
+    tells one refusal from the others: audits.rounds.AlreadyDrawn, audits.jobs.NotFrozen).
+    Views do not catch it: the handler rolls back and, for a form's POST, shows the form
+    again with the message and the submitted values (:func:`core.errors.refused_form`);
     otherwise an error page (or JSON) carrying the message — never a 500."""
 
     def __init__(
