@@ -367,6 +367,7 @@ def draw_frozen(
     _check_month(Month.parse(round_.month), now)
     seed = sampling.seed_of(round_.secret, value)
     counties, public_ids = sampling.parse_columns(population_of(round_))
+    _check_counties(counties, public_ids)
     drawn = sampling.draw_indices(seed, counties, public_ids, Fraction(round_.rate))
     size = len(public_ids)
     del counties, public_ids
@@ -459,6 +460,15 @@ def open_drawn(round_: SampleRound, now: datetime) -> int:
     _open_audits(round_, pop, list(range(len(picks))), pick_ids, order)
     db.session.flush()
     return len(picks)
+
+
+def _check_counties(counties: Sequence[str], public_ids: Sequence[str]) -> None:
+    """Every county of the snapshot still exists: checked before the draw is committed, so
+    that opening it cannot fail on a member's county (the draw is refused as a whole)."""
+    known = set(db.session.scalars(select(County.code)))
+    for county in sorted(set(counties) - known):
+        member = public_ids[counties.index(county)]
+        raise UserError(_("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=member))
 
 
 def _ranks(counties: Sequence[str]) -> list[int]:

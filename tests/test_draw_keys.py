@@ -144,3 +144,22 @@ def test_positions_read_back_as_packed() -> None:
         7,
     ]
     assert rounds._ranks(["WY", "WY", "YK", "ZZ", "ZZ", "ZZ"]) == [1, 2, 1, 1, 2, 3]
+
+
+def test_a_draw_whose_snapshot_names_a_county_gone_is_refused_whole(inspector):
+    """Opening could not place such a member: the draw is refused before it is committed,
+    so that no round is left drawn without the audits it owes."""
+    from bargaining.models import County
+    from core.errors import UserError
+
+    for n in range(3):
+        file(inspector, f"JUL-{n}", date(2026, 7, 10 + n))
+    july = freeze("2026-07")
+    db.session.execute(update(County).where(County.code == "WY").values(code="WX"))
+    db.session.flush()
+    round_ = db.session.get(SampleRound, july.id)
+    with pytest.raises(UserError, match="冻结的总体中的 WY,.* 已不存在"):
+        rounds.draw_frozen(round_, "123456", None, now())
+    db.session.rollback()
+    db.session.expire_all()
+    assert not db.session.get(SampleRound, july.id).drawn
