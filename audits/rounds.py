@@ -367,7 +367,7 @@ def draw_frozen(
     _check_month(Month.parse(round_.month), now)
     seed = sampling.seed_of(round_.secret, value)
     counties, public_ids = sampling.parse_columns(population_of(round_))
-    _check_counties(counties, public_ids)
+    _county_ids(counties, public_ids)
     drawn = sampling.draw_indices(seed, counties, public_ids, Fraction(round_.rate))
     size = len(public_ids)
     del counties, public_ids
@@ -442,10 +442,8 @@ def open_drawn(round_: SampleRound, now: datetime) -> int:
     else:  # frozen before the keys were kept with the snapshot
         pop = _picked_members(round_, members)
     picks = [
-        (j, sampling.ticket(round_.seed, public_id), rank)
-        for j, (public_id, rank) in enumerate(
-            zip(pop.public_ids, _ranks(pop.county_codes), strict=True)
-        )
+        (j, ticket, rank)
+        for j, (_county, _id, ticket, rank) in enumerate(_ticketed(round_.seed, members))
     ]
     # rows written in the order of their versions: each foreign-key check and index insert
     # lands next to the previous one instead of anywhere in a million-row table
@@ -462,13 +460,30 @@ def open_drawn(round_: SampleRound, now: datetime) -> int:
     return len(picks)
 
 
-def _check_counties(counties: Sequence[str], public_ids: Sequence[str]) -> None:
-    """Every county of the snapshot still exists: checked before the draw is committed, so
-    that opening it cannot fail on a member's county (the draw is refused as a whole)."""
-    known = set(db.session.scalars(select(County.code)))
-    for county in sorted(set(counties) - known):
-        member = public_ids[counties.index(county)]
-        raise UserError(_("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=member))
+def _county_ids(counties: Sequence[str], public_ids: Sequence[str]) -> dict[str, int]:
+    """County id by code, refusing the first member (``counties[i], public_ids[i]``) whose
+    county no longer exists. The draw asks it before it is committed, so that opening it
+    cannot fail on a member's county (the draw is refused as a whole)."""
+    id_of: dict[str, int] = {
+        code: county_id for county_id, code in db.session.execute(select(County.id, County.code))
+    }
+    if not id_of.keys() >= set(counties):
+        i = next(i for i, county in enumerate(counties) if county not in id_of)
+        raise UserError(
+            _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=counties[i], id=public_ids[i])
+        )
+    return id_of
+
+
+def _ticketed(seed: str, members: Sequence[tuple[str, str]]) -> list[tuple[str, str, str, int]]:
+    """(county, public id, ticket, rank) of picked ``members`` given in draw order (a
+    county's picks together, lowest ticket first), the tickets computed again from ``seed``."""
+    return [
+        (county, public_id, sampling.ticket(seed, public_id), rank)
+        for (county, public_id), rank in zip(
+            members, _ranks([county for county, _id in members]), strict=True
+        )
+    ]
 
 
 def _ranks(counties: Sequence[str]) -> list[int]:
@@ -493,22 +508,31 @@ def draw_round(
     return round_
 
 
+def _packed(values: array[int]) -> bytes:
+    """``values`` as little-endian integers of their array's type, zlib-compressed (level 1)."""
+    if sys.byteorder != "little":
+        values.byteswap()
+    return zlib.compress(values.tobytes(), 1)
+
+
+def _unpacked(typecode: str, blob: bytes) -> array[int]:
+    """:func:`_packed` read back into an array of ``typecode``."""
+    values = array(typecode)
+    values.frombytes(zlib.decompress(blob))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
 def pack_positions(positions: Sequence[int]) -> bytes:
     """The picked members' positions in the snapshot, in draw order: unsigned 32-bit
     little-endian integers, zlib-compressed."""
-    packed = array("I", positions)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return zlib.compress(packed.tobytes(), 1)
+    return _packed(array("I", positions))
 
 
 def unpack_positions(blob: bytes) -> array[int]:
     """:func:`pack_positions` read back."""
-    positions = array("I")
-    positions.frombytes(zlib.decompress(blob))
-    if sys.byteorder != "little":
-        positions.byteswap()
-    return positions
+    return _unpacked("I", blob)
 
 
 def pack_keys(pop: Population, order: Sequence[int]) -> bytes:
@@ -523,17 +547,12 @@ def pack_keys(pop: Population, order: Sequence[int]) -> bytes:
     keys = array("q", [versions[i] for i in order])
     keys.extend([contracts[i] for i in order])
     keys.extend([enterprises[i] or 0 for i in order])
-    if sys.byteorder != "little":
-        keys.byteswap()
-    return zlib.compress(keys.tobytes(), 1)
+    return _packed(keys)
 
 
 def unpack_keys(blob: bytes) -> tuple[array[int], array[int], array[int]]:
     """:func:`pack_keys` read back: (signed version ids, contract ids, enterprise ids)."""
-    keys = array("q")
-    keys.frombytes(zlib.decompress(blob))
-    if sys.byteorder != "little":
-        keys.byteswap()
+    keys = _unpacked("q", blob)
     n = len(keys) // 3
     return keys[:n], keys[n : 2 * n], keys[2 * n :]
 
@@ -558,15 +577,11 @@ def _carried_members(
     versions, contracts, enterprises = unpack_keys(blob)
     if len(versions) != size:
         raise UserError(_("冻结的总体与其记录不一致"))
-    id_of: dict[str, int] = {
-        code: county_id for county_id, code in db.session.execute(select(County.id, County.code))
-    }
+    id_of = _county_ids(
+        [county for county, _id in members], [public_id for _county, public_id in members]
+    )
     pop = Population([], [], [], [], [], [], [])
     for i, (county, public_id) in zip(picked, members, strict=True):
-        if county not in id_of:
-            raise UserError(
-                _("冻结的总体中的 %(county)s,%(id)s 已不存在", county=county, id=public_id)
-            )
         version = versions[i]
         pop.version_ids.append(abs(version))
         pop.public_ids.append(public_id)
@@ -746,13 +761,7 @@ def stored_picks(round_: SampleRound) -> list[tuple[str, str, str, int]]:
             select(SampleRound.picked_positions_gz).where(SampleRound.id == round_.id)
         )
         if blob is not None:
-            picked = picked_lines(round_, unpack_positions(blob))
-            return [
-                (county, pid, sampling.ticket(round_.seed, pid), rank)
-                for (county, pid), rank in zip(
-                    picked, _ranks([county for county, _pid in picked]), strict=True
-                )
-            ]
+            return _ticketed(round_.seed, picked_lines(round_, unpack_positions(blob)))
     stmt = (
         select(County.code, SamplePick.public_id, SamplePick.ticket, SamplePick.rank)
         .join(County, County.id == SamplePick.county_id)
