@@ -42,7 +42,6 @@ from core.bulk import (
     Behind,
     chunks,
     insert_returning_ids,
-    insert_together,
     insert_tuples,
     next_ids,
     overlapped,
@@ -53,6 +52,10 @@ from core.db import db, utcnow
 from core.i18n import Msg
 from core.models import User
 from core.settings import get_setting
+
+#: contract.current_version_id's foreign key: deferrable, so that an import can insert new
+#: contracts already pointing at their versions before the versions (PostgreSQL)
+CURRENT_VERSION_KEY = "fk_contract_current_version_id_contract_version"
 
 CONTRACT_COLUMNS = (
     "number",
@@ -420,9 +423,9 @@ def _file_together(
     behind: Behind,
 ) -> tuple[list[VersionRow], list[int]]:
     """PostgreSQL: ids drawn from the sequences up front, so the new contracts go in already
-    pointing at their versions, in one statement with the versions (the foreign keys between
-    them are checked at its end); contracts filed before are pointed at theirs afterwards.
-    Both statements are left running with ``behind``."""
+    pointing at their versions, one COPY each, the contracts first: their key to the versions
+    is deferred until the versions are in, then checked; contracts filed before are pointed
+    at theirs afterwards. The server's end of each statement is left running with ``behind``."""
     contract_ids = next_ids(db.session, Contract.__table__, len(new))
     contracts.update(
         (key, ContractState(cid, 0, None)) for (_, key), cid in zip(new, contract_ids, strict=True)
@@ -434,20 +437,26 @@ def _file_together(
         (cid, r.number, key[0], r.level, r.county_id, r.enterprise_id, *latest.pop(cid), filed.now)
         for (r, key), cid in zip(new, contract_ids, strict=True)
     ]
-    insert_together(
-        db.session,
-        [
-            (Contract.__table__, ("id", *CONTRACT_COLUMNS), contract_rows),
-            (
-                ContractVersion.__table__,
-                ("id", *VERSION_COLUMNS),
-                [(vid, *vrow) for vid, vrow in zip(version_ids, version_rows, strict=True)],
-            ),
-        ],
-        behind,
-    )
     session = db.session()
-    behind.run(lambda: _point_contracts_at(latest, session))
+    # the new contracts point at versions not yet in: that key is checked once both are
+    session.connection().exec_driver_sql(f'SET CONSTRAINTS "{CURRENT_VERSION_KEY}" DEFERRED')
+    insert_tuples(
+        session, Contract.__table__, ("id", *CONTRACT_COLUMNS), contract_rows, behind=behind
+    )
+    insert_tuples(
+        session,
+        ContractVersion.__table__,
+        ("id", *VERSION_COLUMNS),
+        [(vid, *vrow) for vid, vrow in zip(version_ids, version_rows, strict=True)],
+        behind=behind,
+    )
+
+    def check_and_point() -> None:
+        connection = session.connection()
+        connection.exec_driver_sql(f'SET CONSTRAINTS "{CURRENT_VERSION_KEY}" IMMEDIATE')
+        _point_contracts_at(latest, session)
+
+    behind.run(check_and_point)
     return version_rows, version_ids
 
 

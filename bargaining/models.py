@@ -131,8 +131,9 @@ class Contract(Base):
     level: Mapped[str] = mapped_column(String(8))
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    # deferrable: an import inserts new contracts already pointing at versions it inserts next
     current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contract_version.id", use_alter=True)
+        ForeignKey("contract_version.id", use_alter=True, deferrable=True, initially="IMMEDIATE")
     )
     version_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

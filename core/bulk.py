@@ -41,7 +41,6 @@ Converters = list[tuple[int, Callable[[Any], Any]]]
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 #: json.dumps(value, ensure_ascii=False), the encoder built once (not per call)
 _JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
-TableRows = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # rows in the order of the columns
 
 
 def bulk_insert(session: AnySession, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -198,53 +197,6 @@ def next_ids(session: AnySession, table: Table, n: int) -> list[int]:
     last = connection.execute(text(f'SELECT max("{key.name}") FROM "{table.name}"')).scalar()
     start = (last or 0) + 1
     return list(range(start, start + n))
-
-
-def insert_together(
-    session: AnySession, parts: Sequence[TableRows], behind: Behind | None = None
-) -> None:
-    """Insert into several tables in one PostgreSQL statement (data-modifying CTEs), so that
-    foreign keys between the new rows — a cycle included — are checked once all of them are
-    in. Values as for :func:`insert_tuples`; ``behind`` runs that statement.
-
-    The rows reach the server by COPY into temporary tables without constraints (the
-    driver's C path, and the server parses while Python still sends), which the statement
-    then reads: binding them as arrays cost more on the client than the insert itself."""
-    if behind is not None:
-        behind.wait()
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        raise NotImplementedError("insert_together needs PostgreSQL")
-    statements: list[str] = []
-    staged: list[str] = []
-    for table, columns, rows in parts:
-        if not rows:
-            continue
-        stage = f"stage_{table.name}"
-        names = _names(columns)
-        connection.exec_driver_sql(
-            f'CREATE TEMPORARY TABLE "{stage}" AS SELECT {names} FROM "{table.name}" WITH NO DATA'
-        )
-        staged.append(stage)
-        driver = connection.connection.driver_connection
-        assert driver is not None  # a checked-out connection has its driver's connection
-        cursor = driver.cursor()  # psycopg 3
-        with cursor.copy(f'COPY "{stage}" ({names}) FROM STDIN') as copy:
-            for row in _converted(rows, _pg_converters(connection, table, columns)):
-                copy.write_row(row)
-        statements.append(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}"')
-    if not statements:
-        return
-    ctes = ", ".join(f"p{i} AS ({sql})" for i, sql in enumerate(statements[:-1]))
-
-    def insert() -> None:
-        connection.exec_driver_sql(f"WITH {ctes} {statements[-1]}" if ctes else statements[-1])
-        connection.exec_driver_sql("DROP TABLE " + ", ".join(f'"{stage}"' for stage in staged))
-
-    if behind is None:
-        insert()
-    else:
-        behind.run(insert)
 
 
 def update_tuples(
