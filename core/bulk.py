@@ -31,6 +31,7 @@ from sqlalchemy import (
     bindparam,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute
 
 from core.db import AnySession, db
@@ -112,13 +113,18 @@ def insert_tuples(
     server's end of the COPY (foreign keys, indexes) is waited for by ``behind``."""
     if not rows:
         return
+    # the rows are converted while ``behind`` still uses the connection (the dialect is the
+    # engine's: asking the session for it does no I/O)
+    dialect = session.get_bind().dialect
+    names = _names(columns)
+    postgres = dialect.name == "postgresql"
+    if not encoded:
+        converters = (_pg_converters if postgres else _sqlite_converters)(dialect, table, columns)
+        rows = _converted(rows, converters)
     if behind is not None:
         behind.wait()
     connection = session.connection()
-    names = _names(columns)
-    if connection.dialect.name == "postgresql":
-        if not encoded:
-            rows = _converted(rows, _pg_converters(connection, table, columns))
+    if postgres:
         driver = connection.connection.driver_connection
         assert driver is not None  # a checked-out connection has its driver's connection
         cursor = driver.cursor()  # psycopg 3
@@ -141,8 +147,7 @@ def insert_tuples(
         return
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
-        rows if encoded else _converted(rows, _sqlite_converters(connection, table, columns)),
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', rows
     )
 
 
@@ -153,9 +158,9 @@ def driver_value(session: AnySession, table: Table, column: str, value: Any) -> 
         return None
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        converters = _pg_converters(connection, table, [column])
+        converters = _pg_converters(connection.dialect, table, [column])
     else:
-        converters = _sqlite_converters(connection, table, [column])
+        converters = _sqlite_converters(connection.dialect, table, [column])
     return converters[0][1](value) if converters else value
 
 
@@ -220,7 +225,7 @@ def update_tuples(
         )
         return
     sets = ", ".join(f"{name} = ?" for name in names[1:])
-    converted = _converted(rows, _sqlite_converters(connection, table, columns))
+    converted = _converted(rows, _sqlite_converters(connection.dialect, table, columns))
     connection.exec_driver_sql(
         f'UPDATE "{table.name}" SET {sets} WHERE {names[0]} = ?',
         [(*row[1:], row[0]) for row in converted],
@@ -231,7 +236,7 @@ def _unnest(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> tuple[str, list[list[Any]]]:
     """``unnest(%s::type[], ...)`` over the columns of ``rows``, and its arrays."""
-    converted = _converted(rows, _pg_converters(connection, table, columns))
+    converted = _converted(rows, _pg_converters(connection.dialect, table, columns))
     arrays = [list(values) for values in zip(*converted, strict=True)]
     types = [table.c[name].type.compile(dialect=connection.dialect) for name in columns]
     return "unnest(" + ", ".join(f"%s::{sql_type}[]" for sql_type in types) + ")", arrays
@@ -257,14 +262,14 @@ def _next_ids(connection: Connection, table: Table, key: Column[Any], n: int) ->
     return sorted(connection.execute(query, {"sequence": sequence, "n": n}).scalars())
 
 
-def _pg_converters(connection: Connection, table: Table, columns: Sequence[str]) -> Converters:
+def _pg_converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> Converters:
     """Per column: its type decorator's bind step, then JSON as text, timestamps as naive UTC."""
     converters: Converters = []
     for i, name in enumerate(columns):
         column_type = table.c[name].type
         steps: list[Callable[[Any], Any]] = []
         if isinstance(column_type, TypeDecorator):
-            steps.append(_bound(column_type, connection))
+            steps.append(_bound(column_type, dialect))
         affinity = column_type._type_affinity
         if affinity is not None and issubclass(affinity, JSON):
             steps.append(_json)
@@ -275,8 +280,7 @@ def _pg_converters(connection: Connection, table: Table, columns: Sequence[str])
     return converters
 
 
-def _sqlite_converters(connection: Connection, table: Table, columns: Sequence[str]) -> Converters:
-    dialect = connection.dialect
+def _sqlite_converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> Converters:
     return [
         (i, p)
         for i, name in enumerate(columns)
@@ -284,8 +288,7 @@ def _sqlite_converters(connection: Connection, table: Table, columns: Sequence[s
     ]
 
 
-def _bound(column_type: TypeDecorator[Any], connection: Connection) -> Callable[[Any], Any]:
-    dialect = connection.dialect
+def _bound(column_type: TypeDecorator[Any], dialect: Dialect) -> Callable[[Any], Any]:
     return lambda value: column_type.process_bind_param(value, dialect)
 
 
