@@ -32,7 +32,7 @@ from bargaining.excel_import import (
 )
 from bargaining.filing import PlatformDate, file_contracts, first_filings, record_platform_dates
 from bargaining.models import BargainingItem, Contract, County, Enterprise, Upload
-from bargaining.upload_kinds import FILING_SHEETS, KIND_FILINGS, REGISTRY_SHEETS
+from bargaining.upload_kinds import FILING_SHEETS, KIND_FILINGS, REGISTRY_SHEETS, SHEETS
 from bargaining.upload_kinds import KIND_REGISTRY as KIND_REGISTRY  # for the views and commands
 from bargaining.upload_rules import UploadStatus
 from core import audit_log
@@ -273,7 +273,7 @@ def _start_reading(
     limits = upload_limits()
     if not data or len(data) > limits.max_bytes:
         return None
-    sheets = FILING_SHEETS if kind == KIND_FILINGS else REGISTRY_SHEETS
+    sheets = SHEETS[kind]
     sandbox = sandbox_limits()
     if started is not None and started.serves(data, limits, sheets, sandbox):
         return started

@@ -119,8 +119,7 @@ def insert_tuples(
     names = _names(columns)
     postgres = dialect.name == "postgresql"
     if not encoded:
-        converters = (_pg_converters if postgres else _sqlite_converters)(dialect, table, columns)
-        rows = _converted(rows, converters)
+        rows = _converted(rows, _converters(dialect, table, columns))
     if behind is not None:
         behind.wait()
     connection = session.connection()
@@ -156,11 +155,7 @@ def driver_value(session: AnySession, table: Table, column: str, value: Any) -> 
     (for rows built already encoded: convert a repeated value once, not per row)."""
     if value is None:
         return None
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        converters = _pg_converters(connection.dialect, table, [column])
-    else:
-        converters = _sqlite_converters(connection.dialect, table, [column])
+    converters = _converters(session.get_bind().dialect, table, [column])
     return converters[0][1](value) if converters else value
 
 
@@ -260,6 +255,13 @@ def _next_ids(connection: Connection, table: Table, key: Column[Any], n: int) ->
     ).scalar_one()
     query = text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)")
     return sorted(connection.execute(query, {"sequence": sequence, "n": n}).scalars())
+
+
+def _converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> Converters:
+    """What turns the values of ``columns`` into what the dialect's driver stores."""
+    if dialect.name == "postgresql":
+        return _pg_converters(dialect, table, columns)
+    return _sqlite_converters(dialect, table, columns)
 
 
 def _pg_converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> Converters:

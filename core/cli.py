@@ -90,9 +90,8 @@ def _skip_teardown_at_exit() -> None:
     global _exit_registered
     if not _exit_registered:
         _exit_registered = True
-        atexit.register(
-            _close_and_skip_teardown
-        )  # runs before the atexit handlers of earlier imports
+        # atexit runs handlers last in, first out: this one before those of earlier imports
+        atexit.register(_close_and_skip_teardown)
 
 
 def register_cli(app: Flask) -> None:

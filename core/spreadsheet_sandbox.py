@@ -175,9 +175,8 @@ class Isolated:
                 self._process.join(5)
                 raise _death(self._process.exitcode, self.limits)
             try:
-                with (
-                    no_cyclic_gc()
-                ):  # a million new cells would trigger collection after collection
+                # a million new cells would trigger collection after collection
+                with no_cyclic_gc():
                     result = _Unpickler(io.BytesIO(payload)).load()
             except (pickle.UnpicklingError, EOFError, ValueError) as exc:  # not what a child sends
                 raise ParserDied(Msg(CRASHED_TEXT), 422) from exc

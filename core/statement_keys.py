@@ -47,6 +47,10 @@ def kept_tables(keys: Sequence[StatementKey] = STATEMENT_KEYS) -> list[tuple[str
     return sorted({(k.referred, k.referred_column) for k in keys})
 
 
+#: the statements after which a key is checked, each by a trigger named ``<key name>_<event>``
+EVENTS = ("insert", "update")
+
+
 def create_sql(key: StatementKey) -> list[str]:
     """Drop the foreign key; check it per INSERT and per UPDATE statement instead."""
     function = f"check_{key.name}"
@@ -77,10 +81,10 @@ $$"""
         f'ALTER TABLE "{key.table}" DROP CONSTRAINT "{key.name}"',
         check,
         *(
-            f'CREATE TRIGGER "{key.name}_{event.lower()}" AFTER {event} ON "{key.table}"'
+            f'CREATE TRIGGER "{key.name}_{event}" AFTER {event.upper()} ON "{key.table}"'
             f" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
             f' EXECUTE FUNCTION "{function}"()'
-            for event in ("INSERT", "UPDATE")
+            for event in EVENTS
         ),
     ]
 
@@ -88,7 +92,7 @@ $$"""
 def drop_sql(key: StatementKey) -> list[str]:
     """The foreign key again, as it was (for downgrading)."""
     return [
-        *(f'DROP TRIGGER "{key.name}_{event}" ON "{key.table}"' for event in ("insert", "update")),
+        *(f'DROP TRIGGER "{key.name}_{event}" ON "{key.table}"' for event in EVENTS),
         f'DROP FUNCTION "check_{key.name}"()',
         f'ALTER TABLE "{key.table}" ADD CONSTRAINT "{key.name}" FOREIGN KEY ("{key.column}")'
         f' REFERENCES "{key.referred}" ("{key.referred_column}")',
